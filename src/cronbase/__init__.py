@@ -1,0 +1,33 @@
+"""cronbase: a database-backed cron system for multi-tenant backends."""
+
+from __future__ import annotations
+
+from cronbase.clock import Clock, SystemClock
+from cronbase.errors import (
+    ConfigurationError,
+    CronbaseError,
+    DuplicateJob,
+    InvalidJob,
+    InvalidSchedule,
+    JobNotFound,
+    SchemaOutOfDate,
+    StoreError,
+    UnknownJobFunction,
+)
+from cronbase.registry import JobContext, JobRegistry
+
+__all__ = [
+    "Clock",
+    "ConfigurationError",
+    "CronbaseError",
+    "DuplicateJob",
+    "InvalidJob",
+    "InvalidSchedule",
+    "JobContext",
+    "JobNotFound",
+    "JobRegistry",
+    "SchemaOutOfDate",
+    "StoreError",
+    "SystemClock",
+    "UnknownJobFunction",
+]

@@ -1,0 +1,224 @@
+"""The `cronbase` command. The only place that reads settings and configures logging."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import pydantic
+
+from cronbase.clock import SystemClock
+from cronbase.config import Settings
+from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
+from cronbase.jobs import isoformat
+from cronbase.manager import JobManager, JobSpec
+from cronbase.registry import JobRegistry, load_job_modules
+from cronbase.runner import Runner, Worker
+from cronbase.schedule import describe, preview
+from cronbase.store import SqlStore
+from cronbase.store.migrate import check_schema, upgrade
+
+logger = logging.getLogger("cronbase")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except InvalidJob as exc:
+        for field, message in exc.errors:
+            print(f"error: {field}: {message}", file=sys.stderr)
+        return 2
+    except CronbaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"CRONBASE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(problems) from exc
+
+
+def _open_store(settings: Settings, *, check: bool = True) -> SqlStore:
+    store = SqlStore.from_url(
+        settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds
+    )
+    if check:
+        check_schema(store.engine)
+    return store
+
+
+def _registry(settings: Settings) -> JobRegistry:
+    return load_job_modules(settings.job_module_list)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    store = _open_store(_settings(), check=False)
+    before, after = upgrade(store.engine)
+    print(f"schema is at {after}" if before == after else f"migrated schema {before} -> {after}")
+
+
+def cmd_seed(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    manager = JobManager(_open_store(settings), _registry(settings), SystemClock())
+    created = manager.seed_default_jobs()
+    for job in created:
+        print(f"created {job.name!r} ({job.schedule}, {'active' if job.is_active else 'inactive'})")
+    if not created:
+        print("the default jobs exist already; nothing changed")
+
+
+def _runner(settings: Settings) -> Runner:
+    return Runner(_open_store(settings), _registry(settings), SystemClock())
+
+
+def cmd_run_due(_args: argparse.Namespace) -> None:
+    _print_json(_runner(_settings()).run_due().to_dict())
+
+
+def cmd_worker(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    worker = Worker(_runner(settings), SystemClock(), max_sleep=settings.worker_max_sleep_seconds)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("%s received: finishing the run in progress, then stopping",
+                    signal.Signals(signum).name)
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run()
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> None:
+    store = _open_store(_settings())
+    jobs = store.list_jobs(
+        tenant_id=args.tenant_id, is_active=args.is_active, limit=args.limit, offset=args.offset
+    )
+    if args.json:
+        _print_json({"jobs": [job.to_dict() for job in jobs]})
+        return
+    print(f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  NAME")
+    for job in jobs:
+        print(f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
+              f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.name}")
+
+
+def cmd_jobs_add(args: argparse.Namespace) -> None:
+    settings = _settings()
+    manager = JobManager(_open_store(settings), _registry(settings), SystemClock())
+    try:
+        metadata = json.loads(args.metadata)
+    except json.JSONDecodeError as exc:
+        raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
+    job = manager.create_job(
+        JobSpec(
+            name=args.name, schedule=args.schedule, function_name=args.function,
+            tenant_id=args.tenant_id, is_active=not args.inactive, metadata=metadata,
+            timezone=args.timezone,
+        )
+    )
+    _print_json(job.to_dict())
+
+
+def cmd_functions(_args: argparse.Namespace) -> None:
+    for function in _registry(_settings()).functions():
+        print(f"{function.name:28} {function.description}")
+
+
+def cmd_schedule_preview(args: argparse.Namespace) -> None:
+    after = datetime.now(UTC)
+    print(describe(args.schedule, args.timezone))
+    for instant in preview(args.schedule, after, args.count, args.timezone):
+        print(isoformat(instant))
+
+
+# --- argument parsing ----------------------------------------------------------------------------
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a UUID") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cronbase",
+        description="A database-backed cron system. The database is CRONBASE_DATABASE_URL "
+        "(default sqlite:///cronbase.db); job modules come from CRONBASE_JOB_MODULES.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], Any], help_: str,
+            parent: Any = commands) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("migrate", cmd_migrate, "bring the database to the newest schema (safe to repeat)")
+    add("seed", cmd_seed, "create the default jobs that do not exist yet")
+    add("run-due", cmd_run_due, "run every due job once and print the summary as JSON")
+    add("worker", cmd_worker, "run jobs as they fall due until SIGINT or SIGTERM")
+    add("functions", cmd_functions, "list the registered job functions")
+
+    jobs = commands.add_parser("jobs", help="list and add jobs").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    listing = add("list", cmd_jobs_list, "list jobs", jobs)
+    listing.add_argument("--tenant-id", type=_uuid)
+    active = listing.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="is_active", action="store_const", const=True)
+    active.add_argument("--inactive", dest="is_active", action="store_const", const=False)
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--json", action="store_true", help="print the seed's job objects")
+
+    adding = add("add", cmd_jobs_add, "create a job", jobs)
+    adding.add_argument("--name", required=True)
+    adding.add_argument("--schedule", required=True, help="e.g. hourly, every_5_minutes, 'cron:0 2 * * *'")
+    adding.add_argument("--function", required=True, help="a registered function name")
+    adding.add_argument("--tenant-id", type=_uuid, help="omit for a global job")
+    adding.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Berlin")
+    adding.add_argument("--metadata", default="{}", help="a JSON object")
+    adding.add_argument("--inactive", action="store_true", help="create it paused")
+
+    schedule = commands.add_parser("schedule", help="work with schedule expressions").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    show = add("preview", cmd_schedule_preview, "describe a schedule and list its next fire times",
+               schedule)
+    show.add_argument("schedule")
+    show.add_argument("--timezone", default="UTC")
+    show.add_argument("--count", type=int, default=5)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Settings, read from CRONBASE_* environment variables once, at the edge (the CLI)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///cronbase.db"
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the URL schemes people write to the drivers cronbase uses (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting, with its CRONBASE_ environment variable and default."""
+
+    model_config = SettingsConfigDict(env_prefix="CRONBASE_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL; postgresql://user@host/db for PostgreSQL",
+    )
+    job_modules: str = Field(
+        "", description="comma-separated modules that register job functions, e.g. myapp.jobs"
+    )
+    worker_max_sleep_seconds: float = Field(
+        5.0, gt=0, le=3600, description="longest a worker sleeps before looking for new jobs"
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        30.0, gt=0, description="how long SQLite waits for another process's write lock"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        url = normalize_database_url(url.strip())
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "CRONBASE_DATABASE_URL must start with sqlite:/// or postgresql://, "
+                f"got {url.split(':', 1)[0]!r}"
+            )
+        return url
+
+    @property
+    def job_module_list(self) -> list[str]:
+        return [name.strip() for name in self.job_modules.split(",") if name.strip()]

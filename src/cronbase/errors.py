@@ -1,0 +1,64 @@
+"""The whole exception tree. Every error cronbase raises on purpose derives from CronbaseError."""
+
+from __future__ import annotations
+
+
+class CronbaseError(Exception):
+    """Base class for every error cronbase raises on purpose."""
+
+
+class InvalidSchedule(CronbaseError, ValueError):
+    """A schedule or time zone that cannot be used; the message says what is wrong and what is allowed."""
+
+    def __init__(self, expression: str, reason: str) -> None:
+        self.expression = expression
+        self.reason = reason
+        super().__init__(f"invalid schedule {expression!r}: {reason}")
+
+
+class InvalidJob(CronbaseError, ValueError):
+    """A job definition that cannot be stored; `errors` lists (field, message) pairs to fix."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
+class JobNotFound(CronbaseError, LookupError):
+    """No job with this id exists (or the caller may not see it)."""
+
+    def __init__(self, job_id: object) -> None:
+        self.job_id = job_id
+        super().__init__(f"no cron job with id {job_id}")
+
+
+class DuplicateJob(CronbaseError):
+    """A job function with this name is already registered; pick another name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"a job function named {name!r} is already registered")
+
+
+class UnknownJobFunction(CronbaseError, LookupError):
+    """No job function is registered under this name; register it or load its module."""
+
+    def __init__(self, name: str | None, known: list[str] | None = None) -> None:
+        self.name = name
+        hint = f"; registered functions: {', '.join(sorted(known))}" if known else ""
+        super().__init__(
+            f"no job function is registered as {name!r}{hint} "
+            "(load your own with CRONBASE_JOB_MODULES=package.module)"
+        )
+
+
+class StoreError(CronbaseError):
+    """The database failed; always raised `from` the driver's error."""
+
+
+class SchemaOutOfDate(CronbaseError):
+    """The database schema is older than this cronbase; run `cronbase migrate`."""
+
+
+class ConfigurationError(CronbaseError):
+    """A setting is missing or invalid; the message names the environment variable."""

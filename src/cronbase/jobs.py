@@ -1,0 +1,116 @@
+"""The domain objects: jobs, runs, and the summary of a round of due jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+def isoformat(instant: datetime | None) -> str | None:
+    """Render an aware instant the way the seed's API does: 2025-01-15T10:30:00Z."""
+    if instant is None:
+        return None
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunTrigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A row of cron_job."""
+
+    id: UUID
+    tenant_id: UUID | None
+    name: str
+    schedule: str
+    function_name: str | None
+    is_active: bool
+    last_run: datetime | None
+    next_run: datetime | None
+    metadata: dict[str, Any]
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The seed's job object, plus timezone and the timestamps."""
+        return {
+            "id": str(self.id),
+            "tenant_id": str(self.tenant_id) if self.tenant_id else None,
+            "name": self.name,
+            "schedule": self.schedule,
+            "function_name": self.function_name,
+            "is_active": self.is_active,
+            "last_run": isoformat(self.last_run),
+            "next_run": isoformat(self.next_run),
+            "metadata": self.metadata,
+            "timezone": self.timezone,
+            "created_at": isoformat(self.created_at),
+            "updated_at": isoformat(self.updated_at),
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """A row of cron_job_run: one execution of a job."""
+
+    id: UUID
+    job_id: UUID
+    tenant_id: UUID | None
+    scheduled_for: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: RunStatus
+    result: dict[str, Any] | None
+    error: str | None
+    attempt: int
+    worker_id: str | None
+    trigger: RunTrigger
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A due job this worker has claimed: its run row exists and its next_run has moved on."""
+
+    run_id: UUID
+    job: Job  # as it was when claimed; job.next_run is the slot being run
+    next_run: datetime | None
+    started_at: datetime
+    error: str | None = None  # set when the job cannot run at all (bad schedule)
+
+
+@dataclass
+class RunSummary:
+    """The seed's /api/cron/run response data: counts plus the executed and failed lists."""
+
+    executed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.executed) + len(self.failed) + self.skipped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": {
+                "total": self.total,
+                "executed": len(self.executed),
+                "skipped": self.skipped,
+                "failed": len(self.failed),
+            },
+            "executed": self.executed,
+            "failed": self.failed,
+        }

@@ -1,0 +1,94 @@
+"""Job functions, registered by the name a job stores in `function_name`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.errors import ConfigurationError, DuplicateJob, UnknownJobFunction
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job function receives.
+
+    `connection` is in a transaction that the runner commits when the function returns and
+    rolls back when it raises; a function may also call `connection.commit()` itself to keep
+    work done so far (cleanOldActivities commits each batch).
+    """
+
+    connection: sa.Connection
+    job_id: UUID
+    tenant_id: UUID | None  # None for a global job: it works on every tenant
+    metadata: dict[str, Any]
+    scheduled_for: datetime
+    now: datetime
+    logger: logging.Logger
+
+
+JobFunction = Callable[[JobContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RegisteredFunction:
+    name: str
+    func: JobFunction
+    description: str
+
+
+class JobRegistry:
+    """Maps function names to job functions. A name can be registered once."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, RegisteredFunction] = {}
+
+    def job(self, name: str, *, description: str | None = None) -> Callable[[JobFunction], JobFunction]:
+        """Decorator: register the function under `name`. Raise DuplicateJob if it is taken."""
+
+        def register(func: JobFunction) -> JobFunction:
+            if name in self._functions:
+                raise DuplicateJob(name)
+            doc = description or (func.__doc__ or "").strip().split("\n\n")[0]
+            self._functions[name] = RegisteredFunction(name, func, " ".join(doc.split()))
+            return func
+
+        return register
+
+    def get(self, name: str | None) -> RegisteredFunction:
+        """Return the function registered as `name`; raise UnknownJobFunction if there is none."""
+        if name is None or name not in self._functions:
+            raise UnknownJobFunction(name, self.names())
+        return self._functions[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def names(self) -> list[str]:
+        return sorted(self._functions)
+
+    def functions(self) -> list[RegisteredFunction]:
+        return [self._functions[name] for name in self.names()]
+
+
+# The registry job modules decorate: `from cronbase.registry import registry`.
+registry = JobRegistry()
+
+
+def load_job_modules(modules: list[str]) -> JobRegistry:
+    """Import the built-in jobs and each user module (which register themselves); return the registry."""
+    importlib.import_module("cronbase.builtin_jobs")
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"CRONBASE_JOB_MODULES names {module!r}, which cannot be imported: {exc}"
+            ) from exc
+    return registry

@@ -1,0 +1,39 @@
+"""Engines for the two supported databases, configured for safe use by several processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+
+def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any) -> sa.Engine:
+    """Return an engine for `url` (sqlite:///path or postgresql+psycopg://...)."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, sqlite_busy_timeout, **kwargs)
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_engine(url: str, busy_timeout: float, **kwargs: Any) -> sa.Engine:
+    # The driver's own transaction handling is switched off (isolation_level=None) so that we
+    # can emit BEGIN IMMEDIATE: every transaction takes the write lock up front, which is how
+    # several processes sharing one file serialize their claims without deadlocking on upgrade.
+    engine = sa.create_engine(
+        url, connect_args={"timeout": busy_timeout, "isolation_level": None}, **kwargs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode, and much faster
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,284 @@
+"""SqlStore: every statement cronbase runs against its own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cronbase.jobs import Claim, Job, Run, RunStatus, RunTrigger, isoformat
+from cronbase.store.engine import create_engine
+from cronbase.store.tables import cron_job, cron_job_run, tenants
+
+# Given a claimed job and "now", return (next_run, error): the next fire time, or why there is none.
+NextRun = Callable[[Job, datetime], tuple[datetime | None, str | None]]
+
+
+def _job(row: sa.Row[Any]) -> Job:
+    return Job(**row._mapping)
+
+
+def _run(row: sa.Row[Any]) -> Run:
+    values = dict(row._mapping)
+    values["status"] = RunStatus(values["status"])
+    values["trigger"] = RunTrigger(values["trigger"])
+    return Run(**values)
+
+
+def _insert(dialect: str) -> Callable[..., Any]:
+    # Both dialects' insert() have on_conflict_do_nothing(); the generic one does not.
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class SqlStore:
+    """The one store, for SQLite and PostgreSQL alike.
+
+    Claims take row locks with FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the clause
+    renders as nothing and BEGIN IMMEDIATE (see engine.py) serializes claimants instead.
+    Either way the unique (job_id, scheduled_for) index is the last word on "exactly once".
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> SqlStore:
+        return cls(create_engine(url, **kwargs))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction that commits on exit and rolls back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """A connection in commit-as-you-go mode; uncommitted work is rolled back on exit."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- tenants and jobs --------------------------------------------------------------------
+
+    def tenant_exists(self, tenant_id: UUID) -> bool:
+        with self.transaction() as conn:
+            query = sa.select(tenants.c.id).where(tenants.c.id == tenant_id)
+            return conn.execute(query).first() is not None
+
+    def insert_job(self, values: dict[str, Any]) -> Job:
+        with self.transaction() as conn:
+            return self._insert_job(conn, values)
+
+    def _insert_job(self, conn: sa.Connection, values: dict[str, Any]) -> Job:
+        row = conn.execute(cron_job.insert().values(**values).returning(*cron_job.c)).one()
+        return _job(row)
+
+    def insert_jobs_unless_named(self, jobs: list[dict[str, Any]]) -> list[Job]:
+        """Insert each global job whose name no global job has yet; return the inserted ones."""
+        inserted = []
+        with self.transaction() as conn:
+            for values in jobs:
+                exists = sa.select(cron_job.c.id).where(
+                    cron_job.c.tenant_id.is_(None), cron_job.c.name == values["name"]
+                )
+                if conn.execute(exists).first() is None:
+                    inserted.append(self._insert_job(conn, values))
+        return inserted
+
+    def get_job(self, job_id: UUID) -> Job | None:
+        with self.transaction() as conn:
+            row = conn.execute(sa.select(cron_job).where(cron_job.c.id == job_id)).first()
+            return _job(row) if row else None
+
+    def list_jobs(
+        self,
+        *,
+        tenant_id: UUID | None = None,
+        is_active: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Job]:
+        """Jobs in a stable order (creation time, then id)."""
+        query = sa.select(cron_job).order_by(cron_job.c.created_at, cron_job.c.id)
+        if tenant_id is not None:
+            query = query.where(cron_job.c.tenant_id == tenant_id)
+        if is_active is not None:
+            query = query.where(cron_job.c.is_active.is_(is_active))
+        with self.transaction() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset))
+            return [_job(row) for row in rows]
+
+    def earliest_next_run(self) -> datetime | None:
+        """The next_run of the active job that falls due first (served by ix_cron_job_due)."""
+        query = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
+        with self.transaction() as conn:
+            return conn.execute(query).scalar_one()
+
+    # --- claiming and finishing runs ---------------------------------------------------------
+
+    def _due(self, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(cron_job.c.is_active, cron_job.c.next_run <= now)
+
+    def due_job_ids(self, now: datetime) -> set[UUID]:
+        """Ids of the active jobs due at `now`, claimed or not (for counting skips)."""
+        with self.transaction() as conn:
+            return set(conn.execute(sa.select(cron_job.c.id).where(self._due(now))).scalars())
+
+    def claim_due(
+        self, now: datetime, worker_id: str, next_run_for: NextRun, limit: int = 100
+    ) -> list[Claim]:
+        """Claim up to `limit` due jobs in one transaction and return them.
+
+        For each job: insert its run row (status running) for the slot `job.next_run`, and move
+        `next_run` past `now`, so missed slots coalesce into this one run. Jobs another worker
+        holds are skipped, not waited for. A slot that already has a run row is not run again.
+        """
+        select_due = (
+            sa.select(cron_job)
+            .where(self._due(now))
+            .order_by(cron_job.c.next_run)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.transaction() as conn:
+            jobs = [_job(row) for row in conn.execute(select_due)]
+            if not jobs:
+                return []
+            plans = {job.id: next_run_for(job, now) for job in jobs}
+            run_ids = self._insert_runs(conn, jobs, now, worker_id)
+            conn.execute(
+                cron_job.update()
+                .where(cron_job.c.id == sa.bindparam("b_id"))
+                .values(next_run=sa.bindparam("b_next"), last_run=now),
+                [{"b_id": job.id, "b_next": plans[job.id][0]} for job in jobs],
+            )
+        return [
+            Claim(run_ids[job.id], job, plans[job.id][0], now, plans[job.id][1])
+            for job in jobs
+            if job.id in run_ids
+        ]
+
+    def _insert_runs(
+        self, conn: sa.Connection, jobs: list[Job], now: datetime, worker_id: str
+    ) -> dict[UUID, UUID]:
+        rows = [
+            {
+                "job_id": job.id,
+                "tenant_id": job.tenant_id,
+                "scheduled_for": job.next_run,
+                "started_at": now,
+                "status": RunStatus.RUNNING.value,
+                "worker_id": worker_id,
+                "trigger": RunTrigger.SCHEDULE.value,
+            }
+            for job in jobs
+        ]
+        insert = (
+            _insert(self.dialect)(cron_job_run)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["job_id", "scheduled_for"],
+                index_where=cron_job_run.c.trigger == RunTrigger.SCHEDULE.value,
+            )
+            .returning(cron_job_run.c.job_id, cron_job_run.c.id)
+        )
+        return {job_id: run_id for job_id, run_id in conn.execute(insert)}
+
+    def finish_run(
+        self,
+        claim: Claim,
+        *,
+        status: RunStatus,
+        started_at: datetime,
+        finished_at: datetime,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a claimed run ended, and update the job's monitoring keys in metadata."""
+        with self.transaction() as conn:
+            conn.execute(
+                cron_job_run.update()
+                .where(cron_job_run.c.id == claim.run_id)
+                .values(
+                    status=status.value,
+                    started_at=started_at,
+                    finished_at=finished_at,
+                    result=result,
+                    error=error,
+                )
+            )
+            # Read-modify-write under the row lock so a concurrent edit of other keys survives.
+            current = conn.execute(
+                sa.select(cron_job.c.metadata)
+                .where(cron_job.c.id == claim.job.id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if not isinstance(current, dict):  # deleted while it ran, or metadata is not ours
+                return
+            metadata = _monitoring_keys(dict(current), started_at, status, error)
+            conn.execute(
+                cron_job.update().where(cron_job.c.id == claim.job.id).values(metadata=metadata)
+            )
+
+    def release_claim(self, claim: Claim) -> None:
+        """Hand back a claim that never started: drop its run row and restore the job's slot.
+
+        The slot is restored only if nobody has rescheduled the job since it was claimed.
+        """
+        with self.transaction() as conn:
+            conn.execute(
+                cron_job_run.delete().where(
+                    cron_job_run.c.id == claim.run_id,
+                    cron_job_run.c.status == RunStatus.RUNNING.value,
+                )
+            )
+            conn.execute(
+                cron_job.update()
+                .where(
+                    cron_job.c.id == claim.job.id,
+                    cron_job.c.next_run.is_not_distinct_from(claim.next_run),
+                )
+                .values(next_run=claim.job.next_run, last_run=claim.job.last_run)
+            )
+
+    def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
+        """A job's runs, newest first."""
+        query = (
+            sa.select(cron_job_run)
+            .where(cron_job_run.c.job_id == job_id)
+            .order_by(cron_job_run.c.started_at.desc(), cron_job_run.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.transaction() as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+
+def _monitoring_keys(
+    metadata: dict[str, Any], executed_at: datetime, status: RunStatus, error: str | None
+) -> dict[str, Any]:
+    """The seed's monitoring keys: last_execution, execution_count, last_error, error_count."""
+    metadata["last_execution"] = isoformat(executed_at)
+    metadata["execution_count"] = _count(metadata.get("execution_count")) + 1
+    if status is RunStatus.SUCCEEDED:
+        metadata.pop("last_error", None)
+    else:
+        metadata["last_error"] = error
+        metadata["error_count"] = _count(metadata.get("error_count")) + 1
+    return metadata
+
+
+def _count(value: Any) -> int:
+    # Someone may have edited the counters by hand; count on from whatever number is there.
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,177 @@
+"""Table definitions (SQLAlchemy Core). The Alembic migrations create exactly these tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cronbase.store.types import JSONDocument, UTCDateTime, new_uuid
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def _id() -> sa.Column[object]:
+    return sa.Column("id", sa.Uuid(), primary_key=True, server_default=new_uuid())
+
+
+def _tenant_id(*, nullable: bool = False, ondelete: str | None = "CASCADE") -> sa.Column[object]:
+    return sa.Column(
+        "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete=ondelete), nullable=nullable
+    )
+
+
+def _created_at() -> sa.Column[object]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False, server_default=sa.func.now())
+
+
+def _json(name: str) -> sa.Column[object]:
+    return sa.Column(name, JSONDocument, nullable=False, server_default=sa.text("'{}'"))
+
+
+# --- the host CRM tables the built-in jobs work on -------------------------------------------
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text(), nullable=False),
+    _created_at(),
+)
+
+# Presence lives in metadata (live_status, last_seen), as the seed's monitoring SQL reads it.
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    _tenant_id(nullable=True),
+    sa.Column("email", sa.Text(), nullable=False),
+    _json("metadata"),
+    _created_at(),
+)
+
+employees = sa.Table(
+    "employees",
+    metadata,
+    _id(),
+    _tenant_id(nullable=True),
+    sa.Column("email", sa.Text(), nullable=False),
+    _json("metadata"),
+    _created_at(),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    _id(),
+    _tenant_id(),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("contact_count", sa.Integer(), nullable=False, server_default="0"),
+    _created_at(),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _id(),
+    _tenant_id(),
+    sa.Column("account_id", sa.Uuid(), sa.ForeignKey("accounts.id", ondelete="SET NULL")),
+    sa.Column("first_name", sa.Text(), nullable=False, server_default=""),
+    sa.Column("last_name", sa.Text(), nullable=False, server_default=""),
+    sa.Column("email", sa.Text()),
+    sa.Column("account_name", sa.Text()),  # denormalized from accounts.name
+    _created_at(),
+    sa.Index(None, "account_id"),
+)
+
+
+def _activity_columns() -> list[sa.Column[object]]:
+    return [
+        _id(),
+        _tenant_id(),
+        sa.Column("type", sa.Text(), nullable=False, server_default="note"),
+        sa.Column("subject", sa.Text(), nullable=False, server_default=""),
+        sa.Column("related_to", sa.Text()),  # 'account' or 'contact'
+        sa.Column("related_id", sa.Uuid()),
+        sa.Column("related_name", sa.Text()),  # denormalized name of the related record
+        _json("metadata"),
+        _created_at(),
+    ]
+
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    *_activity_columns(),
+    sa.Index(None, "created_at"),
+    sa.Index(None, "related_id"),
+)
+
+activities_archive = sa.Table(
+    "activities_archive",
+    metadata,
+    *_activity_columns(),
+    sa.Column("archived_at", UTCDateTime(), nullable=False, server_default=sa.func.now()),
+)
+
+# --- cronbase's own tables --------------------------------------------------------------------
+
+cron_job = sa.Table(
+    "cron_job",
+    metadata,
+    _id(),
+    # NULL for global jobs; no cascade, as in the seed: a tenant with jobs cannot vanish silently.
+    _tenant_id(nullable=True, ondelete=None),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("schedule", sa.Text(), nullable=False),
+    sa.Column("function_name", sa.Text()),
+    sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("last_run", UTCDateTime()),
+    sa.Column("next_run", UTCDateTime()),
+    _json("metadata"),
+    sa.Column("timezone", sa.Text(), nullable=False, server_default="UTC"),
+    _created_at(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False, server_default=sa.func.now()),
+    # The due-job query reads only this index, whatever the size of the table.
+    sa.Index(
+        "ix_cron_job_due",
+        "next_run",
+        sqlite_where=sa.text("is_active"),
+        postgresql_where=sa.text("is_active"),
+    ),
+    sa.Index(None, "tenant_id"),
+)
+
+cron_job_run = sa.Table(
+    "cron_job_run",
+    metadata,
+    _id(),
+    sa.Column(
+        "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("tenant_id", sa.Uuid()),  # copied from the job, so history stays tenant-scoped
+    sa.Column("scheduled_for", UTCDateTime(), nullable=False),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("finished_at", UTCDateTime()),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("result", JSONDocument),
+    sa.Column("error", sa.Text()),
+    sa.Column("attempt", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("worker_id", sa.Text()),
+    sa.Column("trigger", sa.Text(), nullable=False, server_default="schedule"),
+    # One run per scheduled fire time, whichever instance gets there first.
+    sa.Index(
+        "uq_cron_job_run_slot",
+        "job_id",
+        "scheduled_for",
+        unique=True,
+        sqlite_where=sa.text("\"trigger\" = 'schedule'"),
+        postgresql_where=sa.text("\"trigger\" = 'schedule'"),
+    ),
+    sa.Index("ix_cron_job_run_history", "job_id", "started_at"),
+)

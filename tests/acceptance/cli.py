@@ -1,0 +1,23 @@
+"""Running the `cronbase` command in a subprocess against a test database."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def cli_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment for a cronbase subprocess: the test database and tests' job module."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRONBASE_")}
+    env["CRONBASE_DATABASE_URL"] = database_url
+    env["CRONBASE_JOB_MODULES"] = "sample_jobs"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cronbase", *args]

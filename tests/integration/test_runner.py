@@ -1,0 +1,307 @@
+"""run_due on a real store: one run per due slot, the seed's summary, monitoring keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, RunStatus
+from cronbase.manager import JobManager, JobSpec
+from cronbase.registry import JobContext, JobRegistry
+from cronbase.runner import Runner, Worker
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job, cron_job_run, tenants
+from cronbase.testing import FakeClock
+
+MakeJob = Callable[..., Job]
+
+
+@pytest.fixture
+def calls() -> list[JobContext]:
+    return []
+
+
+@pytest.fixture
+def registry(calls: list[JobContext]) -> JobRegistry:
+    registry = JobRegistry()
+
+    @registry.job("record", description="Remember the call.")
+    def record(ctx: JobContext) -> dict[str, Any]:
+        calls.append(ctx)
+        return {"seen": len(calls)}
+
+    @registry.job("explode")
+    def explode(ctx: JobContext) -> dict[str, Any]:
+        ctx.connection.execute(tenants.insert().values(name="written before the error"))
+        raise RuntimeError("the disk is on fire")
+
+    @registry.job("not_a_dict")
+    def not_a_dict(_ctx: JobContext) -> Any:
+        return ["a", "list"]
+
+    return registry
+
+
+@pytest.fixture
+def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
+    return JobManager(store, registry, clock)
+
+
+@pytest.fixture
+def runner(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Runner:
+    return Runner(store, registry, clock, worker_id="test-worker")
+
+
+@pytest.fixture
+def make_job(manager: JobManager) -> MakeJob:
+    def make(**overrides: Any) -> Job:
+        spec = {"name": "Job", "schedule": "every_5_minutes", "function_name": "record"}
+        return manager.create_job(JobSpec(**{**spec, **overrides}))
+
+    return make
+
+
+def runs(store: SqlStore) -> list[dict[str, Any]]:
+    with store.transaction() as conn:
+        rows = conn.execute(sa.select(cron_job_run).order_by(cron_job_run.c.scheduled_for))
+        return [dict(row._mapping) for row in rows]
+
+
+def test_a_new_job_is_scheduled_for_its_next_slot(make_job: MakeJob) -> None:
+    job = make_job(schedule="hourly")
+    assert job.next_run == datetime(2025, 1, 15, 11, 0, tzinfo=UTC)
+    assert job.last_run is None
+
+
+def test_a_due_job_runs_once_and_its_run_is_recorded(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    job = make_job(name="Mark Users Offline", metadata={"timeout_minutes": 5})
+    clock.set(datetime(2025, 1, 15, 10, 35, 20, tzinfo=UTC))
+
+    summary = runner.run_due().to_dict()
+
+    assert summary["summary"] == {"total": 1, "executed": 1, "skipped": 0, "failed": 0}
+    assert summary["executed"] == [
+        {
+            "id": str(job.id),
+            "name": "Mark Users Offline",
+            "function_name": "record",
+            "next_run": "2025-01-15T10:40:00Z",
+            "executed_at": "2025-01-15T10:35:20Z",
+        }
+    ]
+    assert summary["failed"] == []
+    [ctx] = calls
+    assert ctx.job_id == job.id
+    assert ctx.metadata == {"timeout_minutes": 5}
+    assert ctx.scheduled_for == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+    [run] = runs(store)
+    assert run["status"] == "succeeded"
+    assert run["scheduled_for"] == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+    assert run["started_at"] == run["finished_at"] == clock.now()
+    assert run["result"] == {"seen": 1}
+    assert run["worker_id"] == "test-worker"
+    assert run["trigger"] == "schedule"
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.last_run == clock.now()
+    assert stored.next_run == datetime(2025, 1, 15, 10, 40, tzinfo=UTC)
+    assert stored.metadata == {
+        "timeout_minutes": 5,
+        "last_execution": "2025-01-15T10:35:20Z",
+        "execution_count": 1,
+    }
+
+    again = runner.run_due().to_dict()
+    assert again["summary"] == {"total": 0, "executed": 0, "skipped": 0, "failed": 0}
+    assert len(calls) == 1
+
+
+def test_jobs_that_are_not_due_or_not_active_do_not_run(
+    runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    make_job(schedule="hourly")
+    make_job(is_active=False)
+    clock.advance(timedelta(minutes=20))
+    assert runner.run_due().total == 0
+    assert calls == []
+
+
+def test_missed_slots_coalesce_into_one_run(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    job = make_job()
+    clock.advance(timedelta(hours=3, minutes=2))  # 36 slots of five minutes went by
+
+    assert runner.run_due().to_dict()["summary"]["executed"] == 1
+    assert len(runs(store)) == 1
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.next_run == datetime(2025, 1, 15, 13, 35, tzinfo=UTC)
+
+
+def test_a_failing_job_is_recorded_and_the_others_still_run(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    bad = make_job(name="Bad", function_name="explode")
+    make_job(name="Good")
+    clock.advance(timedelta(minutes=5))
+
+    summary = runner.run_due().to_dict()
+
+    assert summary["summary"] == {"total": 2, "executed": 1, "skipped": 0, "failed": 1}
+    assert summary["failed"] == [
+        {"id": str(bad.id), "name": "Bad", "error": "RuntimeError: the disk is on fire"}
+    ]
+    assert len(calls) == 1
+    with store.transaction() as conn:  # the failed job's own writes were rolled back
+        assert conn.execute(sa.select(sa.func.count()).select_from(tenants)).scalar() == 0
+    failed_run = next(run for run in runs(store) if run["job_id"] == bad.id)
+    assert failed_run["status"] == "failed"
+    assert failed_run["error"] == "RuntimeError: the disk is on fire"
+    stored = store.get_job(bad.id)
+    assert stored is not None
+    assert stored.metadata["last_error"] == "RuntimeError: the disk is on fire"
+    assert stored.metadata["error_count"] == 1
+    assert stored.next_run == datetime(2025, 1, 15, 10, 40, tzinfo=UTC)
+
+
+def test_a_success_clears_last_error_but_keeps_error_count(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    job = make_job(function_name="explode")
+    clock.advance(timedelta(minutes=5))
+    runner.run_due()
+    with store.transaction() as conn:
+        conn.execute(cron_job.update().values(function_name="record"))
+    clock.advance(timedelta(minutes=5))
+    runner.run_due()
+
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert "last_error" not in stored.metadata
+    assert stored.metadata["error_count"] == 1
+    assert stored.metadata["execution_count"] == 2
+
+
+def test_an_unregistered_function_fails_with_a_clear_error(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    job = make_job()
+    with store.transaction() as conn:  # as if written by hand, bypassing validation
+        conn.execute(cron_job.update().values(function_name="noSuchJob"))
+    clock.advance(timedelta(minutes=5))
+
+    [failure] = runner.run_due().failed
+
+    assert failure["id"] == str(job.id)
+    assert "'noSuchJob'" in failure["error"]
+    assert "registered" in failure["error"]
+    assert "CRONBASE_JOB_MODULES" in failure["error"]
+
+
+def test_a_stored_schedule_that_is_invalid_fails_and_stops_the_job(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    job = make_job()
+    with store.transaction() as conn:
+        conn.execute(cron_job.update().values(schedule="every_7_minutes"))
+    clock.advance(timedelta(minutes=5))
+
+    [failure] = runner.run_due().failed
+
+    assert "every_7_minutes" in failure["error"]
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.next_run is None  # not due again until someone fixes the schedule
+    clock.advance(timedelta(minutes=5))
+    assert runner.run_due().total == 0
+
+
+def test_a_result_that_is_not_a_dict_fails_the_run(
+    runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    make_job(function_name="not_a_dict")
+    clock.advance(timedelta(minutes=5))
+    [failure] = runner.run_due().failed
+    assert "returned list" in failure["error"]
+    assert "JSON-serialisable dict" in failure["error"]
+
+
+def test_a_slot_that_already_has_a_run_is_not_run_again(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    job = make_job()
+    slot = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+    with store.transaction() as conn:  # another instance ran this slot already
+        conn.execute(
+            cron_job_run.insert().values(
+                job_id=job.id, scheduled_for=slot, status="succeeded", worker_id="other"
+            )
+        )
+    clock.advance(timedelta(minutes=5))
+
+    summary = runner.run_due().to_dict()
+
+    assert summary["summary"] == {"total": 1, "executed": 0, "skipped": 1, "failed": 0}
+    assert calls == []
+    assert len(runs(store)) == 1
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.next_run == datetime(2025, 1, 15, 10, 40, tzinfo=UTC)
+
+
+def test_jobs_follow_their_time_zone(
+    runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    job = make_job(schedule="daily", timezone="Europe/Berlin")
+    assert job.next_run == datetime(2025, 1, 15, 23, 0, tzinfo=UTC)  # Berlin midnight, CET
+    clock.set(datetime(2025, 1, 15, 23, 0, tzinfo=UTC))
+    [executed] = runner.run_due().executed
+    assert executed["next_run"] == "2025-01-16T23:00:00Z"
+    assert len(calls) == 1
+
+
+def test_a_stop_request_hands_unstarted_claims_back(
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    jobs = [make_job(name=f"job {i}") for i in range(3)]
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock, claim_batch=3)
+
+    summary = runner.run_due(should_stop=lambda: len(calls) >= 1)
+
+    assert len(summary.executed) == 1
+    assert len(runs(store)) == 1
+    # the two jobs that never started are due again, with their slot and last_run restored
+    due = store.due_job_ids(clock.now())
+    assert len(due) == 2
+    for job in jobs:
+        stored = store.get_job(job.id)
+        assert stored is not None
+        if job.id in due:
+            assert stored.next_run == job.next_run
+            assert stored.last_run is None
+    assert len(Runner(store, registry, clock).run_due().executed) == 2
+
+
+def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    worker = Worker(runner, clock, max_sleep=5.0)
+    assert worker.tick() == 5.0  # nothing scheduled: look again after the cap
+
+    make_job(schedule="every_5_minutes")  # due at 10:35
+    clock.set(datetime(2025, 1, 15, 10, 34, 58, tzinfo=UTC))
+    assert worker.tick() == pytest.approx(2.0)
+    assert calls == []
+
+    clock.set(datetime(2025, 1, 15, 10, 35, tzinfo=UTC))
+    assert worker.tick() == 5.0  # ran the job; the next slot is five minutes away
+    assert len(calls) == 1

@@ -1,0 +1,75 @@
+"""Migrations: one set of files for both databases, equal to the table definitions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from cronbase.errors import SchemaOutOfDate
+from cronbase.store import SqlStore, create_engine
+from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
+from cronbase.store.tables import metadata
+
+
+def test_the_migrated_schema_equals_the_table_definitions(store: SqlStore) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_migrate_is_safe_to_run_twice(store: SqlStore) -> None:
+    assert upgrade(store.engine) == (head_revision(), head_revision())
+    check_schema(store.engine)
+
+
+def test_an_empty_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SchemaOutOfDate, match="run `cronbase migrate`"):
+        check_schema(engine)
+    assert upgrade(engine) == (None, head_revision())
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_seeds_own_insert_works_as_written(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO cron_job (name, schedule, function_name, is_active, next_run, metadata)"
+                " VALUES (:name, :schedule, :function_name, :is_active, :next_run, :metadata)"
+            ),
+            {
+                "name": "My New Job",
+                "schedule": "hourly",
+                "function_name": "myNewJob",
+                "is_active": True,
+                "next_run": "2025-01-15T10:30:00Z",
+                "metadata": json.dumps({"my_config": "value"}),
+            },
+        )
+    [job] = SqlStore(engine).list_jobs()
+    assert job.name == "My New Job"
+    assert job.timezone == "UTC"
+    assert job.metadata == {"my_config": "value"}
+    assert job.created_at.tzinfo is not None
+    engine.dispose()
+
+
+def test_timestamps_come_back_aware_utc_and_naive_ones_are_refused(store: SqlStore) -> None:
+    values = {"name": "j", "schedule": "hourly", "function_name": "f"}
+    plus_two = timezone(timedelta(hours=2))
+    job = store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0, tzinfo=plus_two)})
+    assert job.next_run == datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+    assert job.next_run is not None and job.next_run.utcoffset() == timedelta(0)
+    assert job.created_at.tzinfo is not None  # the server default, read back aware
+
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0)})  # noqa: DTZ001
