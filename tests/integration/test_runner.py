@@ -305,3 +305,16 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
     clock.set(datetime(2025, 1, 15, 10, 35, tzinfo=UTC))
     assert worker.tick() == 5.0  # ran the job; the next slot is five minutes away
     assert len(calls) == 1
+
+
+def test_round_after_round_each_slot_runs_once(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    # Enough rounds on one pooled connection for psycopg to switch to prepared statements,
+    # which once broke the ON CONFLICT clause of the claim.
+    make_job()
+    for _ in range(12):
+        clock.advance(timedelta(minutes=5))
+        assert len(runner.run_due().executed) == 1
+    assert len(calls) == 12
+    assert len({run["scheduled_for"] for run in runs(store)}) == 12

@@ -19,6 +19,9 @@ from cronbase.store.tables import cron_job, cron_job_run, tenants
 NextRun = Callable[[Job, datetime], tuple[datetime | None, str | None]]
 
 
+_SCHEDULED_SLOT = "trigger = 'schedule'"  # the predicate of the partial index uq_cron_job_run_slot
+
+
 def _job(row: sa.Row[Any]) -> Job:
     return Job(**row._mapping)
 
@@ -186,7 +189,9 @@ class SqlStore:
             .values(rows)
             .on_conflict_do_nothing(
                 index_elements=["job_id", "scheduled_for"],
-                index_where=cron_job_run.c.trigger == RunTrigger.SCHEDULE.value,
+                # A literal, not a bind parameter: once psycopg prepares the statement, PostgreSQL
+                # cannot match a parameterised predicate to the partial unique index.
+                index_where=sa.text(_SCHEDULED_SLOT),
             )
             .returning(cron_job_run.c.job_id, cron_job_run.c.id)
         )
