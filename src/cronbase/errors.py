@@ -16,6 +16,15 @@ class InvalidSchedule(CronbaseError, ValueError):
         super().__init__(f"invalid schedule {expression!r}: {reason}")
 
 
+class InvalidTimezone(InvalidSchedule):
+    """A time zone that is not an IANA name; the message suggests one."""
+
+    def __init__(self, zone: str, reason: str) -> None:
+        self.expression = zone
+        self.reason = reason
+        Exception.__init__(self, reason)  # the reason names the zone already
+
+
 class InvalidJob(CronbaseError, ValueError):
     """A job definition that cannot be stored; `errors` lists (field, message) pairs to fix."""
 
