@@ -16,7 +16,7 @@ run: $(BIN)/.installed
 	$(BIN)/cronbase seed
 	$(BIN)/cronbase worker
 
-test: $(BIN)/.installed
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed

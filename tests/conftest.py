@@ -81,9 +81,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def postgres_url(
-    request: pytest.FixtureRequest, postgres_admin_url: str, postgres_template: str
-) -> Iterator[str]:
+def postgres_url(postgres_admin_url: str, postgres_template: str) -> Iterator[str]:
     name = f"cronbase_test_{uuid.uuid4().hex[:12]}"
     _admin(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
     yield _with_database(postgres_admin_url, name)
@@ -120,7 +118,9 @@ def clock() -> FakeClock:
 def make_tenant(store: SqlStore) -> Callable[..., uuid.UUID]:
     def make(name: str = "Acme") -> uuid.UUID:
         with store.transaction() as conn:
-            return conn.execute(tenants.insert().values(name=name).returning(tenants.c.id)).scalar_one()
+            return conn.execute(
+                tenants.insert().values(name=name).returning(tenants.c.id)
+            ).scalar_one()
 
     return make
 

@@ -105,8 +105,9 @@ def cmd_worker(_args: argparse.Namespace) -> None:
     worker = Worker(_runner(settings), SystemClock(), max_sleep=settings.worker_max_sleep_seconds)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("%s received: finishing the run in progress, then stopping",
-                    signal.Signals(signum).name)
+        logger.info(
+            "%s received: finishing the run in progress, then stopping", signal.Signals(signum).name
+        )
         worker.stop.set()
 
     signal.signal(signal.SIGTERM, stop)
@@ -124,8 +125,10 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
         return
     print(f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  NAME")
     for job in jobs:
-        print(f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
-              f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.name}")
+        print(
+            f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
+            f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.name}"
+        )
 
 
 def cmd_jobs_add(args: argparse.Namespace) -> None:
@@ -137,8 +140,12 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
         raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
     job = manager.create_job(
         JobSpec(
-            name=args.name, schedule=args.schedule, function_name=args.function,
-            tenant_id=args.tenant_id, is_active=not args.inactive, metadata=metadata,
+            name=args.name,
+            schedule=args.schedule,
+            function_name=args.function,
+            tenant_id=args.tenant_id,
+            is_active=not args.inactive,
+            metadata=metadata,
             timezone=args.timezone,
         )
     )
@@ -176,8 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], Any], help_: str,
-            parent: Any = commands) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], Any], help_: str, parent: Any = commands
+    ) -> argparse.ArgumentParser:
         sub = parent.add_parser(name, help=help_, description=help_)
         sub.set_defaults(handler=handler)
         return sub
@@ -202,18 +210,24 @@ def _parser() -> argparse.ArgumentParser:
 
     adding = add("add", cmd_jobs_add, "create a job", jobs)
     adding.add_argument("--name", required=True)
-    adding.add_argument("--schedule", required=True, help="e.g. hourly, every_5_minutes, 'cron:0 2 * * *'")
+    adding.add_argument(
+        "--schedule", required=True, help="e.g. hourly, every_5_minutes, 'cron:0 2 * * *'"
+    )
     adding.add_argument("--function", required=True, help="a registered function name")
     adding.add_argument("--tenant-id", type=_uuid, help="omit for a global job")
     adding.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Berlin")
     adding.add_argument("--metadata", default="{}", help="a JSON object")
     adding.add_argument("--inactive", action="store_true", help="create it paused")
 
-    schedule = commands.add_parser("schedule", help="work with schedule expressions").add_subparsers(
-        required=True, metavar="ACTION"
+    schedule = commands.add_parser(
+        "schedule", help="work with schedule expressions"
+    ).add_subparsers(required=True, metavar="ACTION")
+    show = add(
+        "preview",
+        cmd_schedule_preview,
+        "describe a schedule and list its next fire times",
+        schedule,
     )
-    show = add("preview", cmd_schedule_preview, "describe a schedule and list its next fire times",
-               schedule)
     show.add_argument("schedule")
     show.add_argument("--timezone", default="UTC")
     show.add_argument("--count", type=int, default=5)

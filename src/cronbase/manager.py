@@ -73,7 +73,11 @@ class JobManager:
         """Create the seed's default jobs that do not exist yet; return the ones created."""
         now = self.clock.now()
         rows = [
-            {**values, "timezone": "UTC", "next_run": parse_schedule(values["schedule"]).next_after(now)}
+            {
+                **values,
+                "timezone": "UTC",
+                "next_run": parse_schedule(values["schedule"]).next_after(now),
+            }
             for values in DEFAULT_JOBS
         ]
         return self.store.insert_jobs_unless_named(rows)
@@ -95,10 +99,11 @@ class JobManager:
         except InvalidSchedule as exc:
             errors.append(("schedule", str(exc)))
         if spec.function_name not in self.registry:
-            errors.append(
-                ("function_name", f"{spec.function_name!r} is not a registered job function; "
-                 f"choose one of: {', '.join(self.registry.names())}")
+            known = ", ".join(self.registry.names())
+            message = (
+                f"{spec.function_name!r} is not a registered job function; choose one of: {known}"
             )
+            errors.append(("function_name", message))
         errors.extend(_metadata_errors(spec.metadata))
         if spec.tenant_id is not None and not self.store.tenant_exists(spec.tenant_id):
             errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))

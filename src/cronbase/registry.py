@@ -49,7 +49,9 @@ class JobRegistry:
     def __init__(self) -> None:
         self._functions: dict[str, RegisteredFunction] = {}
 
-    def job(self, name: str, *, description: str | None = None) -> Callable[[JobFunction], JobFunction]:
+    def job(
+        self, name: str, *, description: str | None = None
+    ) -> Callable[[JobFunction], JobFunction]:
         """Decorator: register the function under `name`. Raise DuplicateJob if it is taken."""
 
         def register(func: JobFunction) -> JobFunction:

@@ -16,8 +16,12 @@ def cli(database_url: str) -> Cli:
 
     def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            cli_command(*args), env=cli_env(database_url, **env), capture_output=True,
-            text=True, timeout=120, check=False,
+            cli_command(*args),
+            env=cli_env(database_url, **env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     return run

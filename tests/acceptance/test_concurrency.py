@@ -22,14 +22,21 @@ def test_processes_racing_on_due_jobs_run_each_exactly_once(
     due = datetime.now(UTC) - timedelta(minutes=1)
     for i in range(JOBS):
         store.insert_job(
-            {"name": f"job {i}", "schedule": "every_5_minutes", "function_name": "slowNoop",
-             "next_run": due}
+            {
+                "name": f"job {i}",
+                "schedule": "every_5_minutes",
+                "function_name": "slowNoop",
+                "next_run": due,
+            }
         )
 
     racers = [
         subprocess.Popen(
-            cli_command("run-due"), env=cli_env(database_url), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            cli_command("run-due"),
+            env=cli_env(database_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(processes)
     ]

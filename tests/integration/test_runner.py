@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.jobs import Job, RunStatus
+from cronbase.jobs import Job
 from cronbase.manager import JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
@@ -268,7 +268,10 @@ def test_jobs_follow_their_time_zone(
 
 
 def test_a_stop_request_hands_unstarted_claims_back(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob,
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
     calls: list[JobContext],
 ) -> None:
     jobs = [make_job(name=f"job {i}") for i in range(3)]
@@ -292,7 +295,7 @@ def test_a_stop_request_hands_unstarted_claims_back(
 
 
 def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
-    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+    runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
     worker = Worker(runner, clock, max_sleep=5.0)
     assert worker.tick() == 5.0  # nothing scheduled: look again after the cap

@@ -68,8 +68,9 @@ def test_timestamps_come_back_aware_utc_and_naive_ones_are_refused(store: SqlSto
     plus_two = timezone(timedelta(hours=2))
     job = store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0, tzinfo=plus_two)})
     assert job.next_run == datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-    assert job.next_run is not None and job.next_run.utcoffset() == timedelta(0)
+    assert job.next_run is not None
+    assert job.next_run.utcoffset() == timedelta(0)
     assert job.created_at.tzinfo is not None  # the server default, read back aware
 
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
-        store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0)})  # noqa: DTZ001
+        store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0)})

@@ -88,21 +88,30 @@ class Runner:
             if claim.error:
                 raise _CannotRun(claim.error)
             result = self._call(claim, started)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a job's own exception is data: a failed run
             error = str(exc) if isinstance(exc, CronbaseError) else f"{type(exc).__name__}: {exc}"
             self.store.finish_run(
-                claim, status=RunStatus.FAILED, started_at=started,
-                finished_at=self.clock.now(), error=error,
+                claim,
+                status=RunStatus.FAILED,
+                started_at=started,
+                finished_at=self.clock.now(),
+                error=error,
             )
             summary.failed.append({"id": str(job.id), "name": job.name, "error": error})
             logger.warning(
-                "run failed: %s (%s): %s", job.name, job.function_name, error,
+                "run failed: %s (%s): %s",
+                job.name,
+                job.function_name,
+                error,
                 extra={"action": "run_failed", "job": str(job.id), "run_id": str(claim.run_id)},
             )
             return
         finished = self.clock.now()
         self.store.finish_run(
-            claim, status=RunStatus.SUCCEEDED, started_at=started, finished_at=finished,
+            claim,
+            status=RunStatus.SUCCEEDED,
+            started_at=started,
+            finished_at=finished,
             result=result,
         )
         summary.executed.append(
@@ -115,8 +124,11 @@ class Runner:
             }
         )
         logger.info(
-            "run succeeded: %s (%s) in %.3fs, next run %s", job.name, job.function_name,
-            (finished - started).total_seconds(), isoformat(claim.next_run),
+            "run succeeded: %s (%s) in %.3fs, next run %s",
+            job.name,
+            job.function_name,
+            (finished - started).total_seconds(),
+            isoformat(claim.next_run),
             extra={"action": "run_succeeded", "job": str(job.id), "run_id": str(claim.run_id)},
         )
 

@@ -195,7 +195,7 @@ class SqlStore:
             )
             .returning(cron_job_run.c.job_id, cron_job_run.c.id)
         )
-        return {job_id: run_id for job_id, run_id in conn.execute(insert)}
+        return dict(conn.execute(insert).tuples().all())
 
     def finish_run(
         self,
