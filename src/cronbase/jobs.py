@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -97,11 +98,29 @@ class RunSummary:
 
     executed: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0
+    skipped_jobs: set[UUID] = field(default_factory=set)  # due, but run by another process
+    tenants: dict[UUID, UUID | None] = field(default_factory=dict)  # job id -> tenant id
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skipped_jobs)
 
     @property
     def total(self) -> int:
         return len(self.executed) + len(self.failed) + self.skipped
+
+    def visible_to(self, can_see: Callable[[UUID | None], bool]) -> RunSummary:
+        """The part of the summary about jobs whose tenant passes `can_see`."""
+
+        def visible(job_id: UUID) -> bool:
+            return can_see(self.tenants.get(job_id))
+
+        return RunSummary(
+            executed=[item for item in self.executed if visible(UUID(item["id"]))],
+            failed=[item for item in self.failed if visible(UUID(item["id"]))],
+            skipped_jobs={job_id for job_id in self.skipped_jobs if visible(job_id)},
+            tenants=self.tenants,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

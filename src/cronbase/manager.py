@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
-from cronbase.errors import InvalidJob, InvalidSchedule
-from cronbase.jobs import Job
+from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
+from cronbase.jobs import Job, Run
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
 
 MAX_NAME_LENGTH = 200
+
+# The caller for work that no user asks for: the CLI, the worker, the seed.
+SYSTEM = Principal("system", Role.SUPERADMIN, None)
 
 # The seed's three default jobs: names, schedules, active flags and metadata as documented.
 DEFAULT_JOBS: list[dict[str, Any]] = [
@@ -61,13 +66,89 @@ class JobManager:
         self.registry = registry
         self.clock = clock
 
-    def create_job(self, spec: JobSpec) -> Job:
-        """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing."""
+    def create_job(self, spec: JobSpec, caller: Principal = SYSTEM) -> Job:
+        """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing.
+
+        An admin's job belongs to the admin's tenant; naming another tenant is PermissionDenied.
+        """
+        if not caller.is_superadmin:
+            if spec.tenant_id not in (None, caller.tenant_id):
+                raise PermissionDenied("an admin can create jobs for their own tenant only")
+            spec = replace(spec, tenant_id=caller.tenant_id)
         values = self._validated(spec)
-        values["next_run"] = parse_schedule(spec.schedule, values["timezone"]).next_after(
-            self.clock.now()
-        )
+        values["next_run"] = self._next_run(values)
         return self.store.insert_job(values)
+
+    def get_job(self, job_id: UUID, caller: Principal = SYSTEM) -> Job:
+        """The job, or JobNotFound if it does not exist or the caller may not see it."""
+        job = self.store.get_job(job_id)
+        if job is None or not caller.can_see(job.tenant_id):
+            raise JobNotFound(job_id)
+        return job
+
+    def list_jobs(
+        self,
+        caller: Principal = SYSTEM,
+        *,
+        tenant_id: UUID | None = None,
+        is_active: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Job]:
+        """A page of the jobs the caller may see, oldest first."""
+        if not caller.is_superadmin:
+            if tenant_id not in (None, caller.tenant_id):
+                raise PermissionDenied("an admin can list their own tenant's jobs only")
+            tenant_id = caller.tenant_id
+        return self.store.list_jobs(
+            tenant_id=tenant_id, is_active=is_active, limit=limit, offset=offset
+        )
+
+    def update_job(self, job_id: UUID, changes: dict[str, Any], caller: Principal = SYSTEM) -> Job:
+        """Apply `changes` (any JobSpec fields) after validating the result as a whole.
+
+        next_run is recomputed when the schedule or time zone changes or the job is
+        re-activated, and left alone otherwise.
+        """
+        job = self.get_job(job_id, caller)
+        unknown = set(changes) - set(JobSpec.__dataclass_fields__)
+        if unknown:
+            raise InvalidJob([(field, "is not a job field") for field in sorted(unknown)])
+        if "tenant_id" in changes and not caller.can_see(changes["tenant_id"]):
+            raise PermissionDenied("an admin can move jobs within their own tenant only")
+        current = JobSpec(
+            name=job.name,
+            schedule=job.schedule,
+            function_name=job.function_name or "",
+            tenant_id=job.tenant_id,
+            is_active=job.is_active,
+            metadata=job.metadata,
+            timezone=job.timezone,
+        )
+        values = self._validated(replace(current, **changes))
+        values = {key: value for key, value in values.items() if key in changes}
+        if _reschedules(job, values):
+            values["next_run"] = self._next_run({**current.__dict__, **values})
+        values["updated_at"] = self.clock.now()
+        updated = self.store.update_job(job_id, values)
+        if updated is None:  # deleted meanwhile
+            raise JobNotFound(job_id)
+        return updated
+
+    def delete_job(self, job_id: UUID, caller: Principal = SYSTEM) -> None:
+        self.get_job(job_id, caller)
+        if not self.store.delete_job(job_id):
+            raise JobNotFound(job_id)
+
+    def list_runs(
+        self, job_id: UUID, caller: Principal = SYSTEM, *, limit: int = 50, offset: int = 0
+    ) -> list[Run]:
+        """A page of the job's runs, newest first."""
+        self.get_job(job_id, caller)
+        return self.store.list_runs(job_id, limit=limit, offset=offset)
+
+    def _next_run(self, values: dict[str, Any]) -> datetime:
+        return parse_schedule(values["schedule"], values["timezone"]).next_after(self.clock.now())
 
     def seed_default_jobs(self) -> list[Job]:
         """Create the seed's default jobs that do not exist yet; return the ones created."""
@@ -118,6 +199,14 @@ class JobManager:
             "metadata": spec.metadata,
             "timezone": timezone,
         }
+
+
+def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
+    return (
+        changes.get("schedule", job.schedule) != job.schedule
+        or changes.get("timezone", job.timezone) != job.timezone
+        or (changes.get("is_active") is True and not job.is_active)
+    )
 
 
 def _metadata_errors(metadata: Any) -> list[tuple[str, str]]:

@@ -283,7 +283,7 @@ def test_a_stop_request_hands_unstarted_claims_back(
     assert len(summary.executed) == 1
     assert len(runs(store)) == 1
     # the two jobs that never started are due again, with their slot and last_run restored
-    due = store.due_job_ids(clock.now())
+    due = store.due_jobs(clock.now())
     assert len(due) == 2
     for job in jobs:
         stored = store.get_job(job.id)

@@ -66,8 +66,8 @@ class Runner:
         have not started are handed back, and the round ends.
         """
         now = now or self.clock.now()
-        seen = self.store.due_job_ids(now)
-        summary, done = RunSummary(), set()
+        seen = self.store.due_jobs(now)
+        summary, done = RunSummary(tenants=seen), set()
         while not should_stop():
             claims = self.store.claim_due(now, self.worker_id, plan_next_run, self.claim_batch)
             if not claims:
@@ -79,7 +79,8 @@ class Runner:
                     break
                 self._execute(claim, summary)
                 done.add(claim.job.id)
-        summary.skipped = len(seen - done)
+                seen[claim.job.id] = claim.job.tenant_id  # it may have come due after `seen`
+        summary.skipped_jobs = set(seen) - done
         return summary
 
     def _execute(self, claim: Claim, summary: RunSummary) -> None:

@@ -96,6 +96,22 @@ class SqlStore:
                     inserted.append(self._insert_job(conn, values))
         return inserted
 
+    def update_job(self, job_id: UUID, values: dict[str, Any]) -> Job | None:
+        """Set `values` on the job; return it, or None if it does not exist."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                cron_job.update()
+                .where(cron_job.c.id == job_id)
+                .values(**values)
+                .returning(*cron_job.c)
+            ).first()
+            return _job(row) if row else None
+
+    def delete_job(self, job_id: UUID) -> bool:
+        """Delete the job and its run history; return False if it did not exist."""
+        with self.transaction() as conn:
+            return conn.execute(cron_job.delete().where(cron_job.c.id == job_id)).rowcount == 1
+
     def get_job(self, job_id: UUID) -> Job | None:
         with self.transaction() as conn:
             row = conn.execute(sa.select(cron_job).where(cron_job.c.id == job_id)).first()
@@ -130,10 +146,11 @@ class SqlStore:
     def _due(self, now: datetime) -> sa.ColumnElement[bool]:
         return sa.and_(cron_job.c.is_active, cron_job.c.next_run <= now)
 
-    def due_job_ids(self, now: datetime) -> set[UUID]:
-        """Ids of the active jobs due at `now`, claimed or not (for counting skips)."""
+    def due_jobs(self, now: datetime) -> dict[UUID, UUID | None]:
+        """The active jobs due at `now`, claimed or not, as {job id: tenant id} (to count skips)."""
+        query = sa.select(cron_job.c.id, cron_job.c.tenant_id).where(self._due(now))
         with self.transaction() as conn:
-            return set(conn.execute(sa.select(cron_job.c.id).where(self._due(now))).scalars())
+            return {job_id: tenant_id for job_id, tenant_id in conn.execute(query)}  # noqa: C416
 
     def claim_due(
         self, now: datetime, worker_id: str, next_run_for: NextRun, limit: int = 100
@@ -195,7 +212,7 @@ class SqlStore:
             )
             .returning(cron_job_run.c.job_id, cron_job_run.c.id)
         )
-        return dict(conn.execute(insert).tuples().all())
+        return {job_id: run_id for job_id, run_id in conn.execute(insert)}  # noqa: C416
 
     def finish_run(
         self,

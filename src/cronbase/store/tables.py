@@ -144,7 +144,9 @@ cron_job = sa.Table(
         sqlite_where=sa.text("is_active"),
         postgresql_where=sa.text("is_active"),
     ),
-    sa.Index(None, "tenant_id"),
+    # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
+    sa.Index("ix_cron_job_listing", "created_at", "id"),
+    sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
 )
 
 cron_job_run = sa.Table(
@@ -174,4 +176,20 @@ cron_job_run = sa.Table(
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
     ),
     sa.Index("ix_cron_job_run_history", "job_id", "started_at"),
+)
+
+# --- API credentials ------------------------------------------------------------------------
+
+# A bearer token and who it speaks for. Only a SHA-256 of the token is kept: tokens are
+# 256-bit random strings, so a fast hash is enough, and a leaked table reveals none of them.
+cron_api_token = sa.Table(
+    "cron_api_token",
+    metadata,
+    _id(),
+    sa.Column("email", sa.Text(), nullable=False),
+    sa.Column("role", sa.Text(), nullable=False),  # user, admin or superadmin
+    _tenant_id(nullable=True),  # NULL for superadmins
+    sa.Column("token_hash", sa.Text(), nullable=False, unique=True),
+    _created_at(),
+    sa.Column("revoked_at", UTCDateTime()),
 )

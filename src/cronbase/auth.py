@@ -1,0 +1,81 @@
+"""Who is calling: bearer tokens issued by cronbase, or JWTs signed by the host application."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+import jwt
+
+from cronbase.errors import CronbaseError
+
+TOKEN_PREFIX = "cb_"
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+
+class NotAuthenticated(CronbaseError):
+    """No credentials, or credentials that are unknown, revoked, expired or badly signed."""
+
+
+class PermissionDenied(CronbaseError):
+    """The caller is known but their role may not do this."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an email for the logs, a role, and a tenant (None only for superadmins)."""
+
+    email: str
+    role: Role
+    tenant_id: UUID | None
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.role is Role.SUPERADMIN
+
+    def can_see(self, tenant_id: UUID | None) -> bool:
+        """Superadmins see every job; an admin only their own tenant's (never global ones)."""
+        return self.is_superadmin or (tenant_id is not None and tenant_id == self.tenant_id)
+
+
+def check_identity(role: Role, tenant_id: UUID | None) -> None:
+    """Raise ValueError unless the role and tenant go together."""
+    if role is Role.SUPERADMIN and tenant_id is not None:
+        raise ValueError("a superadmin has no tenant: leave the tenant out")
+    if role is not Role.SUPERADMIN and tenant_id is None:
+        raise ValueError(f"a {role.value} belongs to a tenant: give its id")
+
+
+def new_token() -> str:
+    """A fresh random bearer token, shown once to whoever asked for it."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_from_jwt(token: str, secret: str) -> Principal:
+    """Verify an HS256 JWT and read its claims: `sub` or `email`, `role`, `tenant_id`.
+
+    Raise NotAuthenticated for a bad signature, an expired token or missing claims.
+    """
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["role"]})
+        role = Role(claims["role"])
+        tenant = claims.get("tenant_id")
+        tenant_id = UUID(str(tenant)) if tenant else None
+        check_identity(role, tenant_id)
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated("the token has expired; sign in again") from exc
+    except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+        raise NotAuthenticated(f"the token is not valid: {exc}") from exc
+    return Principal(str(claims.get("email") or claims.get("sub") or ""), role, tenant_id)

@@ -1,0 +1,139 @@
+"""The built-in job functions of the seed: markUsersOffline, cleanOldActivities and
+syncDenormalizedFields.
+
+Each reads its options from the job's metadata (a missing or null option takes its default;
+other keys, such as the runner's monitoring counters, are ignored), refuses a bad value with a
+ValueError that names the key and what is allowed, runs its SQL from `store/crm.py` on the
+run's connection, and returns its counts. Times are relative to `ctx.now`, never the database's
+clock. A tenant's job works on that tenant's rows only; a global job on every tenant's.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from cronbase.jobs import isoformat
+from cronbase.registry import JobContext, registry
+from cronbase.store import crm
+
+ARCHIVE, DELETE = "archive", "delete"
+
+
+@registry.job("markUsersOffline")
+def mark_users_offline(ctx: JobContext) -> dict[str, Any]:
+    """Mark users and employees offline when their last heartbeat is older than the timeout.
+
+    Option `timeout_minutes` (a number > 0, default 5). A user or employee whose
+    metadata.last_seen (an ISO-8601 date-time; UTC without an offset) is more than
+    timeout_minutes before the run gets metadata.live_status = 'offline'; its other metadata
+    keys are kept. Rows already offline, without a last_seen, or with one that is not a
+    date-time are left alone.
+    """
+    timeout = _number(ctx.metadata, "timeout_minutes", 5, minimum=0, inclusive=False)
+    cutoff = _before(ctx.now, "timeout_minutes", timedelta(minutes=1), timeout)
+    counts = crm.mark_offline(ctx.connection, tenant_id=ctx.tenant_id, last_seen_before=cutoff)
+    return {
+        "users_marked_offline": counts.users,
+        "employees_marked_offline": counts.employees,
+        "total": counts.users + counts.employees,
+    }
+
+
+@registry.job("cleanOldActivities")
+def clean_old_activities(ctx: JobContext) -> dict[str, Any]:
+    """Archive or delete activities older than the retention period, in batches.
+
+    Options: `retention_days` (a number >= 0, default 90); `mode`, "archive" (default: move the
+    rows into activities_archive, stamped archived_at) or "delete"; `batch_size` (an integer
+    from 1 to 10000, default 1000). Oldest rows go first, and each batch is committed on its
+    own: if one fails, the batches before it stay done and the failed one is rolled back whole.
+    """
+    retention = _number(ctx.metadata, "retention_days", 90, minimum=0, inclusive=True)
+    mode = _choice(ctx.metadata, "mode", ARCHIVE, (ARCHIVE, DELETE))
+    batch_size = _integer(ctx.metadata, "batch_size", 1000, 1, crm.MAX_BATCH_SIZE)
+    cutoff = _before(ctx.now, "retention_days", timedelta(days=1), retention)
+    done = crm.clean_old_activities(
+        ctx.connection,
+        tenant_id=ctx.tenant_id,
+        created_before=cutoff,
+        batch_size=batch_size,
+        archived_at=ctx.now if mode == ARCHIVE else None,
+    )
+    return {
+        "mode": mode,
+        "retention_days": retention,
+        "cutoff": isoformat(cutoff),
+        "batches": done.batches,
+        "archived": done.archived,
+        "deleted": done.deleted,
+    }
+
+
+@registry.job("syncDenormalizedFields")
+def sync_denormalized_fields(ctx: JobContext) -> dict[str, Any]:
+    """Refresh cached copies: contact account names, account contact counts, activity names.
+
+    Sets contacts.account_name from the contact's account (NULL without one),
+    accounts.contact_count from the contacts that point at the account, and
+    activities.related_name from the related account's name or contact's full name. Only rows
+    whose value differs are written, so a second run reports 0. No options.
+    """
+    conn, tenant_id = ctx.connection, ctx.tenant_id
+    counts = {
+        "contacts_account_name": crm.sync_contact_account_names(conn, tenant_id=tenant_id),
+        "accounts_contact_count": crm.sync_account_contact_counts(conn, tenant_id=tenant_id),
+        "activities_related_name": crm.sync_activity_related_names(conn, tenant_id=tenant_id),
+    }
+    return {**counts, "total": sum(counts.values())}
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def _option(metadata: dict[str, Any], key: str, default: Any) -> Any:
+    value = metadata.get(key)
+    return default if value is None else value
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int to Python, but `true` is no number of minutes.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(
+    metadata: dict[str, Any], key: str, default: float, *, minimum: float, inclusive: bool
+) -> float:
+    value = _option(metadata, key, default)
+    if not _is_number(value) or value < minimum or (value == minimum and not inclusive):
+        bound = f">= {minimum}" if inclusive else f"> {minimum}"
+        raise ValueError(f"{key} must be a number {bound} (default {default}); got {value!r}")
+    return cast(float, value)  # int or float, as given: 90 stays 90 in the result
+
+
+def _integer(metadata: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = _option(metadata, key, default)
+    if not (_is_number(value) and value == int(value) and low <= value <= high):
+        raise ValueError(
+            f"{key} must be an integer from {low} to {high} (default {default}); got {value!r}"
+        )
+    return int(value)
+
+
+def _choice(metadata: dict[str, Any], key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _option(metadata, key, default)
+    if value not in allowed:
+        choices = ", ".join(repr(choice) for choice in allowed)
+        raise ValueError(f"{key} must be one of {choices} (default {default!r}); got {value!r}")
+    return str(value)
+
+
+def _before(now: datetime, key: str, unit: timedelta, amount: float) -> datetime:
+    """`now` minus `amount` units; a ValueError naming `key` if that leaves the calendar."""
+    try:
+        return now - unit * amount
+    except OverflowError as exc:
+        raise ValueError(
+            f"{key}={amount!r} reaches back before year 1; use a smaller value"
+        ) from exc

@@ -1,0 +1,79 @@
+"""API tokens: stored as hashes, looked up per request, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.auth import Principal, Role
+from cronbase.store.tables import cron_api_token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: UUID
+    email: str
+    role: Role
+    tenant_id: UUID | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def add(self, email: str, role: Role, tenant_id: UUID | None, token_hash: str) -> TokenInfo:
+        values = {
+            "email": email,
+            "role": role.value,
+            "tenant_id": tenant_id,
+            "token_hash": token_hash,
+        }
+        with self.engine.begin() as conn:
+            row = conn.execute(cron_api_token.insert().values(values).returning(*_columns())).one()
+        return _info(row)
+
+    def principal(self, token_hash: str) -> Principal | None:
+        """The caller a live (unrevoked) token speaks for, or None."""
+        query = sa.select(cron_api_token).where(
+            cron_api_token.c.token_hash == token_hash, cron_api_token.c.revoked_at.is_(None)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(query).first()
+        return Principal(row.email, Role(row.role), row.tenant_id) if row else None
+
+    def revoke(self, token_id: UUID, now: datetime) -> bool:
+        """Revoke a token; return False if there is no live token with that id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                cron_api_token.update()
+                .where(cron_api_token.c.id == token_id, cron_api_token.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return result.rowcount == 1
+
+    def list(self) -> list[TokenInfo]:
+        query = sa.select(*_columns()).order_by(cron_api_token.c.created_at)
+        with self.engine.begin() as conn:
+            return [_info(row) for row in conn.execute(query)]
+
+    def any_superadmin(self) -> bool:
+        query = sa.select(cron_api_token.c.id).where(
+            cron_api_token.c.role == Role.SUPERADMIN.value, cron_api_token.c.revoked_at.is_(None)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+
+def _columns() -> list[sa.Column[object]]:
+    return [c for c in cron_api_token.c if c.name != "token_hash"]
+
+
+def _info(row: sa.Row[object]) -> TokenInfo:
+    values = dict(row._mapping)
+    values["role"] = Role(values["role"])
+    return TokenInfo(**values)
