@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/cronbase migrate
 	$(BIN)/cronbase seed
-	$(BIN)/cronbase worker
+	$(BIN)/cronbase serve
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

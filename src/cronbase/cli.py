@@ -15,6 +15,7 @@ from typing import Any
 
 import pydantic
 
+from cronbase.auth import Role, check_identity, hash_token, new_token
 from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
@@ -25,6 +26,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.schedule import describe, preview
 from cronbase.store import SqlStore
 from cronbase.store.migrate import check_schema, upgrade
+from cronbase.store.tokens import TokenStore
 
 logger = logging.getLogger("cronbase")
 
@@ -35,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return int(args.handler(args) or 0)
     except InvalidJob as exc:
@@ -113,6 +116,88 @@ def cmd_worker(_args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     worker.run()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from cronbase.api import create_app
+
+    settings = _settings()
+    store = _open_store(settings)
+    app = create_app(settings, store=store, run_worker=not args.no_worker)
+    url = f"http://{args.host}:{args.port}"
+    _first_start(TokenStore(store.engine), url)
+    logger.info(
+        "serving the API at %s (docs at %s/docs)%s",
+        url,
+        url,
+        "" if args.no_worker else " with an embedded worker",
+    )
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning"
+    )
+
+
+def _first_start(tokens: TokenStore, url: str) -> None:
+    """On the very first start, create a superadmin and show its token once."""
+    if tokens.any_superadmin():
+        return
+    token = new_token()
+    tokens.add("admin@localhost", Role.SUPERADMIN, None, hash_token(token))
+    print(
+        f"\nFirst start: created a superadmin. Its API token, shown only this once:\n\n"
+        f"    {token}\n\nTry it:\n\n    curl -H 'Authorization: Bearer {token}' {url}/api/cron/jobs\n\n"
+        f"API docs: {url}/docs\n",
+        flush=True,
+    )
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    settings = _settings()
+    store = _open_store(settings)
+    role = Role(args.role)
+    try:
+        check_identity(role, args.tenant_id)
+    except ValueError as exc:
+        raise ConfigurationError(f"--tenant-id: {exc}") from exc
+    if args.tenant_id is not None and not store.tenant_exists(args.tenant_id):
+        raise ConfigurationError(f"--tenant-id: no tenant with id {args.tenant_id}")
+    token = new_token()
+    info = TokenStore(store.engine).add(args.email, role, args.tenant_id, hash_token(token))
+    print(token)
+    print(
+        f"token {info.id} for {info.email} ({role.value}); it is shown only once", file=sys.stderr
+    )
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    store = _open_store(_settings())
+    if not TokenStore(store.engine).revoke(args.token_id, datetime.now(UTC)):
+        raise ConfigurationError(
+            f"no live token with id {args.token_id} (see `cronbase token list`)"
+        )
+    print(f"revoked token {args.token_id}")
+
+
+def cmd_token_list(_args: argparse.Namespace) -> None:
+    store = _open_store(_settings())
+    for info in TokenStore(store.engine).list():
+        state = f"revoked {isoformat(info.revoked_at)}" if info.revoked_at else "live"
+        print(
+            f"{info.id}  {info.role.value:10}  {info.tenant_id or '-'!s:36}  {state:8}  {info.email}"
+        )
+
+
+def cmd_tenant_add(args: argparse.Namespace) -> None:
+    store = _open_store(_settings())
+    print(store.insert_tenant(args.name))
+
+
+def cmd_tenant_list(_args: argparse.Namespace) -> None:
+    store = _open_store(_settings())
+    for tenant_id, name in store.list_tenants():
+        print(f"{tenant_id}  {name}")
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> None:
@@ -218,6 +303,32 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Berlin")
     adding.add_argument("--metadata", default="{}", help="a JSON object")
     adding.add_argument("--inactive", action="store_true", help="create it paused")
+
+    serve = add("serve", cmd_serve, "serve the HTTP API (with an embedded worker by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="API only: separate `cronbase worker` processes run the jobs",
+    )
+
+    tokens = commands.add_parser("token", help="API tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = add("create", cmd_token_create, "create an API token and print it (once)", tokens)
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--tenant-id", type=_uuid, help="required for user and admin")
+    revoke = add("revoke", cmd_token_revoke, "revoke an API token", tokens)
+    revoke.add_argument("token_id", type=_uuid)
+    add("list", cmd_token_list, "list API tokens (never the tokens themselves)", tokens)
+
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add("add", cmd_tenant_add, "create a tenant and print its id", tenant).add_argument("name")
+    add("list", cmd_tenant_list, "list tenants", tenant)
 
     schedule = commands.add_parser(
         "schedule", help="work with schedule expressions"

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
         30.0, gt=0, description="how long SQLite waits for another process's write lock"
     )
 
+    jwt_secret: str | None = Field(
+        None, description="HS256 secret of the JWTs the API accepts besides its own tokens"
+    )
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="how long a stopping server waits for the run in progress"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
 
 MAX_NAME_LENGTH = 200
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 # The caller for work that no user asks for: the CLI, the worker, the seed.
 SYSTEM = Principal("system", Role.SUPERADMIN, None)
@@ -76,7 +78,8 @@ class JobManager:
                 raise PermissionDenied("an admin can create jobs for their own tenant only")
             spec = replace(spec, tenant_id=caller.tenant_id)
         values = self._validated(spec)
-        values["next_run"] = self._next_run(values)
+        now = self.clock.now()
+        values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
         return self.store.insert_job(values)
 
     def get_job(self, job_id: UUID, caller: Principal = SYSTEM) -> Job:
@@ -158,8 +161,11 @@ class JobManager:
                 **values,
                 "timezone": "UTC",
                 "next_run": parse_schedule(values["schedule"]).next_after(now),
+                # apart by a microsecond, so listings show them in the seed's order
+                "created_at": now + timedelta(microseconds=index),
+                "updated_at": now,
             }
-            for values in DEFAULT_JOBS
+            for index, values in enumerate(DEFAULT_JOBS)
         ]
         return self.store.insert_jobs_unless_named(rows)
 
@@ -170,6 +176,8 @@ class JobManager:
             errors.append(("name", "must not be blank"))
         elif len(name) > MAX_NAME_LENGTH:
             errors.append(("name", f"is {len(name)} characters long; at most {MAX_NAME_LENGTH}"))
+        elif _CONTROL_CHARACTERS.search(name):
+            errors.append(("name", "must be one line of printable text (no control characters)"))
         timezone = "UTC"
         try:
             timezone = validate_timezone(spec.timezone)
@@ -213,7 +221,9 @@ def _metadata_errors(metadata: Any) -> list[tuple[str, str]]:
     if not isinstance(metadata, dict):
         return [("metadata", f"must be a JSON object, got {type(metadata).__name__}")]
     try:
-        json.dumps(metadata)
+        text = json.dumps(metadata)
     except (TypeError, ValueError) as exc:
         return [("metadata", f"must be JSON-serialisable: {exc}")]
+    if "\\u0000" in text:  # PostgreSQL's jsonb cannot store NUL, so no database gets it
+        return [("metadata", "must not contain the NUL character (\\u0000)")]
     return []

@@ -71,6 +71,17 @@ class SqlStore:
 
     # --- tenants and jobs --------------------------------------------------------------------
 
+    def insert_tenant(self, name: str) -> UUID:
+        with self.transaction() as conn:
+            return conn.execute(
+                tenants.insert().values(name=name).returning(tenants.c.id)
+            ).scalar_one()
+
+    def list_tenants(self) -> list[tuple[UUID, str]]:
+        query = sa.select(tenants.c.id, tenants.c.name).order_by(tenants.c.name)
+        with self.transaction() as conn:
+            return [(tenant_id, name) for tenant_id, name in conn.execute(query)]
+
     def tenant_exists(self, tenant_id: UUID) -> bool:
         with self.transaction() as conn:
             query = sa.select(tenants.c.id).where(tenants.c.id == tenant_id)

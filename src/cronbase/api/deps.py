@@ -1,0 +1,72 @@
+"""What handlers depend on: the services built by create_app, and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cronbase.auth import (
+    TOKEN_PREFIX,
+    NotAuthenticated,
+    PermissionDenied,
+    Principal,
+    Role,
+    hash_token,
+    principal_from_jwt,
+)
+from cronbase.manager import JobManager
+from cronbase.runner import Runner
+from cronbase.store import SqlStore
+from cronbase.store.tokens import TokenStore
+
+
+@dataclass(frozen=True)
+class Services:
+    store: SqlStore
+    tokens: TokenStore
+    manager: JobManager
+    runner: Runner
+    jwt_secret: str | None
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A cronbase API token (cb_...) or a JWT signed with CRONBASE_JWT_SECRET",
+)
+
+
+def _principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise NotAuthenticated("send an API token: Authorization: Bearer <token>")
+    token = credentials.credentials
+    if token.startswith(TOKEN_PREFIX):
+        principal = services.tokens.principal(hash_token(token))
+        if principal is None:
+            raise NotAuthenticated("the API token is unknown or revoked")
+        return principal
+    if services.jwt_secret and token.count(".") == 2:
+        return principal_from_jwt(token, services.jwt_secret)
+    raise NotAuthenticated("the bearer token is neither a cronbase API token nor a valid JWT")
+
+
+def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    # The seed: every endpoint is for admins and superadmins only.
+    if principal.role is Role.USER:
+        raise PermissionDenied("this needs the admin or superadmin role")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(_admin)]

@@ -1,0 +1,144 @@
+"""Every error the API returns, mapped in one place to the envelope
+{"status": "error", "message": ..., "errors": [{"field": ..., "message": ...}]}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cronbase.auth import NotAuthenticated, PermissionDenied
+from cronbase.errors import InvalidJob, InvalidSchedule, InvalidTimezone, JobNotFound
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def error_response(
+    status: int, message: str, errors: list[dict[str, Any]] | None = None, **headers: str
+) -> JSONResponse:
+    body = {"status": "error", "message": message, "errors": errors or []}
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    # ("body", "schedule") -> "schedule"; ("query", "limit") -> "query.limit"
+    parts = [str(part) for part in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = exc.errors()
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return error_response(
+            400,
+            "the request body is not valid JSON",
+            [{"field": "body", "message": problems[0].get("msg", "invalid JSON")}],
+        )
+    errors = [{"field": _field(p["loc"]), "message": p["msg"]} for p in problems]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return error_response(422, f"invalid request: {summary}", errors)
+
+
+async def _invalid_job(_request: Request, exc: InvalidJob) -> JSONResponse:
+    errors = [{"field": field, "message": message} for field, message in exc.errors]
+    return error_response(422, f"invalid job: {exc}", errors)
+
+
+async def _invalid_schedule(_request: Request, exc: InvalidSchedule) -> JSONResponse:
+    field = "timezone" if isinstance(exc, InvalidTimezone) else "schedule"
+    return error_response(422, str(exc), [{"field": field, "message": exc.reason}])
+
+
+async def _not_found(_request: Request, exc: JobNotFound) -> JSONResponse:
+    return error_response(404, str(exc))
+
+
+async def _not_authenticated(_request: Request, exc: NotAuthenticated) -> JSONResponse:
+    return error_response(401, str(exc), **{"WWW-Authenticate": "Bearer"})
+
+
+async def _forbidden(_request: Request, exc: PermissionDenied) -> JSONResponse:
+    return error_response(403, str(exc))
+
+
+async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+    # Validation passed, then the database disagreed: a tenant or job vanished meanwhile.
+    logger.info("integrity error answered with 409: %s", exc.orig)
+    return error_response(409, "the request conflicts with a concurrent change; retry it")
+
+
+async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    return error_response(exc.status_code, str(exc.detail), **(exc.headers or {}))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidJob, _invalid_job)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidSchedule, _invalid_schedule)  # type: ignore[arg-type]
+    app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+class BodySizeLimit:
+    """Answer 413 to a body over `limit` bytes, declared or streamed, before anything reads it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            # A streamed body is counted as it arrives; the handler below answers 413.
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _body_too_large_response(BodyTooLarge(self.limit))(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+
+
+def _body_too_large_response(exc: BodyTooLarge) -> JSONResponse:
+    return error_response(413, str(exc))
+
+
+async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
+    return _body_too_large_response(exc)

@@ -1,0 +1,96 @@
+"""/api/cron/jobs: list, create, read, update, delete, and each job's run history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from cronbase.api.deps import AdminDep, ServicesDep
+from cronbase.api.schemas import (
+    Deleted,
+    Envelope,
+    JobCreate,
+    JobData,
+    JobList,
+    JobPublic,
+    JobUpdate,
+    Page,
+    RunList,
+    RunPublic,
+)
+from cronbase.jobs import Job, Run
+from cronbase.manager import JobSpec
+
+router = APIRouter(prefix="/api/cron/jobs", tags=["jobs"])
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
+
+
+def _page(limit: int, offset: int, count: int) -> Page:
+    return Page(limit=limit, offset=offset, next_offset=offset + limit if count == limit else None)
+
+
+def _job(job: Job) -> JobPublic:
+    return JobPublic.model_validate(job, from_attributes=True)
+
+
+def _run(run: Run) -> RunPublic:
+    duration = None
+    if run.started_at and run.finished_at:
+        duration = int((run.finished_at - run.started_at).total_seconds() * 1000)
+    return RunPublic(**run.__dict__, duration_ms=duration)
+
+
+@router.get("", summary="List jobs")
+def list_jobs(
+    services: ServicesDep,
+    caller: AdminDep,
+    tenant_id: UUID | None = None,
+    is_active: bool | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Envelope[JobList]:
+    jobs = services.manager.list_jobs(
+        caller, tenant_id=tenant_id, is_active=is_active, limit=limit, offset=offset
+    )
+    return Envelope(
+        data=JobList(jobs=[_job(j) for j in jobs], pagination=_page(limit, offset, len(jobs)))
+    )
+
+
+@router.post("", status_code=201, summary="Create a job")
+def create_job(body: JobCreate, services: ServicesDep, caller: AdminDep) -> Envelope[JobData]:
+    job = services.manager.create_job(JobSpec(**body.model_dump()), caller)
+    return Envelope(data=JobData(job=_job(job)))
+
+
+@router.get("/{job_id}", summary="Read a job")
+def get_job(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[JobData]:
+    return Envelope(data=JobData(job=_job(services.manager.get_job(job_id, caller))))
+
+
+@router.put("/{job_id}", summary="Update a job's given fields")
+def update_job(
+    job_id: UUID, body: JobUpdate, services: ServicesDep, caller: AdminDep
+) -> Envelope[JobData]:
+    job = services.manager.update_job(job_id, body.model_dump(exclude_unset=True), caller)
+    return Envelope(data=JobData(job=_job(job)))
+
+
+@router.delete("/{job_id}", summary="Delete a job and its run history")
+def delete_job(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[Deleted]:
+    services.manager.delete_job(job_id, caller)
+    return Envelope(data=Deleted(id=job_id))
+
+
+@router.get("/{job_id}/runs", summary="A job's run history, newest first")
+def list_runs(
+    job_id: UUID, services: ServicesDep, caller: AdminDep, limit: Limit = 50, offset: Offset = 0
+) -> Envelope[RunList]:
+    runs = services.manager.list_runs(job_id, caller, limit=limit, offset=offset)
+    return Envelope(
+        data=RunList(runs=[_run(r) for r in runs], pagination=_page(limit, offset, len(runs)))
+    )

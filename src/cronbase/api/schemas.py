@@ -1,0 +1,181 @@
+"""Request and response bodies. Responses use the seed's envelope: {"status", "data"}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+T = TypeVar("T")
+
+# Lengths are capped here so huge strings stop at the door; the manager checks the content.
+Name = Annotated[str, StringConstraints(max_length=200)]
+Schedule = Annotated[str, StringConstraints(max_length=1000)]
+FunctionName = Annotated[str, StringConstraints(max_length=200)]
+Zone = Annotated[str, StringConstraints(max_length=100)]
+
+
+class Envelope(BaseModel, Generic[T]):
+    status: Literal["success"] = "success"
+    data: T
+
+
+class FieldError(BaseModel):
+    field: str | None = Field(description="the offending field, e.g. 'schedule' or 'query.limit'")
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    status: Literal["error"] = "error"
+    message: str
+    errors: list[FieldError] = []
+
+
+class JobCreate(BaseModel):
+    """The seed's POST body, plus `timezone`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    schedule: Schedule = Field(examples=["every_5_minutes", "hourly", "cron:0 2 * * *"])
+    function_name: FunctionName = Field(examples=["markUsersOffline"])
+    is_active: bool = True
+    tenant_id: UUID | None = Field(None, description="omit (or null) for a global job")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    timezone: Zone = Field("UTC", description="IANA time zone the schedule is read in")
+
+
+class JobUpdate(BaseModel):
+    """Any of the job's fields; those left out keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    schedule: Schedule | None = None
+    function_name: FunctionName | None = None
+    is_active: bool | None = None
+    tenant_id: UUID | None = None
+    metadata: dict[str, Any] | None = None
+    timezone: Zone | None = None
+
+
+class JobPublic(BaseModel):
+    """The seed's job object, plus tenant, time zone and timestamps."""
+
+    id: UUID
+    tenant_id: UUID | None
+    name: str
+    schedule: str
+    function_name: str | None
+    is_active: bool
+    last_run: datetime | None
+    next_run: datetime | None
+    metadata: dict[str, Any]
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(BaseModel):
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
+class JobList(BaseModel):
+    jobs: list[JobPublic]
+    pagination: Page
+
+
+class JobData(BaseModel):
+    job: JobPublic
+
+
+class Deleted(BaseModel):
+    id: UUID
+    deleted: Literal[True] = True
+
+
+class RunPublic(BaseModel):
+    id: UUID
+    job_id: UUID
+    tenant_id: UUID | None
+    scheduled_for: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    status: str
+    result: dict[str, Any] | None
+    error: str | None
+    attempt: int
+    worker_id: str | None
+    trigger: str
+
+
+class RunList(BaseModel):
+    runs: list[RunPublic]
+    pagination: Page
+
+
+class Counts(BaseModel):
+    total: int
+    executed: int
+    skipped: int
+    failed: int
+
+
+class ExecutedJob(BaseModel):
+    id: UUID
+    name: str
+    function_name: str | None
+    next_run: datetime | None
+    executed_at: datetime
+
+
+class FailedJob(BaseModel):
+    id: UUID
+    name: str
+    error: str
+
+
+class RunSummaryData(BaseModel):
+    """The seed's /api/cron/run response data."""
+
+    summary: Counts
+    executed: list[ExecutedJob]
+    failed: list[FailedJob]
+
+
+class FunctionPublic(BaseModel):
+    name: str
+    description: str
+
+
+class FunctionList(BaseModel):
+    functions: list[FunctionPublic]
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schedule: Schedule
+    timezone: Zone = "UTC"
+    count: int = Field(5, ge=1, le=100)
+
+
+class PreviewData(BaseModel):
+    schedule: str
+    timezone: str
+    description: str
+    next_runs: list[datetime]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    database: Literal["ok"] = "ok"
+    schema_revision: str

@@ -1,0 +1,147 @@
+"""A live API: uvicorn serving create_app() on a loopback port, in a thread of the test process.
+
+Requests go through real HTTP (httpx), while the clock and the registry stay injectable.
+Callers of every role come ready-made: superadmin, admin of tenant A, admin of tenant B, user.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import uvicorn
+
+from cronbase.api import create_app
+from cronbase.auth import Role, hash_token, new_token
+from cronbase.config import Settings
+from cronbase.registry import JobContext, JobRegistry, load_job_modules
+from cronbase.store import SqlStore
+from cronbase.store.tokens import TokenStore
+from cronbase.testing import FakeClock
+
+JWT_SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture
+def registry() -> JobRegistry:
+    registry = load_job_modules([])
+    if "echo" not in registry:
+
+        @registry.job("echo", description="Return the job's metadata.")
+        def echo(ctx: JobContext) -> dict[str, Any]:
+            return {"metadata": ctx.metadata}
+
+        @registry.job("boom", description="Always fail.")
+        def boom(_ctx: JobContext) -> dict[str, Any]:
+            raise RuntimeError("boom")
+
+    return registry
+
+
+class LiveServer:
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def base_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
+    settings = Settings(database_url=str(store.engine.url), jwt_secret=JWT_SECRET)
+    app = create_app(settings, store=store, clock=clock, registry=registry)
+    with LiveServer(app) as url:
+        yield url
+
+
+@dataclass
+class Tenants:
+    a: uuid.UUID
+    b: uuid.UUID
+
+
+@pytest.fixture
+def tenants(store: SqlStore) -> Tenants:
+    return Tenants(a=store.insert_tenant("Tenant A"), b=store.insert_tenant("Tenant B"))
+
+
+def _token(store: SqlStore, email: str, role: Role, tenant_id: uuid.UUID | None) -> str:
+    token = new_token()
+    TokenStore(store.engine).add(email, role, tenant_id, hash_token(token))
+    return token
+
+
+@dataclass
+class Callers:
+    """An httpx client per kind of caller, all pointed at the live server."""
+
+    superadmin: httpx.Client
+    admin_a: httpx.Client
+    admin_b: httpx.Client
+    user: httpx.Client
+    anonymous: httpx.Client
+    bad_token: httpx.Client
+    expired_jwt: httpx.Client
+    jwt_admin_a: httpx.Client
+
+
+def make_jwt(claims: dict[str, Any], secret: str = JWT_SECRET) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@pytest.fixture
+def callers(base_url: str, store: SqlStore, tenants: Tenants) -> Iterator[Callers]:
+    def client(token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+    expired = make_jwt(
+        {
+            "sub": "old@a.test",
+            "role": "admin",
+            "tenant_id": str(tenants.a),
+            "exp": datetime.now(UTC) - timedelta(minutes=1),
+        }
+    )
+    fresh = make_jwt(
+        {
+            "sub": "jwt@a.test",
+            "role": "admin",
+            "tenant_id": str(tenants.a),
+            "exp": datetime.now(UTC) + timedelta(hours=1),
+        }
+    )
+    clients = Callers(
+        superadmin=client(_token(store, "root@x.test", Role.SUPERADMIN, None)),
+        admin_a=client(_token(store, "admin@a.test", Role.ADMIN, tenants.a)),
+        admin_b=client(_token(store, "admin@b.test", Role.ADMIN, tenants.b)),
+        user=client(_token(store, "user@a.test", Role.USER, tenants.a)),
+        anonymous=client(None),
+        bad_token=client("cb_not-a-real-token"),
+        expired_jwt=client(expired),
+        jwt_admin_a=client(fresh),
+    )
+    yield clients
+    for value in clients.__dict__.values():
+        value.close()
