@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cronbase.store import SqlStore
@@ -139,3 +141,72 @@ def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     assert "run succeeded: Now (slowNoop)" in stderr  # the run in progress was finished
     [run] = store.list_runs(store.list_jobs()[0].id)
     assert run.status == "succeeded"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve_until_healthy(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    server = subprocess.Popen(
+        cli_command("serve", "--port", str(port), "--no-worker"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"cronbase serve did not come up: {server.communicate()[0]}")
+
+
+def _stop(server: subprocess.Popen[str]) -> str:
+    server.send_signal(signal.SIGTERM)
+    output, _ = server.communicate(timeout=30)
+    return output
+
+
+def test_serve_prints_a_working_token_on_first_start_only(database_url: str) -> None:
+    env, port = cli_env(database_url), _free_port()
+    first = _stop(_serve_until_healthy(env, port))
+    token = next(word for word in first.split() if word.startswith("cb_"))
+    assert f"http://127.0.0.1:{port}/docs" in first
+
+    server = _serve_until_healthy(env, port)
+    try:
+        jobs = httpx.get(
+            f"http://127.0.0.1:{port}/api/cron/jobs", headers={"Authorization": f"Bearer {token}"}
+        )
+    finally:
+        second = _stop(server)
+    assert jobs.status_code == 200, jobs.text
+    assert jobs.json()["data"]["jobs"] == []
+    assert "cb_" not in second  # shown once, on the first start only
+
+
+def test_tokens_for_tenant_admins_are_created_checked_and_revoked(cli: Cli) -> None:
+    tenant = cli("tenant", "add", "Acme").stdout.strip()
+    refused = cli("token", "create", "--email", "a@acme.test", "--role", "admin")
+    assert refused.returncode == 2
+    assert "--tenant-id" in refused.stderr
+
+    created = cli(
+        "token", "create", "--email", "a@acme.test", "--role", "admin", "--tenant-id", tenant
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("cb_")
+    listed = cli("token", "list").stdout
+    assert "a@acme.test" in listed
+    assert created.stdout.strip() not in listed  # only hashes are kept
+    token_id = listed.split()[0]
+    assert cli("token", "revoke", token_id).returncode == 0
+    assert "revoked" in cli("token", "list").stdout
+    assert cli("token", "revoke", token_id).returncode == 2

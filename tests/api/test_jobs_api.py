@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import Callers, Tenants
+from tests.api.conftest import Callers
 
 
 def test_create_list_run_and_read_history_in_the_seed_shapes(
-    callers: Callers, clock: FakeClock, tenants: Tenants
+    callers: Callers, clock: FakeClock
 ) -> None:
     api = callers.superadmin
     created = api.post(
@@ -174,7 +174,7 @@ def test_malformed_requests_get_a_4xx_in_the_envelope(callers: Callers) -> None:
     assert responses[8].status_code == 404
 
 
-def test_functions_preview_and_health(callers: Callers, base_url: str) -> None:
+def test_functions_preview_and_health(callers: Callers) -> None:
     api = callers.superadmin
     names = [f["name"] for f in api.get("/api/cron/functions").json()["data"]["functions"]]
     assert {"markUsersOffline", "cleanOldActivities", "syncDenormalizedFields"} <= set(names)
