@@ -64,12 +64,15 @@ def hash_token(token: str) -> str:
 
 
 def principal_from_jwt(token: str, secret: str) -> Principal:
-    """Verify an HS256 JWT and read its claims: `sub` or `email`, `role`, `tenant_id`.
+    """Verify an HS256 JWT and read its claims: `exp` (required: no token lives forever),
+    `role`, `tenant_id`, and `sub` or `email`.
 
     Raise NotAuthenticated for a bad signature, an expired token or missing claims.
     """
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["role"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "role"]}
+        )
         role = Role(claims["role"])
         tenant = claims.get("tenant_id")
         tenant_id = UUID(str(tenant)) if tenant else None

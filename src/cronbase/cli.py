@@ -96,7 +96,12 @@ def cmd_seed(_args: argparse.Namespace) -> None:
 
 
 def _runner(settings: Settings) -> Runner:
-    return Runner(_open_store(settings), _registry(settings), SystemClock())
+    return Runner(
+        _open_store(settings),
+        _registry(settings),
+        SystemClock(),
+        concurrency=settings.worker_concurrency,
+    )
 
 
 def cmd_run_due(_args: argparse.Namespace) -> None:
@@ -105,7 +110,12 @@ def cmd_run_due(_args: argparse.Namespace) -> None:
 
 def cmd_worker(_args: argparse.Namespace) -> None:
     settings = _settings()
-    worker = Worker(_runner(settings), SystemClock(), max_sleep=settings.worker_max_sleep_seconds)
+    worker = Worker(
+        _runner(settings),
+        SystemClock(),
+        max_sleep=settings.worker_max_sleep_seconds,
+        grace=settings.shutdown_grace_seconds,
+    )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info(
@@ -141,10 +151,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def _first_start(tokens: TokenStore, url: str) -> None:
     """On the very first start, create a superadmin and show its token once."""
-    if tokens.any_superadmin():
-        return
     token = new_token()
-    tokens.add("admin@localhost", Role.SUPERADMIN, None, hash_token(token))
+    if tokens.add_first("admin@localhost", Role.SUPERADMIN, hash_token(token)) is None:
+        return
     print(
         f"\nFirst start: created a superadmin. Its API token, shown only this once:\n\n"
         f"    {token}\n\nTry it:\n\n    curl -H 'Authorization: Bearer {token}' {url}/api/cron/jobs\n\n"
@@ -232,6 +241,8 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
             is_active=not args.inactive,
             metadata=metadata,
             timezone=args.timezone,
+            priority=args.priority,
+            timeout_seconds=args.timeout_seconds,
         )
     )
     _print_json(job.to_dict())
@@ -303,6 +314,8 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Berlin")
     adding.add_argument("--metadata", default="{}", help="a JSON object")
     adding.add_argument("--inactive", action="store_true", help="create it paused")
+    adding.add_argument("--priority", type=int, default=0, help="higher runs first (-1000..1000)")
+    adding.add_argument("--timeout-seconds", type=int, help="record a longer run as timed_out")
 
     serve = add("serve", cmd_serve, "serve the HTTP API (with an embedded worker by default)")
     serve.add_argument("--host", default="127.0.0.1")

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     worker_max_sleep_seconds: float = Field(
         5.0, gt=0, le=3600, description="longest a worker sleeps before looking for new jobs"
     )
+    worker_concurrency: int = Field(
+        4, ge=1, le=256, description="how many jobs one worker runs at the same time"
+    )
     sqlite_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="how long SQLite waits for another process's write lock"
     )

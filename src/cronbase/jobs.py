@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +18,35 @@ def isoformat(instant: datetime | None) -> str | None:
     return instant.isoformat().replace("+00:00", "Z")
 
 
+def json_problem(value: Any) -> str | None:
+    """Why `value` cannot be stored as JSON on both databases, or None if it can.
+
+    PostgreSQL's jsonb refuses NaN, Infinity, the NUL character and unpaired surrogates, which
+    Python's json module lets through by default.
+    """
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate character, which cannot be stored"
+    except (TypeError, ValueError) as exc:
+        return f"is not JSON-serialisable: {exc}"
+    if "\\u0000" in text:  # json.dumps escapes control characters even with ensure_ascii off
+        return "contains the NUL character (\\u0000), which cannot be stored"
+    return None
+
+
+def storable_text(text: str) -> str:
+    """`text` without the characters PostgreSQL cannot store (NUL, unpaired surrogates)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    TIMED_OUT = "timed_out"  # still going at its deadline; its slot was given back
+    ABANDONED = "abandoned"  # its worker stopped renewing the lease (it died)
 
 
 class RunTrigger(StrEnum):
@@ -44,6 +70,8 @@ class Job:
     timezone: str
     created_at: datetime
     updated_at: datetime
+    priority: int = 0
+    timeout_seconds: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The seed's job object, plus timezone and the timestamps."""
@@ -60,6 +88,8 @@ class Job:
             "timezone": self.timezone,
             "created_at": isoformat(self.created_at),
             "updated_at": isoformat(self.updated_at),
+            "priority": self.priority,
+            "timeout_seconds": self.timeout_seconds,
         }
 
 
@@ -79,6 +109,7 @@ class Run:
     attempt: int
     worker_id: str | None
     trigger: RunTrigger
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True)

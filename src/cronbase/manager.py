@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -12,7 +11,7 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
-from cronbase.jobs import Job, Run
+from cronbase.jobs import Job, Run, json_problem
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
@@ -60,6 +59,8 @@ class JobSpec:
     is_active: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
+    priority: int = 0
+    timeout_seconds: int | None = None
 
 
 class JobManager:
@@ -78,6 +79,7 @@ class JobManager:
                 raise PermissionDenied("an admin can create jobs for their own tenant only")
             spec = replace(spec, tenant_id=caller.tenant_id)
         values = self._validated(spec)
+        values["metadata"] = _keep_monitoring_keys(values["metadata"], {})
         now = self.clock.now()
         values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
         return self.store.insert_job(values)
@@ -127,9 +129,13 @@ class JobManager:
             is_active=job.is_active,
             metadata=job.metadata,
             timezone=job.timezone,
+            priority=job.priority,
+            timeout_seconds=job.timeout_seconds,
         )
         values = self._validated(replace(current, **changes))
         values = {key: value for key, value in values.items() if key in changes}
+        if "metadata" in values:
+            values["metadata"] = _keep_monitoring_keys(values["metadata"], job.metadata)
         if _reschedules(job, values):
             values["next_run"] = self._next_run({**current.__dict__, **values})
         values["updated_at"] = self.clock.now()
@@ -194,6 +200,7 @@ class JobManager:
             )
             errors.append(("function_name", message))
         errors.extend(_metadata_errors(spec.metadata))
+        errors.extend(_execution_errors(spec.priority, spec.timeout_seconds))
         if spec.tenant_id is not None and not self.store.tenant_exists(spec.tenant_id):
             errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))
         if errors:
@@ -206,7 +213,18 @@ class JobManager:
             "is_active": spec.is_active,
             "metadata": spec.metadata,
             "timezone": timezone,
+            "priority": spec.priority,
+            "timeout_seconds": spec.timeout_seconds,
         }
+
+
+# Written by the runner after each run (the seed's monitoring keys); clients cannot set them.
+MONITORING_KEYS = ("last_execution", "execution_count", "last_error", "error_count")
+
+
+def _keep_monitoring_keys(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: old[key] for key in MONITORING_KEYS if key in old}
+    return {**{k: v for k, v in new.items() if k not in MONITORING_KEYS}, **kept}
 
 
 def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
@@ -217,13 +235,20 @@ def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
     )
 
 
+def _execution_errors(priority: Any, timeout_seconds: Any) -> list[tuple[str, str]]:
+    errors = []
+    if type(priority) is not int or not -1000 <= priority <= 1000:
+        errors.append(("priority", "must be an integer from -1000 to 1000 (higher runs first)"))
+    if timeout_seconds is not None and (
+        type(timeout_seconds) is not int or not 1 <= timeout_seconds <= 7 * 86400
+    ):
+        message = "must be a whole number of seconds from 1 to 604800, or null for no limit"
+        errors.append(("timeout_seconds", message))
+    return errors
+
+
 def _metadata_errors(metadata: Any) -> list[tuple[str, str]]:
     if not isinstance(metadata, dict):
         return [("metadata", f"must be a JSON object, got {type(metadata).__name__}")]
-    try:
-        text = json.dumps(metadata)
-    except (TypeError, ValueError) as exc:
-        return [("metadata", f"must be JSON-serialisable: {exc}")]
-    if "\\u0000" in text:  # PostgreSQL's jsonb cannot store NUL, so no database gets it
-        return [("metadata", "must not contain the NUL character (\\u0000)")]
-    return []
+    problem = json_problem(metadata)
+    return [("metadata", problem)] if problem else []

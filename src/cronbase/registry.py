@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +32,9 @@ class JobContext:
     scheduled_for: datetime
     now: datetime
     logger: logging.Logger
+    # Set when the run passes its deadline or the worker shuts down: a long job should check
+    # it between steps and return early.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 JobFunction = Callable[[JobContext], dict[str, Any]]

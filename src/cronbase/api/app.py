@@ -54,7 +54,7 @@ def create_app(
     )
     clock = clock or SystemClock()
     registry = registry or load_job_modules(settings.job_module_list)
-    runner = Runner(store, registry, clock)
+    runner = Runner(store, registry, clock, concurrency=settings.worker_concurrency)
     services = Services(
         store=store,
         tokens=TokenStore(store.engine),
@@ -62,7 +62,14 @@ def create_app(
         runner=runner,
         jwt_secret=settings.jwt_secret,
     )
-    worker = Worker(runner, clock, max_sleep=settings.worker_max_sleep_seconds)
+    # The embedded worker has its own runner: the API's POST /run and the worker loop each
+    # drive their own control loop, and a Runner is not shared between threads.
+    worker = Worker(
+        Runner(store, registry, clock, concurrency=settings.worker_concurrency),
+        clock,
+        max_sleep=settings.worker_max_sleep_seconds,
+        grace=settings.shutdown_grace_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

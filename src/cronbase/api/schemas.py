@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 T = TypeVar("T")
 
@@ -45,6 +45,8 @@ class JobCreate(BaseModel):
     tenant_id: UUID | None = Field(None, description="omit (or null) for a global job")
     metadata: dict[str, Any] = Field(default_factory=dict)
     timezone: Zone = Field("UTC", description="IANA time zone the schedule is read in")
+    priority: int = Field(0, description="-1000 to 1000; when slots are short, higher runs first")
+    timeout_seconds: int | None = Field(None, description="a longer run is recorded timed_out")
 
 
 class JobUpdate(BaseModel):
@@ -59,6 +61,19 @@ class JobUpdate(BaseModel):
     tenant_id: UUID | None = None
     metadata: dict[str, Any] | None = None
     timezone: Zone | None = None
+    priority: int | None = None
+    timeout_seconds: int | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> JobUpdate:
+        # Leaving a field out keeps it; null would erase it. Only tenant_id may be null (global).
+        nullable = {"tenant_id", "timeout_seconds"}
+        nulls = [f for f in self.model_fields_set if f not in nullable and getattr(self, f) is None]
+        if nulls:
+            raise ValueError(
+                f"{', '.join(sorted(nulls))} cannot be null; leave a field out to keep it"
+            )
+        return self
 
 
 class JobPublic(BaseModel):
@@ -76,6 +91,8 @@ class JobPublic(BaseModel):
     timezone: str
     created_at: datetime
     updated_at: datetime
+    priority: int
+    timeout_seconds: int | None
 
 
 class Page(BaseModel):

@@ -1,49 +1,81 @@
-"""The worker loop: run due jobs, sleep until the next one, stop cleanly when asked."""
+"""The worker loop: run jobs as they fall due, sleep in between, stop cleanly when asked."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 
 from cronbase.clock import Clock
 from cronbase.runner.runner import Runner
+from cronbase.store.workers import WorkerStore
 
 logger = logging.getLogger(__name__)
 
 
 class Worker:
-    """Runs `Runner.run_due` as jobs fall due, until `stop` is set.
+    """Runs a Runner's control loop until `stop` is set, registered in cron_worker.
 
-    It sleeps until the earliest next_run, but never longer than `max_sleep` seconds, so jobs
-    created or edited by other processes are picked up soon after.
+    Between turns it sleeps until the earliest next_run, but never longer than `max_sleep`
+    seconds, so jobs created or edited by other processes are picked up soon after. On stop it
+    claims nothing more and gives the runs in progress `grace` seconds to end.
     """
 
-    def __init__(self, runner: Runner, clock: Clock, *, max_sleep: float = 5.0) -> None:
+    def __init__(
+        self, runner: Runner, clock: Clock, *, max_sleep: float = 5.0, grace: float = 30.0
+    ) -> None:
         self.runner = runner
         self.clock = clock
         self.max_sleep = max_sleep
+        self.grace = grace
         self.stop = threading.Event()
+        self.registry = WorkerStore(runner.store.engine)
 
     def tick(self) -> float:
-        """Run one round of due jobs; return how long to sleep before the next round."""
+        """One turn: run what is due; return how long to wait before the next turn."""
         try:
-            self.runner.run_due(self.clock.now(), should_stop=self.stop.is_set)
+            self.runner.step(self.clock.now())
+            self.registry.heartbeat(self.runner.worker_id, self.clock.now())
             earliest = self.runner.store.earliest_next_run()
         except Exception:
             # A lost database connection must not kill the worker: log, wait, try again.
-            logger.exception("round of due jobs failed; retrying in %.0fs", self.max_sleep)
+            logger.exception("turn of the worker loop failed; retrying in %.0fs", self.max_sleep)
             return self.max_sleep
-        if earliest is None:
-            return self.max_sleep
-        wait = (earliest - self.clock.now()).total_seconds()
-        # A short floor keeps a job that is due but held by another worker from spinning us.
-        return min(max(wait, 0.1), self.max_sleep)
+        wait = self.max_sleep
+        if earliest is not None:
+            # A short floor keeps a job that is due but held by another worker from spinning us.
+            wait = min(max((earliest - self.clock.now()).total_seconds(), 0.1), wait)
+        if self.runner.busy:
+            wait = min(wait, self.runner.max_wait())
+        return wait
 
     def run(self) -> None:
-        """Loop until `stop` is set. A run in progress finishes before the loop returns."""
-        logger.info("worker %s started", self.runner.worker_id)
+        """Loop until `stop` is set, then let the runs in progress end (up to `grace`)."""
+        worker_id = self.runner.worker_id
+        self.registry.register(worker_id, socket.gethostname(), os.getpid(), self.clock.now())
+        logger.info("worker %s started", worker_id)
         while not self.stop.is_set():
             wait = self.tick()
-            logger.debug("sleeping %.2fs", wait)
-            self.stop.wait(wait)
-        logger.info("worker %s stopped", self.runner.worker_id)
+            logger.debug("waiting %.2fs", wait)
+            if self.runner.busy:
+                # Wake as soon as a run ends (to refill its slot), but look at `stop` often.
+                self.runner.wait(min(wait, 0.5))
+            else:
+                self.stop.wait(wait)
+        self._drain()
+        self.registry.stopped(worker_id, self.clock.now())
+        logger.info("worker %s stopped", worker_id)
+
+    def _drain(self) -> None:
+        deadline = self.clock.monotonic() + self.grace
+        while self.runner.busy and self.clock.monotonic() < deadline:
+            self.runner.wait(min(0.5, max(deadline - self.clock.monotonic(), 0)))
+        if self.runner.busy:
+            unfinished = len(self.runner.threads.running())
+            logger.warning(
+                "%d run(s) still going after %.0fs of grace; their leases will lapse "
+                "and they will be recorded abandoned",
+                unfinished,
+                self.grace,
+            )

@@ -7,6 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+# Execution option: begin this connection's transactions without taking SQLite's write lock.
+DEFERRED = "cronbase_deferred"
+
 
 def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any) -> sa.Engine:
     """Return an engine for `url` (sqlite:///path or postgresql+psycopg://...)."""
@@ -17,8 +20,10 @@ def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any)
 
 def _sqlite_engine(url: str, busy_timeout: float, **kwargs: Any) -> sa.Engine:
     # The driver's own transaction handling is switched off (isolation_level=None) so that we
-    # can emit BEGIN IMMEDIATE: every transaction takes the write lock up front, which is how
-    # several processes sharing one file serialize their claims without deadlocking on upgrade.
+    # choose how each transaction begins. The store's transactions write, and take the write
+    # lock up front (BEGIN IMMEDIATE): that is how several processes sharing one file serialize
+    # their claims without failing on a lock upgrade. Reads, and job functions that may hold a
+    # transaction for their whole run, begin DEFERRED, so in WAL mode they block nobody.
     engine = sa.create_engine(
         url, connect_args={"timeout": busy_timeout, "isolation_level": None}, **kwargs
     )
@@ -34,6 +39,7 @@ def _sqlite_engine(url: str, busy_timeout: float, **kwargs: Any) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get(DEFERRED, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,13 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cronbase.jobs import Claim, Job, Run, RunStatus, RunTrigger, isoformat
-from cronbase.store.engine import create_engine
+from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
 # Given a claimed job and "now", return (next_run, error): the next fire time, or why there is none.
 NextRun = Callable[[Job, datetime], tuple[datetime | None, str | None]]
 
 
+DEFAULT_LEASE = timedelta(seconds=60)
+ABANDONED_ERROR = "its worker stopped renewing the lease: the worker died or lost the database"
 _SCHEDULED_SLOT = "trigger = 'schedule'"  # the predicate of the partial index uq_cron_job_run_slot
 
 
@@ -64,9 +66,20 @@ class SqlStore:
             yield conn
 
     @contextmanager
-    def connection(self) -> Iterator[sa.Connection]:
-        """A connection in commit-as-you-go mode; uncommitted work is rolled back on exit."""
+    def reading(self) -> Iterator[sa.Connection]:
+        """A read-only transaction; on SQLite it does not take the write lock."""
         with self.engine.connect() as conn:
+            conn.execution_options(**{DEFERRED: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """A connection in commit-as-you-go mode, for job functions; uncommitted work is rolled
+        back on exit. On SQLite its transactions begin deferred, so a job that reads and then
+        waits does not lock other processes out."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{DEFERRED: True})
             yield conn
 
     # --- tenants and jobs --------------------------------------------------------------------
@@ -79,11 +92,11 @@ class SqlStore:
 
     def list_tenants(self) -> list[tuple[UUID, str]]:
         query = sa.select(tenants.c.id, tenants.c.name).order_by(tenants.c.name)
-        with self.transaction() as conn:
+        with self.reading() as conn:
             return [(tenant_id, name) for tenant_id, name in conn.execute(query)]
 
     def tenant_exists(self, tenant_id: UUID) -> bool:
-        with self.transaction() as conn:
+        with self.reading() as conn:
             query = sa.select(tenants.c.id).where(tenants.c.id == tenant_id)
             return conn.execute(query).first() is not None
 
@@ -99,6 +112,8 @@ class SqlStore:
         """Insert each global job whose name no global job has yet; return the inserted ones."""
         inserted = []
         with self.transaction() as conn:
+            if self.dialect == "postgresql":  # SQLite's BEGIN IMMEDIATE serializes this already
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7245032)"))
             for values in jobs:
                 exists = sa.select(cron_job.c.id).where(
                     cron_job.c.tenant_id.is_(None), cron_job.c.name == values["name"]
@@ -124,7 +139,7 @@ class SqlStore:
             return conn.execute(cron_job.delete().where(cron_job.c.id == job_id)).rowcount == 1
 
     def get_job(self, job_id: UUID) -> Job | None:
-        with self.transaction() as conn:
+        with self.reading() as conn:
             row = conn.execute(sa.select(cron_job).where(cron_job.c.id == job_id)).first()
             return _job(row) if row else None
 
@@ -142,14 +157,14 @@ class SqlStore:
             query = query.where(cron_job.c.tenant_id == tenant_id)
         if is_active is not None:
             query = query.where(cron_job.c.is_active.is_(is_active))
-        with self.transaction() as conn:
+        with self.reading() as conn:
             rows = conn.execute(query.limit(limit).offset(offset))
             return [_job(row) for row in rows]
 
     def earliest_next_run(self) -> datetime | None:
         """The next_run of the active job that falls due first (served by ix_cron_job_due)."""
         query = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
-        with self.transaction() as conn:
+        with self.reading() as conn:
             return conn.execute(query).scalar_one()
 
     # --- claiming and finishing runs ---------------------------------------------------------
@@ -160,45 +175,59 @@ class SqlStore:
     def due_jobs(self, now: datetime) -> dict[UUID, UUID | None]:
         """The active jobs due at `now`, claimed or not, as {job id: tenant id} (to count skips)."""
         query = sa.select(cron_job.c.id, cron_job.c.tenant_id).where(self._due(now))
-        with self.transaction() as conn:
+        with self.reading() as conn:
             return {job_id: tenant_id for job_id, tenant_id in conn.execute(query)}  # noqa: C416
 
     def claim_due(
-        self, now: datetime, worker_id: str, next_run_for: NextRun, limit: int = 100
-    ) -> list[Claim]:
-        """Claim up to `limit` due jobs in one transaction and return them.
+        self,
+        now: datetime,
+        worker_id: str,
+        next_run_for: NextRun,
+        limit: int = 100,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> tuple[list[Claim], int]:
+        """Claim up to `limit` due jobs in one transaction, highest priority first, then the
+        longest overdue; return the claims and how many due jobs were taken off the queue
+        (more than the claims when a slot had run already).
 
-        For each job: insert its run row (status running) for the slot `job.next_run`, and move
-        `next_run` past `now`, so missed slots coalesce into this one run. Jobs another worker
-        holds are skipped, not waited for. A slot that already has a run row is not run again.
+        For each job: insert its run row (status running, leased to `worker_id` until
+        now + lease) for the slot `job.next_run`, and move `next_run` past `now`, so missed
+        slots coalesce into this one run. Jobs another worker holds are skipped, not waited
+        for. A slot that already has a run row is not run again.
         """
         select_due = (
             sa.select(cron_job)
             .where(self._due(now))
-            .order_by(cron_job.c.next_run)
+            .order_by(cron_job.c.priority.desc(), cron_job.c.next_run)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         with self.transaction() as conn:
             jobs = [_job(row) for row in conn.execute(select_due)]
             if not jobs:
-                return []
+                return [], 0
             plans = {job.id: next_run_for(job, now) for job in jobs}
-            run_ids = self._insert_runs(conn, jobs, now, worker_id)
+            run_ids = self._insert_runs(conn, jobs, now, worker_id, now + lease)
             conn.execute(
                 cron_job.update()
                 .where(cron_job.c.id == sa.bindparam("b_id"))
                 .values(next_run=sa.bindparam("b_next"), last_run=now),
                 [{"b_id": job.id, "b_next": plans[job.id][0]} for job in jobs],
             )
-        return [
+        claims = [
             Claim(run_ids[job.id], job, plans[job.id][0], now, plans[job.id][1])
             for job in jobs
             if job.id in run_ids
         ]
+        return claims, len(jobs)
 
     def _insert_runs(
-        self, conn: sa.Connection, jobs: list[Job], now: datetime, worker_id: str
+        self,
+        conn: sa.Connection,
+        jobs: list[Job],
+        now: datetime,
+        worker_id: str,
+        lease_until: datetime,
     ) -> dict[UUID, UUID]:
         rows = [
             {
@@ -209,6 +238,7 @@ class SqlStore:
                 "status": RunStatus.RUNNING.value,
                 "worker_id": worker_id,
                 "trigger": RunTrigger.SCHEDULE.value,
+                "lease_until": lease_until,
             }
             for job in jobs
         ]
@@ -234,53 +264,88 @@ class SqlStore:
         finished_at: datetime,
         result: dict[str, Any] | None = None,
         error: str | None = None,
-    ) -> None:
-        """Record how a claimed run ended, and update the job's monitoring keys in metadata."""
+    ) -> bool:
+        """Record how a claimed run ended, and update the job's monitoring keys in metadata.
+
+        Return False, changing nothing, if the run is no longer running: its lease lapsed and
+        another worker recorded it abandoned.
+        """
         with self.transaction() as conn:
-            conn.execute(
+            # Lock the job before the run, in the order a DELETE of the job cascades, so the
+            # two cannot deadlock.
+            metadata = _lock_job_metadata(conn, claim.job.id)
+            finished = conn.execute(
                 cron_job_run.update()
-                .where(cron_job_run.c.id == claim.run_id)
+                .where(
+                    cron_job_run.c.id == claim.run_id,
+                    cron_job_run.c.status == RunStatus.RUNNING.value,
+                )
                 .values(
                     status=status.value,
                     started_at=started_at,
                     finished_at=finished_at,
                     result=result,
                     error=error,
+                    lease_until=None,
                 )
             )
-            # Read-modify-write under the row lock so a concurrent edit of other keys survives.
-            current = conn.execute(
-                sa.select(cron_job.c.metadata)
-                .where(cron_job.c.id == claim.job.id)
-                .with_for_update()
-            ).scalar_one_or_none()
-            if not isinstance(current, dict):  # deleted while it ran, or metadata is not ours
-                return
-            metadata = _monitoring_keys(dict(current), started_at, status, error)
-            conn.execute(
-                cron_job.update().where(cron_job.c.id == claim.job.id).values(metadata=metadata)
-            )
+            if finished.rowcount != 1:
+                return False
+            _record_outcome(conn, claim.job.id, metadata, started_at, status, error)
+        return True
 
-    def release_claim(self, claim: Claim) -> None:
-        """Hand back a claim that never started: drop its run row and restore the job's slot.
-
-        The slot is restored only if nobody has rescheduled the job since it was claimed.
-        """
+    def extend_leases(self, run_ids: list[UUID], until: datetime) -> None:
+        """Renew the leases of runs this worker is still executing."""
+        if not run_ids:
+            return
         with self.transaction() as conn:
             conn.execute(
-                cron_job_run.delete().where(
-                    cron_job_run.c.id == claim.run_id,
+                cron_job_run.update()
+                .where(
+                    cron_job_run.c.id.in_(run_ids),
                     cron_job_run.c.status == RunStatus.RUNNING.value,
                 )
+                .values(lease_until=until)
             )
-            conn.execute(
-                cron_job.update()
+
+    def abandon_expired(self, now: datetime) -> list[Run]:
+        """Record as abandoned every running run whose lease lapsed before `now`; return them.
+
+        A lapsed lease means the worker that claimed the run died (or lost the database for
+        longer than the lease): nobody will record how the run ended.
+        """
+        expired = sa.select(cron_job_run.c.id, cron_job_run.c.job_id).where(
+            cron_job_run.c.status == RunStatus.RUNNING.value, cron_job_run.c.lease_until < now
+        )
+        with self.transaction() as conn:
+            found = conn.execute(expired).all()
+            if not found:
+                return []
+            metadata = {
+                job_id: _lock_job_metadata(conn, job_id) for job_id in sorted({j for _, j in found})
+            }
+            ids = [run_id for run_id, _ in found]
+            rows = conn.execute(
+                cron_job_run.update()
                 .where(
-                    cron_job.c.id == claim.job.id,
-                    cron_job.c.next_run.is_not_distinct_from(claim.next_run),
+                    cron_job_run.c.id.in_(ids),
+                    cron_job_run.c.status == RunStatus.RUNNING.value,  # unless finished meanwhile
                 )
-                .values(next_run=claim.job.next_run, last_run=claim.job.last_run)
+                .values(
+                    status=RunStatus.ABANDONED.value,
+                    finished_at=now,
+                    error=ABANDONED_ERROR,
+                    lease_until=None,
+                )
+                .returning(*cron_job_run.c)
             )
+            runs = [_run(row) for row in rows]
+            for run in runs:
+                started = run.started_at or now
+                _record_outcome(
+                    conn, run.job_id, metadata[run.job_id], started, run.status, run.error
+                )
+        return runs
 
     def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
         """A job's runs, newest first."""
@@ -291,8 +356,28 @@ class SqlStore:
             .limit(limit)
             .offset(offset)
         )
-        with self.transaction() as conn:
+        with self.reading() as conn:
             return [_run(row) for row in conn.execute(query)]
+
+
+def _lock_job_metadata(conn: sa.Connection, job_id: UUID) -> Any:
+    query = sa.select(cron_job.c.metadata).where(cron_job.c.id == job_id).with_for_update()
+    return conn.execute(query).scalar_one_or_none()
+
+
+def _record_outcome(
+    conn: sa.Connection,
+    job_id: UUID,
+    metadata: Any,
+    started_at: datetime,
+    status: RunStatus,
+    error: str | None,
+) -> None:
+    """Update the seed's monitoring keys; the caller holds the job row's lock."""
+    if not isinstance(metadata, dict):  # deleted while it ran, or metadata is not ours
+        return
+    updated = _monitoring_keys(dict(metadata), started_at, status, error)
+    conn.execute(cron_job.update().where(cron_job.c.id == job_id).values(metadata=updated))
 
 
 def _monitoring_keys(

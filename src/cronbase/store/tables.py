@@ -137,11 +137,16 @@ cron_job = sa.Table(
     sa.Column("timezone", sa.Text(), nullable=False, server_default="UTC"),
     _created_at(),
     sa.Column("updated_at", UTCDateTime(), nullable=False, server_default=sa.func.now()),
-    # The due-job query reads only this index, whatever the size of the table.
+    # When more jobs are due than a worker has free slots, higher priority goes first.
+    sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
+    # A run still going after this many seconds is recorded timed_out; NULL means no limit.
+    sa.Column("timeout_seconds", sa.Integer()),
+    # The due-job query reads only this index, whatever the size of the table. Each predicate
+    # is spelled the way SQLAlchemy renders `is_active` in WHERE, or the planner ignores it.
     sa.Index(
         "ix_cron_job_due",
         "next_run",
-        sqlite_where=sa.text("is_active"),
+        sqlite_where=sa.text("is_active = 1"),
         postgresql_where=sa.text("is_active"),
     ),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
@@ -166,6 +171,9 @@ cron_job_run = sa.Table(
     sa.Column("attempt", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("worker_id", sa.Text()),
     sa.Column("trigger", sa.Text(), nullable=False, server_default="schedule"),
+    # The claiming worker renews this while the run goes on; once it lapses, the worker is
+    # presumed dead and the run is recorded abandoned.
+    sa.Column("lease_until", UTCDateTime()),
     # One run per scheduled fire time, whichever instance gets there first.
     sa.Index(
         "uq_cron_job_run_slot",
@@ -176,6 +184,24 @@ cron_job_run = sa.Table(
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
     ),
     sa.Index("ix_cron_job_run_history", "job_id", "started_at"),
+    sa.Index(
+        "ix_cron_job_run_leases",
+        "lease_until",
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    ),
+)
+
+# Every worker process registers here and heartbeats while it lives.
+cron_worker = sa.Table(
+    "cron_worker",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("host", sa.Text(), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("last_heartbeat", UTCDateTime(), nullable=False),
+    sa.Column("stopped_at", UTCDateTime()),
 )
 
 # --- API credentials ------------------------------------------------------------------------

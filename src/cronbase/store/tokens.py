@@ -61,12 +61,16 @@ class TokenStore:
         with self.engine.begin() as conn:
             return [_info(row) for row in conn.execute(query)]
 
-    def any_superadmin(self) -> bool:
-        query = sa.select(cron_api_token.c.id).where(
-            cron_api_token.c.role == Role.SUPERADMIN.value, cron_api_token.c.revoked_at.is_(None)
-        )
+    def add_first(self, email: str, role: Role, token_hash: str) -> TokenInfo | None:
+        """Add this token only if no token was ever issued (revoked ones count); else None."""
         with self.engine.begin() as conn:
-            return conn.execute(query.limit(1)).first() is not None
+            if conn.dialect.name == "postgresql":  # two instances starting at once
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7245033)"))
+            if conn.execute(sa.select(cron_api_token.c.id).limit(1)).first() is not None:
+                return None
+            values = {"email": email, "role": role.value, "token_hash": token_hash}
+            row = conn.execute(cron_api_token.insert().values(values).returning(*_columns())).one()
+        return _info(row)
 
 
 def _columns() -> list[sa.Column[object]]:
