@@ -9,7 +9,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -27,6 +27,7 @@ from cronbase.schedule import describe, preview
 from cronbase.store import SqlStore
 from cronbase.store.migrate import check_schema, upgrade
 from cronbase.store.tokens import TokenStore
+from cronbase.store.workers import WorkerStore
 
 logger = logging.getLogger("cronbase")
 
@@ -209,6 +210,30 @@ def cmd_tenant_list(_args: argparse.Namespace) -> None:
         print(f"{tenant_id}  {name}")
 
 
+def cmd_status(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    store, now = _open_store(settings), datetime.now(UTC)
+    workers = WorkerStore(store.engine).live(now, stale_after=timedelta(minutes=2))
+    print(f"workers alive: {len(workers)}")
+    for worker in workers:
+        age = (now - worker.last_heartbeat).total_seconds()
+        print(
+            f"  {worker.id}  pid {worker.pid}  since {isoformat(worker.started_at)}  "
+            f"heartbeat {age:.0f}s ago"
+        )
+    running = store.runs_in_progress()
+    print(f"runs in progress: {len(running)}")
+    for run, name in running:
+        age = (now - run.started_at).total_seconds() if run.started_at else 0
+        print(f"  {name}  on {run.worker_id}  for {age:.0f}s")
+    due, overdue = store.due_counts(now, overdue_after=timedelta(minutes=1))
+    print(f"jobs due: {due} (overdue by more than a minute: {overdue})")
+    failing = store.failing_jobs()
+    print(f"jobs failing: {len(failing)}")
+    for job in failing:
+        print(f"  {job.name} ({job.id}): {job.metadata.get('last_error')}")
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> None:
     store = _open_store(_settings())
     jobs = store.list_jobs(
@@ -291,6 +316,7 @@ def _parser() -> argparse.ArgumentParser:
     add("run-due", cmd_run_due, "run every due job once and print the summary as JSON")
     add("worker", cmd_worker, "run jobs as they fall due until SIGINT or SIGTERM")
     add("functions", cmd_functions, "list the registered job functions")
+    add("status", cmd_status, "show live workers, runs in progress, due and failing jobs")
 
     jobs = commands.add_parser("jobs", help="list and add jobs").add_subparsers(
         required=True, metavar="ACTION"

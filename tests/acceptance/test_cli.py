@@ -210,3 +210,43 @@ def test_tokens_for_tenant_admins_are_created_checked_and_revoked(cli: Cli) -> N
     assert cli("token", "revoke", token_id).returncode == 0
     assert "revoked" in cli("token", "list").stdout
     assert cli("token", "revoke", token_id).returncode == 2
+
+
+def test_status_shows_the_live_worker_and_its_run_in_progress(
+    database_url: str, store: SqlStore, cli: Cli
+) -> None:
+    store.insert_job(
+        {
+            "name": "Slow",
+            "schedule": "every_5_minutes",
+            "function_name": "slowNoop",
+            "metadata": {"sleep": 30},
+            "next_run": datetime.now(UTC) - timedelta(seconds=1),
+        }
+    )
+    store.insert_job(
+        {
+            "name": "Broken",
+            "schedule": "hourly",
+            "function_name": "slowNoop",
+            "metadata": {"last_error": "it broke"},
+            "next_run": datetime.now(UTC) + timedelta(hours=1),
+        }
+    )
+    worker = subprocess.Popen(
+        cli_command("worker"), env=cli_env(database_url), stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not store.runs_in_progress() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = cli("status")
+    finally:
+        worker.kill()
+        worker.wait()
+    assert status.returncode == 0, status.stderr
+    assert "workers alive: 1" in status.stdout
+    assert "runs in progress: 1" in status.stdout
+    assert "  Slow  on " in status.stdout
+    assert "jobs failing: 1" in status.stdout
+    assert "Broken" in status.stdout

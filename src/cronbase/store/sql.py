@@ -28,8 +28,8 @@ def _job(row: sa.Row[Any]) -> Job:
     return Job(**row._mapping)
 
 
-def _run(row: sa.Row[Any]) -> Run:
-    values = dict(row._mapping)
+def _run(row: Any) -> Run:
+    values = {column.name: row[column.name] for column in cron_job_run.c}
     values["status"] = RunStatus(values["status"])
     values["trigger"] = RunTrigger(values["trigger"])
     return Run(**values)
@@ -346,6 +346,36 @@ class SqlStore:
                     conn, run.job_id, metadata[run.job_id], started, run.status, run.error
                 )
         return runs
+
+    def runs_in_progress(self) -> list[tuple[Run, str]]:
+        """Runs still going, oldest first, each with its job's name."""
+        query = (
+            sa.select(cron_job_run, cron_job.c.name.label("job_name"))
+            .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+            .where(cron_job_run.c.status == RunStatus.RUNNING.value)
+            .order_by(cron_job_run.c.started_at)
+        )
+        with self.reading() as conn:
+            rows = conn.execute(query).all()
+        return [(_run(row._mapping), row.job_name) for row in rows]
+
+    def due_counts(self, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
+        """(jobs due now, of which due for longer than `overdue_after`)."""
+        overdue = sa.func.sum(sa.case((cron_job.c.next_run < now - overdue_after, 1), else_=0))
+        query = sa.select(sa.func.count(), overdue).where(self._due(now))
+        with self.reading() as conn:
+            due, late = conn.execute(query).one()
+        return int(due), int(late or 0)
+
+    def failing_jobs(self) -> list[Job]:
+        """Active jobs whose latest run failed (their metadata carries last_error)."""
+        with self.reading() as conn:
+            jobs = [
+                _job(row) for row in conn.execute(sa.select(cron_job).where(cron_job.c.is_active))
+            ]
+        return [
+            job for job in jobs if isinstance(job.metadata, dict) and job.metadata.get("last_error")
+        ]
 
     def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
         """A job's runs, newest first."""
