@@ -19,7 +19,7 @@ from cronbase.auth import Role, check_identity, hash_token, new_token
 from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
-from cronbase.jobs import isoformat
+from cronbase.jobs import MisfirePolicy, OverlapPolicy, isoformat
 from cronbase.manager import JobManager, JobSpec
 from cronbase.registry import JobRegistry, load_job_modules
 from cronbase.runner import Runner, Worker
@@ -268,6 +268,9 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
             timezone=args.timezone,
             priority=args.priority,
             timeout_seconds=args.timeout_seconds,
+            misfire_policy=args.misfire_policy,
+            catchup_window_seconds=args.catchup_window_seconds,
+            overlap_policy=args.overlap_policy,
         )
     )
     _print_json(job.to_dict())
@@ -342,6 +345,13 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--inactive", action="store_true", help="create it paused")
     adding.add_argument("--priority", type=int, default=0, help="higher runs first (-1000..1000)")
     adding.add_argument("--timeout-seconds", type=int, help="record a longer run as timed_out")
+    adding.add_argument(
+        "--misfire-policy", default="coalesce", choices=[p.value for p in MisfirePolicy]
+    )
+    adding.add_argument("--catchup-window-seconds", type=int)
+    adding.add_argument(
+        "--overlap-policy", default="skip", choices=[p.value for p in OverlapPolicy]
+    )
 
     serve = add("serve", cmd_serve, "serve the HTTP API (with an embedded worker by default)")
     serve.add_argument("--host", default="127.0.0.1")

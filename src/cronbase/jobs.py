@@ -47,6 +47,20 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"  # still going at its deadline; its slot was given back
     ABANDONED = "abandoned"  # its worker stopped renewing the lease (it died)
+    MISSED = "missed"  # slots that passed while nothing ran them (one row for many)
+    SKIPPED = "skipped"  # the slot came due while the job's previous run was still going
+
+
+class MisfirePolicy(StrEnum):
+    COALESCE = "coalesce"
+    CATCH_UP = "catch_up"
+    SKIP = "skip"
+
+
+class OverlapPolicy(StrEnum):
+    SKIP = "skip"
+    ALLOW = "allow"
+    QUEUE = "queue"
 
 
 class RunTrigger(StrEnum):
@@ -72,6 +86,9 @@ class Job:
     updated_at: datetime
     priority: int = 0
     timeout_seconds: int | None = None
+    misfire_policy: str = MisfirePolicy.COALESCE.value
+    catchup_window_seconds: int | None = None
+    overlap_policy: str = OverlapPolicy.SKIP.value
 
     def to_dict(self) -> dict[str, Any]:
         """The seed's job object, plus timezone and the timestamps."""
@@ -90,6 +107,9 @@ class Job:
             "updated_at": isoformat(self.updated_at),
             "priority": self.priority,
             "timeout_seconds": self.timeout_seconds,
+            "misfire_policy": self.misfire_policy,
+            "catchup_window_seconds": self.catchup_window_seconds,
+            "overlap_policy": self.overlap_policy,
         }
 
 
@@ -117,10 +137,30 @@ class Claim:
     """A due job this worker has claimed: its run row exists and its next_run has moved on."""
 
     run_id: UUID
-    job: Job  # as it was when claimed; job.next_run is the slot being run
+    job: Job  # as it was when claimed
+    slot: datetime  # the fire time this run stands for
     next_run: datetime | None
-    started_at: datetime
     error: str | None = None  # set when the job cannot run at all (bad schedule)
+
+
+@dataclass(frozen=True)
+class Missed:
+    """Slots that will not run, recorded compactly as one history row."""
+
+    first: datetime
+    last: datetime
+    count: int
+    more: bool  # there were more than `count` (counting stopped)
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """For a due job: the slot to run now (if any), the slots missed, and the next_run after."""
+
+    run_slot: datetime | None
+    missed: Missed | None
+    next_run: datetime | None
+    error: str | None = None  # the job cannot be planned (its stored schedule is broken)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
-from cronbase.jobs import Job, Run, json_problem
+from cronbase.jobs import Job, MisfirePolicy, OverlapPolicy, Run, json_problem
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
@@ -61,6 +61,9 @@ class JobSpec:
     timezone: str = "UTC"
     priority: int = 0
     timeout_seconds: int | None = None
+    misfire_policy: str = MisfirePolicy.COALESCE.value
+    catchup_window_seconds: int | None = None
+    overlap_policy: str = OverlapPolicy.SKIP.value
 
 
 class JobManager:
@@ -131,6 +134,9 @@ class JobManager:
             timezone=job.timezone,
             priority=job.priority,
             timeout_seconds=job.timeout_seconds,
+            misfire_policy=job.misfire_policy,
+            catchup_window_seconds=job.catchup_window_seconds,
+            overlap_policy=job.overlap_policy,
         )
         values = self._validated(replace(current, **changes))
         values = {key: value for key, value in values.items() if key in changes}
@@ -201,6 +207,7 @@ class JobManager:
             errors.append(("function_name", message))
         errors.extend(_metadata_errors(spec.metadata))
         errors.extend(_execution_errors(spec.priority, spec.timeout_seconds))
+        errors.extend(_policy_errors(spec))
         if spec.tenant_id is not None and not self.store.tenant_exists(spec.tenant_id):
             errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))
         if errors:
@@ -215,6 +222,9 @@ class JobManager:
             "timezone": timezone,
             "priority": spec.priority,
             "timeout_seconds": spec.timeout_seconds,
+            "misfire_policy": spec.misfire_policy,
+            "catchup_window_seconds": spec.catchup_window_seconds,
+            "overlap_policy": spec.overlap_policy,
         }
 
 
@@ -244,6 +254,23 @@ def _execution_errors(priority: Any, timeout_seconds: Any) -> list[tuple[str, st
     ):
         message = "must be a whole number of seconds from 1 to 604800, or null for no limit"
         errors.append(("timeout_seconds", message))
+    return errors
+
+
+def _policy_errors(spec: JobSpec) -> list[tuple[str, str]]:
+    errors = []
+    for field_name, policy in (
+        ("misfire_policy", MisfirePolicy),
+        ("overlap_policy", OverlapPolicy),
+    ):
+        value = getattr(spec, field_name)
+        if value not in {p.value for p in policy}:
+            allowed = ", ".join(p.value for p in policy)
+            errors.append((field_name, f"{value!r} is not one of: {allowed}"))
+    window = spec.catchup_window_seconds
+    if window is not None and (type(window) is not int or not 1 <= window <= 366 * 86400):
+        message = "must be a whole number of seconds from 1 to 31622400, or null for no limit"
+        errors.append(("catchup_window_seconds", message))
     return errors
 
 

@@ -139,7 +139,15 @@ def test_missed_slots_coalesce_into_one_run(
     clock.advance(timedelta(hours=3, minutes=2))  # 36 slots of five minutes went by
 
     assert runner.run_due().to_dict()["summary"]["executed"] == 1
-    assert len(runs(store)) == 1
+    ran, missed = runs(store)
+    assert (ran["status"], ran["scheduled_for"]) == ("succeeded", job.next_run)
+    assert missed["status"] == "missed"  # the other 35 slots, recorded in one row
+    assert missed["result"] == {
+        "missed_slots": 35,
+        "more": False,
+        "first": "2025-01-15T10:40:00Z",
+        "last": "2025-01-15T13:30:00Z",
+    }
     stored = store.get_job(job.id)
     assert stored is not None
     assert stored.next_run == datetime(2025, 1, 15, 13, 35, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.jobs import RunStatus
+from cronbase.jobs import RunStatus, SlotPlan
 from cronbase.manager import JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
@@ -121,7 +121,7 @@ def test_runs_of_a_dead_worker_are_abandoned_once_their_lease_lapses(
     clock.advance(timedelta(minutes=5))
     dead = Runner(store, registry, clock, worker_id="dead", lease=timedelta(seconds=60))
     claims, _ = store.claim_due(
-        clock.now(), "dead", lambda _job, _now: (None, None), 10, dead.lease
+        clock.now(), "dead", lambda job, _now: SlotPlan(job.next_run, None, None), 10, dead.lease
     )  # claimed, then the worker "died"
     assert len(claims) == 1
     survivor = Runner(store, registry, clock, worker_id="alive")

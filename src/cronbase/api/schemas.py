@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from cronbase.jobs import MisfirePolicy, OverlapPolicy
+
 T = TypeVar("T")
 
 # Lengths are capped here so huge strings stop at the door; the manager checks the content.
@@ -47,6 +49,19 @@ class JobCreate(BaseModel):
     timezone: Zone = Field("UTC", description="IANA time zone the schedule is read in")
     priority: int = Field(0, description="-1000 to 1000; when slots are short, higher runs first")
     timeout_seconds: int | None = Field(None, description="a longer run is recorded timed_out")
+    misfire_policy: MisfirePolicy = Field(
+        MisfirePolicy.COALESCE,
+        description="slots missed while nothing ran: one run for all "
+        "(coalesce), each in turn (catch_up), or none (skip)",
+    )
+    catchup_window_seconds: int | None = Field(
+        None, description="catch_up: older slots are missed; skip: a slot this late still runs"
+    )
+    overlap_policy: OverlapPolicy = Field(
+        OverlapPolicy.SKIP,
+        description="a slot due while the previous run goes on: record it "
+        "skipped, run it anyway (allow), or run it when the previous one ends (queue)",
+    )
 
 
 class JobUpdate(BaseModel):
@@ -63,11 +78,14 @@ class JobUpdate(BaseModel):
     timezone: Zone | None = None
     priority: int | None = None
     timeout_seconds: int | None = None
+    misfire_policy: MisfirePolicy | None = None
+    catchup_window_seconds: int | None = None
+    overlap_policy: OverlapPolicy | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> JobUpdate:
         # Leaving a field out keeps it; null would erase it. Only tenant_id may be null (global).
-        nullable = {"tenant_id", "timeout_seconds"}
+        nullable = {"tenant_id", "timeout_seconds", "catchup_window_seconds"}
         nulls = [f for f in self.model_fields_set if f not in nullable and getattr(self, f) is None]
         if nulls:
             raise ValueError(
@@ -93,6 +111,9 @@ class JobPublic(BaseModel):
     updated_at: datetime
     priority: int
     timeout_seconds: int | None
+    misfire_policy: str
+    catchup_window_seconds: int | None
+    overlap_policy: str
 
 
 class Page(BaseModel):

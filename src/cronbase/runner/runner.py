@@ -14,10 +14,10 @@ from uuid import UUID
 
 from cronbase.clock import Clock
 from cronbase.errors import CronbaseError
-from cronbase.jobs import Claim, Job, RunStatus, RunSummary, isoformat, json_problem, storable_text
+from cronbase.jobs import Claim, RunStatus, RunSummary, isoformat, json_problem, storable_text
 from cronbase.registry import JobContext, JobRegistry
+from cronbase.runner.planning import plan_slots
 from cronbase.runner.pool import JobThreads, Slot
-from cronbase.schedule import parse_schedule
 from cronbase.store import SqlStore
 from cronbase.store.sql import DEFAULT_LEASE
 
@@ -27,18 +27,6 @@ logger = logging.getLogger(__name__)
 def default_worker_id() -> str:
     """host:pid:random, unique per process and readable in the run history."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def plan_next_run(job: Job, now: datetime) -> tuple[datetime | None, str | None]:
-    """The job's next fire time strictly after `now`, or (None, why) if its schedule is broken.
-
-    Fire times between the slot being run and `now` are skipped: missed slots coalesce into
-    the one run, as in the seed.
-    """
-    try:
-        return parse_schedule(job.schedule, job.timezone).next_after(now), None
-    except ValueError as exc:  # InvalidSchedule, or a zone that vanished from tzdata
-        return None, f"{exc}; the job will not run again until its schedule is fixed"
 
 
 class Runner:
@@ -106,7 +94,7 @@ class Runner:
         if not self.threads.free:
             return 0
         claims, taken = self.store.claim_due(
-            now, self.worker_id, plan_next_run, self.threads.free, self.lease
+            now, self.worker_id, plan_slots, self.threads.free, self.lease
         )
         for claim in claims:
             summary.tenants[claim.job.id] = claim.job.tenant_id
@@ -221,7 +209,7 @@ class Runner:
                 job_id=job.id,
                 tenant_id=job.tenant_id,
                 metadata=dict(job.metadata) if isinstance(job.metadata, dict) else {},
-                scheduled_for=job.next_run or slot.started,
+                scheduled_for=slot.claim.slot,
                 now=slot.started,
                 logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
                 cancelled=cancelled,

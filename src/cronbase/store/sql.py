@@ -11,12 +11,23 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cronbase.jobs import Claim, Job, Run, RunStatus, RunTrigger, isoformat
+from cronbase.jobs import (
+    Claim,
+    Job,
+    MisfirePolicy,
+    Missed,
+    OverlapPolicy,
+    Run,
+    RunStatus,
+    RunTrigger,
+    SlotPlan,
+    isoformat,
+)
 from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
-# Given a claimed job and "now", return (next_run, error): the next fire time, or why there is none.
-NextRun = Callable[[Job, datetime], tuple[datetime | None, str | None]]
+# Given a due job and "now": which slot runs, which are missed, and the next next_run.
+PlanSlots = Callable[[Job, datetime], SlotPlan]
 
 
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -29,7 +40,8 @@ def _job(row: sa.Row[Any]) -> Job:
 
 
 def _run(row: Any) -> Run:
-    values = {column.name: row[column.name] for column in cron_job_run.c}
+    mapping = getattr(row, "_mapping", row)  # a Row, or a Row's mapping with extra columns
+    values = {column.name: mapping[column.name] for column in cron_job_run.c}
     values["status"] = RunStatus(values["status"])
     values["trigger"] = RunTrigger(values["trigger"])
     return Run(**values)
@@ -182,58 +194,99 @@ class SqlStore:
         self,
         now: datetime,
         worker_id: str,
-        next_run_for: NextRun,
+        plan: PlanSlots,
         limit: int = 100,
         lease: timedelta = DEFAULT_LEASE,
     ) -> tuple[list[Claim], int]:
         """Claim up to `limit` due jobs in one transaction, highest priority first, then the
-        longest overdue; return the claims and how many due jobs were taken off the queue
-        (more than the claims when a slot had run already).
+        longest overdue; return the claims and how many due jobs were taken off the queue.
 
-        For each job: insert its run row (status running, leased to `worker_id` until
-        now + lease) for the slot `job.next_run`, and move `next_run` past `now`, so missed
-        slots coalesce into this one run. Jobs another worker holds are skipped, not waited
-        for. A slot that already has a run row is not run again.
+        `plan` says, per job, which slot runs, which are missed and the next next_run. A slot
+        that runs gets a run row (running, leased to `worker_id` until now + lease); missed
+        slots get one `missed` row; a slot due while the job's previous run is still going gets
+        a `skipped` row, unless the job's overlap policy is `allow` (or `queue`, whose jobs wait
+        unclaimed until the previous run ends, as catch_up jobs do). Jobs another worker holds
+        are skipped, not waited for. A slot that already has a run row is not run again.
         """
-        select_due = (
+        with self.transaction() as conn:
+            jobs = [_job(row) for row in conn.execute(self._select_claimable(now, limit))]
+            if not jobs:
+                return [], 0
+            busy = self._running_jobs(conn, [job.id for job in jobs])
+            plans = {job.id: plan(job, now) for job in jobs}
+            to_run = [
+                job
+                for job in jobs
+                if plans[job.id].run_slot is not None
+                and (job.id not in busy or job.overlap_policy == OverlapPolicy.ALLOW)
+            ]
+            run_ids = self._insert_runs(conn, to_run, plans, now, worker_id, now + lease)
+            self._insert_history(conn, jobs, plans, busy - set(run_ids), now)
+            conn.execute(
+                cron_job.update()
+                .where(cron_job.c.id == sa.bindparam("b_id"))
+                .values(next_run=sa.bindparam("b_next"), last_run=sa.bindparam("b_last")),
+                [
+                    {
+                        "b_id": job.id,
+                        "b_next": plans[job.id].next_run,
+                        "b_last": now if job.id in run_ids else job.last_run,
+                    }
+                    for job in jobs
+                ],
+            )
+        claims = [
+            Claim(
+                run_ids[job.id],
+                job,
+                plans[job.id].run_slot or now,
+                plans[job.id].next_run,
+                plans[job.id].error,
+            )
+            for job in to_run
+            if job.id in run_ids
+        ]
+        return claims, len(jobs)
+
+    def _select_claimable(self, now: datetime, limit: int) -> sa.Select[Any]:
+        running = sa.exists().where(
+            cron_job_run.c.job_id == cron_job.c.id,
+            cron_job_run.c.status == RunStatus.RUNNING.value,
+        )
+        waits_for_previous = sa.or_(
+            cron_job.c.overlap_policy == OverlapPolicy.QUEUE.value,
+            cron_job.c.misfire_policy == MisfirePolicy.CATCH_UP.value,
+        )
+        return (
             sa.select(cron_job)
-            .where(self._due(now))
+            .where(self._due(now), sa.not_(sa.and_(waits_for_previous, running)))
             .order_by(cron_job.c.priority.desc(), cron_job.c.next_run)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        with self.transaction() as conn:
-            jobs = [_job(row) for row in conn.execute(select_due)]
-            if not jobs:
-                return [], 0
-            plans = {job.id: next_run_for(job, now) for job in jobs}
-            run_ids = self._insert_runs(conn, jobs, now, worker_id, now + lease)
-            conn.execute(
-                cron_job.update()
-                .where(cron_job.c.id == sa.bindparam("b_id"))
-                .values(next_run=sa.bindparam("b_next"), last_run=now),
-                [{"b_id": job.id, "b_next": plans[job.id][0]} for job in jobs],
-            )
-        claims = [
-            Claim(run_ids[job.id], job, plans[job.id][0], now, plans[job.id][1])
-            for job in jobs
-            if job.id in run_ids
-        ]
-        return claims, len(jobs)
+
+    def _running_jobs(self, conn: sa.Connection, job_ids: list[UUID]) -> set[UUID]:
+        query = sa.select(cron_job_run.c.job_id).where(
+            cron_job_run.c.job_id.in_(job_ids), cron_job_run.c.status == RunStatus.RUNNING.value
+        )
+        return set(conn.execute(query).scalars())
 
     def _insert_runs(
         self,
         conn: sa.Connection,
         jobs: list[Job],
+        plans: dict[UUID, SlotPlan],
         now: datetime,
         worker_id: str,
         lease_until: datetime,
     ) -> dict[UUID, UUID]:
+        if not jobs:
+            return {}
         rows = [
             {
                 "job_id": job.id,
                 "tenant_id": job.tenant_id,
-                "scheduled_for": job.next_run,
+                "scheduled_for": plans[job.id].run_slot,
                 "started_at": now,
                 "status": RunStatus.RUNNING.value,
                 "worker_id": worker_id,
@@ -242,7 +295,38 @@ class SqlStore:
             }
             for job in jobs
         ]
-        insert = (
+        insert = self._insert_slots(rows).returning(cron_job_run.c.job_id, cron_job_run.c.id)
+        return {job_id: run_id for job_id, run_id in conn.execute(insert)}  # noqa: C416
+
+    def _insert_history(
+        self,
+        conn: sa.Connection,
+        jobs: list[Job],
+        plans: dict[UUID, SlotPlan],
+        overlapped: set[UUID],
+        now: datetime,
+    ) -> None:
+        """Rows for slots that do not run: missed ones, and ones skipped for overlap."""
+        rows = []
+        for job in jobs:
+            plan = plans[job.id]
+            if plan.missed is not None:
+                rows.append(_missed_row(job, plan.missed, now))
+            if job.id in overlapped and plan.run_slot is not None:
+                rows.append(
+                    _history_row(
+                        job,
+                        plan.run_slot,
+                        now,
+                        RunStatus.SKIPPED,
+                        "the previous run was still going (overlap policy skip)",
+                    )
+                )
+        if rows:
+            conn.execute(self._insert_slots(rows))
+
+    def _insert_slots(self, rows: list[dict[str, Any]]) -> Any:
+        return (
             _insert(self.dialect)(cron_job_run)
             .values(rows)
             .on_conflict_do_nothing(
@@ -251,9 +335,7 @@ class SqlStore:
                 # cannot match a parameterised predicate to the partial unique index.
                 index_where=sa.text(_SCHEDULED_SLOT),
             )
-            .returning(cron_job_run.c.job_id, cron_job_run.c.id)
         )
-        return {job_id: run_id for job_id, run_id in conn.execute(insert)}  # noqa: C416
 
     def finish_run(
         self,
@@ -388,6 +470,44 @@ class SqlStore:
         )
         with self.reading() as conn:
             return [_run(row) for row in conn.execute(query)]
+
+
+def _history_row(
+    job: Job,
+    slot: datetime,
+    now: datetime,
+    status: RunStatus,
+    error: str,
+    result: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "tenant_id": job.tenant_id,
+        "scheduled_for": slot,
+        "started_at": None,
+        "finished_at": now,
+        "status": status.value,
+        "error": error,
+        "result": result,
+        "trigger": RunTrigger.SCHEDULE.value,
+        "worker_id": None,
+        "lease_until": None,
+    }
+
+
+def _missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
+    count = f"{missed.count}{'+' if missed.more else ''}"
+    error = (
+        f"{count} slot(s) from {isoformat(missed.first)} to {isoformat(missed.last)} passed "
+        f"without a run (misfire policy {job.misfire_policy})"
+    )
+    result = {
+        "missed_slots": missed.count,
+        "more": missed.more,
+        "first": isoformat(missed.first),
+        "last": isoformat(missed.last),
+    }
+    return _history_row(job, missed.first, now, RunStatus.MISSED, error, result)
 
 
 def _lock_job_metadata(conn: sa.Connection, job_id: UUID) -> Any:

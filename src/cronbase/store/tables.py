@@ -141,6 +141,11 @@ cron_job = sa.Table(
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
     # A run still going after this many seconds is recorded timed_out; NULL means no limit.
     sa.Column("timeout_seconds", sa.Integer()),
+    # What happens to slots that passed while nothing ran (coalesce, catch_up, skip), and to a
+    # slot that comes due while the previous run is still going (skip, allow, queue).
+    sa.Column("misfire_policy", sa.Text(), nullable=False, server_default="coalesce"),
+    sa.Column("catchup_window_seconds", sa.Integer()),
+    sa.Column("overlap_policy", sa.Text(), nullable=False, server_default="skip"),
     # The due-job query reads only this index, whatever the size of the table. Each predicate
     # is spelled the way SQLAlchemy renders `is_active` in WHERE, or the planner ignores it.
     sa.Index(
@@ -184,6 +189,12 @@ cron_job_run = sa.Table(
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
     ),
     sa.Index("ix_cron_job_run_history", "job_id", "started_at"),
+    sa.Index(
+        "ix_cron_job_run_running",
+        "job_id",
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    ),
     sa.Index(
         "ix_cron_job_run_leases",
         "lease_until",

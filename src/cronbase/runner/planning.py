@@ -1,0 +1,90 @@
+"""Which slot of a due job runs now, which slots are recorded missed, and the next_run after.
+
+Pure: it takes the job and the instant, and reads no clock and no database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cronbase.jobs import Job, MisfirePolicy, Missed, SlotPlan
+from cronbase.schedule import Schedule, parse_schedule
+
+# A slot this late counts as missed under the `skip` policy when the job sets no window.
+DEFAULT_SKIP_GRACE = timedelta(seconds=60)
+# Missed slots are counted one by one up to this many; a longer outage is recorded as "more".
+MAX_COUNTED_SLOTS = 1000
+
+
+def plan_slots(job: Job, now: datetime) -> SlotPlan:
+    """Plan a due job (job.next_run <= now) by its misfire policy.
+
+    - coalesce (the seed's behaviour): the first due slot runs and stands for all of them;
+      the others are missed; next_run is the first fire time after now.
+    - skip: only a slot at most `catchup_window_seconds` (default 60 s) old runs; older ones
+      are missed; next_run is the first fire time after now.
+    - catch_up: every slot runs, oldest first, one at a time (next_run is the slot after the
+      one running, so the job stays due until it has caught up); slots older than
+      `catchup_window_seconds`, when set, are missed.
+    """
+    assert job.next_run is not None
+    try:
+        schedule = parse_schedule(job.schedule, job.timezone)
+    except ValueError as exc:  # InvalidSchedule, or a zone that vanished from tzdata
+        error = f"{exc}; the job will not run again until its schedule is fixed"
+        return SlotPlan(job.next_run, None, None, error)
+    window = timedelta(seconds=job.catchup_window_seconds) if job.catchup_window_seconds else None
+    if job.misfire_policy == MisfirePolicy.CATCH_UP:
+        return _catch_up(schedule, job.next_run, now, window)
+    if job.misfire_policy == MisfirePolicy.SKIP:
+        return _skip(schedule, job.next_run, now, window or DEFAULT_SKIP_GRACE)
+    return SlotPlan(
+        job.next_run,
+        _missed(schedule, job.next_run, now, after_first=True),
+        schedule.next_after(now),
+    )
+
+
+def _skip(schedule: Schedule, first: datetime, now: datetime, grace: timedelta) -> SlotPlan:
+    recent = first if first >= now - grace else schedule.next_after(now - grace - _TICK)
+    run = recent if recent <= now else None
+    missed = _missed(schedule, first, run or now + _TICK, after_first=False, before=True)
+    return SlotPlan(run, missed, schedule.next_after(now))
+
+
+def _catch_up(
+    schedule: Schedule, first: datetime, now: datetime, window: timedelta | None
+) -> SlotPlan:
+    oldest_kept = (
+        first
+        if window is None or first >= now - window
+        else (schedule.next_after(now - window - _TICK))
+    )
+    missed = _missed(schedule, first, oldest_kept, after_first=False, before=True)
+    if oldest_kept > now:
+        return SlotPlan(None, missed, oldest_kept)
+    return SlotPlan(oldest_kept, missed, schedule.next_after(oldest_kept))
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _missed(
+    schedule: Schedule,
+    first: datetime,
+    until: datetime,
+    *,
+    after_first: bool,
+    before: bool = False,
+) -> Missed | None:
+    """The slots from `first` (or after it) up to `until` (inclusive, or exclusive if `before`)."""
+    slots: list[datetime] = []
+    slot = schedule.next_after(first) if after_first else first
+    while (slot < until if before else slot <= until) and len(slots) <= MAX_COUNTED_SLOTS:
+        slots.append(slot)
+        slot = schedule.next_after(slot)
+    if not slots:
+        return None
+    more = len(slots) > MAX_COUNTED_SLOTS
+    slots = slots[:MAX_COUNTED_SLOTS]
+    return Missed(slots[0], slots[-1], len(slots), more)
