@@ -25,3 +25,8 @@ lint: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Benchmarks against the local PostgreSQL (bench/README.md); `make bench QUICK=1` for a short run.
+.PHONY: bench
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py $(if $(filter 1 yes true,$(QUICK)),--quick)

@@ -102,6 +102,7 @@ def _runner(settings: Settings) -> Runner:
         _registry(settings),
         SystemClock(),
         concurrency=settings.worker_concurrency,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
     )
 
 

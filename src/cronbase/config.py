@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         4, ge=1, le=256, description="how many jobs one worker runs at the same time"
     )
+    worker_lease_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description="how long a run stays claimed without its worker renewing the lease",
+    )
     sqlite_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="how long SQLite waits for another process's write lock"
     )

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -54,7 +55,13 @@ def create_app(
     )
     clock = clock or SystemClock()
     registry = registry or load_job_modules(settings.job_module_list)
-    runner = Runner(store, registry, clock, concurrency=settings.worker_concurrency)
+    runner = Runner(
+        store,
+        registry,
+        clock,
+        concurrency=settings.worker_concurrency,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+    )
     services = Services(
         store=store,
         tokens=TokenStore(store.engine),
@@ -65,7 +72,13 @@ def create_app(
     # The embedded worker has its own runner: the API's POST /run and the worker loop each
     # drive their own control loop, and a Runner is not shared between threads.
     worker = Worker(
-        Runner(store, registry, clock, concurrency=settings.worker_concurrency),
+        Runner(
+            store,
+            registry,
+            clock,
+            concurrency=settings.worker_concurrency,
+            lease=timedelta(seconds=settings.worker_lease_seconds),
+        ),
         clock,
         max_sleep=settings.worker_max_sleep_seconds,
         grace=settings.shutdown_grace_seconds,

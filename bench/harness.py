@@ -1,0 +1,248 @@
+"""Shared plumbing for the benchmark: scratch databases, cronbase processes, statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from cronbase.store import SqlStore
+from cronbase.store.migrate import upgrade
+from cronbase.store.tables import cron_job, cron_job_run
+
+BENCH = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+CRONBASE = str(BIN / "cronbase")
+BASE_URL = os.environ.get(
+    "BENCH_POSTGRES_URL",
+    os.environ.get("CRONBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+)
+PREFIX = "cronbase_bench_"
+
+
+def sa_url(url: str) -> str:
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def _with_db(url: str, name: str) -> str:
+    head, _, _ = url.rpartition("/")
+    return f"{head}/{name}"
+
+
+def admin_engine() -> sa.Engine:
+    return sa.create_engine(sa_url(BASE_URL), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+
+@contextlib.contextmanager
+def scratch_postgres(tag: str) -> Iterator[str]:
+    """A freshly created, migrated PostgreSQL database; dropped afterwards, even on failure."""
+    name = f"{PREFIX}{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = _with_db(BASE_URL, name)
+    try:
+        store = SqlStore.from_url(sa_url(url))
+        upgrade(store.engine)
+        store.close()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_sqlite() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="cronbase-bench-") as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        store = SqlStore.from_url(url)
+        upgrade(store.engine)
+        store.close()
+        yield url
+
+
+def engine_for(url: str) -> sa.Engine:
+    return SqlStore.from_url(sa_url(url)).engine
+
+
+# --- cronbase processes --------------------------------------------------------------------
+
+
+def cronbase_env(url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CRONBASE_DATABASE_URL=url,
+        CRONBASE_JOB_MODULES="noop_jobs",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")])),
+    )
+    env.update(extra)
+    return env
+
+
+class Proc:
+    """A child process whose output goes to a log file; stopped by its own pid only."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_dir: Path, name: str) -> None:
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.pid = self.popen.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"process exited early:\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {text!r} after {timeout}s:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (peak resident), in KiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def insert_noop_jobs(engine: sa.Engine, count: int, next_run: datetime, *, spread_s: float = 0):
+    """Insert `count` active no-op jobs (schedule daily) due at next_run (+ i*spread/count)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO cron_job (name, schedule, function_name, next_run, created_at)"
+                    " SELECT 'noop-' || g, 'daily', 'noop',"
+                    " CAST(:t AS timestamptz) + (g - 1) * CAST(:step AS double precision)"
+                    "   * interval '1 second',"
+                    " now() + g * interval '1 microsecond'"
+                    " FROM generate_series(1, :n) g"
+                ),
+                {"t": next_run, "n": count, "step": spread_s / max(count, 1)},
+            )
+            conn.exec_driver_sql("ANALYZE cron_job")
+        return
+    from datetime import timedelta
+
+    rows = [
+        {
+            "name": f"noop-{i}",
+            "schedule": "daily",
+            "function_name": "noop",
+            "next_run": next_run + timedelta(seconds=i * spread_s / max(count, 1)),
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as conn:
+        for start in range(0, count, 5000):
+            conn.execute(cron_job.insert(), rows[start : start + 5000])
+
+
+def set_next_run(engine: sa.Engine, start: datetime, spread_s: float = 0) -> None:
+    """Make every job due at `start` (spread evenly over `spread_s` seconds, in name order)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "UPDATE cron_job SET next_run = CAST(:t AS timestamptz)"
+                    " + (CAST(substr(name, 6) AS int) - 1) * CAST(:step AS double precision)"
+                    "   * interval '1 second'"
+                ),
+                {"t": start, "step": spread_s / max(count_jobs(conn), 1)},
+            )
+        else:
+            conn.execute(cron_job.update().values(next_run=start))
+
+
+def count_jobs(conn: sa.Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(cron_job)).scalar_one()
+
+
+def finished_runs(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count())
+            .select_from(cron_job_run)
+            .where(cron_job_run.c.finished_at.is_not(None))
+        ).scalar_one()
+
+
+def run_timings(engine: sa.Engine) -> list[tuple[datetime, datetime, datetime, Any]]:
+    query = sa.select(
+        cron_job_run.c.scheduled_for,
+        cron_job_run.c.started_at,
+        cron_job_run.c.finished_at,
+        cron_job_run.c.job_id,
+    )
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(math.ceil(p / 100 * len(ordered)), 1)
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return statistics.median(values) if values else float("nan")

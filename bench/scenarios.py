@@ -1,0 +1,446 @@
+"""The cronbase scenarios. Each returns rows: (scenario, setting, metric, value)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from cronbase.store.tables import cron_job, cron_job_run, employees, users
+
+from harness import (
+    CRONBASE,
+    BIN,
+    Proc,
+    cpu_seconds,
+    cronbase_env,
+    engine_for,
+    finished_runs,
+    free_port,
+    insert_noop_jobs,
+    median,
+    memory_kib,
+    now,
+    percentile,
+    run_timings,
+    sa_url,
+    scratch_postgres,
+    scratch_sqlite,
+    set_next_run,
+)
+
+Row = tuple[str, str, str, Any]
+LEAD_S = 4.0  # jobs fall due this long after the workers are launched (they start in ~1 s)
+
+
+def _reset_runs(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(cron_job_run.delete())
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE cron_job, cron_job_run")
+
+
+def burst_once(
+    url: str, engine: sa.Engine, n: int, workers: int, log_dir: Path, spread_s: float = 0
+) -> dict[str, float]:
+    """Make all n jobs due LEAD_S from now (or spread over spread_s), run `workers` workers
+    until every run is recorded, and measure."""
+    _reset_runs(engine)
+    due = now() + timedelta(seconds=LEAD_S)
+    set_next_run(engine, due, spread_s)
+    env = cronbase_env(url)
+    procs = [Proc([CRONBASE, "worker"], env, log_dir, f"worker-{i}") for i in range(workers)]
+    try:
+        for proc in procs:
+            proc.wait_for_log("started", timeout=LEAD_S * 3)
+        ready_late = (now() - due).total_seconds()
+        deadline = time.monotonic() + LEAD_S + spread_s + max(60.0, n / 50)
+        while finished_runs(engine) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {finished_runs(engine)} of {n} runs finished")
+            for proc in procs:
+                if proc.popen.poll() is not None:
+                    raise RuntimeError(f"worker died:\n{proc.log()[-3000:]}")
+            time.sleep(0.2)
+        peak_rss = max(memory_kib(p.pid)["VmHWM"] for p in procs)
+        cpu = sum(cpu_seconds(p.pid) for p in procs)
+    finally:
+        for proc in procs:
+            proc.stop()
+    rows = run_timings(engine)
+    if len(rows) != n or len({r[3] for r in rows}) != n:
+        raise RuntimeError(f"expected {n} runs of {n} jobs, got {len(rows)} runs")
+    lags = [(started - scheduled).total_seconds() for scheduled, started, _, _ in rows]
+    wall = (max(r[2] for r in rows) - due).total_seconds()
+    return {
+        "wall_s": wall,
+        "per_s": n / wall,
+        "lag_p50": percentile(lags, 50),
+        "lag_p99": percentile(lags, 99),
+        "lag_max": max(lags),
+        "rss_mib": peak_rss / 1024,
+        "cpu_ms_per_job": cpu * 1000 / n,
+        "ready_late_s": ready_late,
+    }
+
+
+def _median_of(runs: list[dict[str, float]], key: str) -> float:
+    return median([r[key] for r in runs])
+
+
+def burst_rows(scenario: str, setting: str, runs: list[dict[str, float]]) -> list[Row]:
+    m = lambda key: _median_of(runs, key)  # noqa: E731
+    return [
+        (scenario, setting, "wall time until all runs recorded (s)", m("wall_s")),
+        (scenario, setting, "executions/s", m("per_s")),
+        (scenario, setting, "start lag p50 / p99 / max (s)",
+         f"{m('lag_p50'):.2f} / {m('lag_p99'):.2f} / {m('lag_max'):.2f}"),
+        (scenario, setting, "worker CPU per job (ms)", m("cpu_ms_per_job")),
+    ]
+
+
+def scenario_burst(n: int, repeats: int, log_dir: Path) -> tuple[list[Row], dict[str, Any]]:
+    rows: list[Row] = []
+    raw: dict[str, Any] = {}
+    with scratch_postgres("burst") as url:
+        engine = engine_for(url)
+        insert_noop_jobs(engine, n, now() + timedelta(days=365))
+        for workers in (1, 2):
+            runs = [burst_once(url, engine, n, workers, log_dir) for _ in range(repeats)]
+            raw[workers] = runs
+            rows += burst_rows("1 Burst (PostgreSQL)", f"{n:,} jobs, {workers} worker(s)", runs)
+        engine.dispose()
+    return rows, raw
+
+
+def scenario_sqlite(n: int, repeats: int, log_dir: Path) -> list[Row]:
+    with scratch_sqlite() as url:
+        engine = engine_for(url)
+        insert_noop_jobs(engine, n, now() + timedelta(days=365))
+        runs = [burst_once(url, engine, n, 1, log_dir) for _ in range(repeats)]
+        engine.dispose()
+    return burst_rows("7 Burst (SQLite file)", f"{n:,} jobs, 1 worker", runs)
+
+
+def scenario_spread(n: int, spread_s: float, repeats: int, log_dir: Path) -> list[Row]:
+    with scratch_postgres("spread") as url:
+        engine = engine_for(url)
+        insert_noop_jobs(engine, n, now() + timedelta(days=365))
+        runs = [burst_once(url, engine, n, 1, log_dir, spread_s) for _ in range(repeats)]
+        engine.dispose()
+    m = lambda key: _median_of(runs, key)  # noqa: E731
+    setting = f"{n:,} jobs over {spread_s:.0f} s, 1 worker"
+    return [
+        ("2 Spread", setting, "start lag p50 / p99 / max (s)",
+         f"{m('lag_p50'):.3f} / {m('lag_p99'):.3f} / {m('lag_max'):.3f}"),
+    ]
+
+
+def scenario_growth(
+    sizes: list[int], repeats: int, log_dir: Path, budget_s: float = 600
+) -> list[Row]:
+    """Bursts of growing size with 2 workers. A size whose predicted time for all repeats
+    (linear from the previous size) exceeds budget_s is skipped and reported as such."""
+    rows: list[Row] = []
+    per_job = None
+    for n in sizes:
+        setting = f"{n:,} jobs, 2 workers"
+        metric = "wall time (s) / per 1,000 jobs (s)"
+        if per_job is not None and per_job * n * repeats > budget_s:
+            rows.append(("4 Growth", setting, metric,
+                         f"skipped: would take ~{per_job * n * repeats / 60:.0f} min"))
+            continue
+        with scratch_postgres("growth") as url:
+            engine = engine_for(url)
+            insert_noop_jobs(engine, n, now() + timedelta(days=365))
+            runs = [burst_once(url, engine, n, 2, log_dir) for _ in range(repeats)]
+            engine.dispose()
+        wall = _median_of(runs, "wall_s")
+        per_job = wall / n
+        rows.append(("4 Growth", setting, metric, f"{wall:.2f} / {wall * 1000 / n:.3f}"))
+    return rows
+
+
+# --- 3 and 8: idle cost and memory ----------------------------------------------------------
+
+
+def _due_query(at: Any) -> sa.Select[Any]:
+    # The store's due-job query (SqlStore.due_jobs): active jobs whose next_run <= now.
+    return sa.select(cron_job.c.id, cron_job.c.tenant_id).where(
+        cron_job.c.is_active, cron_job.c.next_run <= at
+    )
+
+
+def _time_query(engine: sa.Engine, query: sa.Select[Any], times: int = 50) -> float:
+    samples = []
+    with engine.connect() as conn:
+        conn.execute(query).all()  # warm the plan and the cache
+        for _ in range(times):
+            start = time.perf_counter()
+            conn.execute(query).all()
+            samples.append(time.perf_counter() - start)
+    return median(samples) * 1000
+
+
+def _plan(engine: sa.Engine, query: sa.Select[Any]) -> str:
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        lines = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {compiled}")
+        plan = [line for (line,) in lines]
+    return next((line.strip() for line in plan if "Index" in line or "Scan" in line), plan[0])
+
+
+def scenario_idle(
+    sizes: list[int], window_s: float, repeats: int, log_dir: Path
+) -> tuple[list[Row], dict[int, float]]:
+    rows: list[Row] = []
+    rss: dict[int, float] = {}
+    for n in sizes:
+        with scratch_postgres("idle") as url:
+            engine = engine_for(url)
+            # None due: spread over the next 24 h, starting an hour from now.
+            insert_noop_jobs(engine, n, now() + timedelta(hours=1), spread_s=86_400)
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE cron_job")
+            query = _due_query(now())
+            ms = median([_time_query(engine, query) for _ in range(repeats)])
+            plan = _plan(engine, query)
+            worker = Proc([CRONBASE, "worker"], cronbase_env(url), log_dir, f"idle-{n}")
+            cpu = []
+            try:
+                worker.wait_for_log("started")
+                time.sleep(1.0)
+                for _ in range(repeats):
+                    before = cpu_seconds(worker.pid)
+                    time.sleep(window_s)
+                    cpu.append((cpu_seconds(worker.pid) - before) / window_s * 100)
+                rss[n] = memory_kib(worker.pid)["VmRSS"] / 1024
+            finally:
+                worker.stop()
+            engine.dispose()
+        setting = f"{n:,} jobs, none due"
+        rows += [
+            ("3 Idle cost", setting, "due-job query, client round trip (ms)", ms),
+            ("3 Idle cost", setting, "due-job query plan", f"`{plan}`"),
+            ("3 Idle cost", setting, f"idle worker CPU over {window_s:.0f} s (% of a core)",
+             median(cpu)),
+        ]
+    return rows, rss
+
+
+# --- 5 API ------------------------------------------------------------------------------------
+
+
+async def _load(base: str, token: str, method: str, seconds: float, concurrency: int):
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def one_client(client: httpx.AsyncClient, index: int) -> None:
+        nonlocal errors
+        i = 0
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            if method == "GET":
+                response = await client.get("/api/cron/jobs", params={"limit": 100})
+                ok = response.status_code == 200
+            else:
+                i += 1
+                body = {"name": f"api-{index}-{i}-{time.time_ns()}", "schedule": "daily",
+                        "function_name": "noop"}
+                response = await client.post("/api/cron/jobs", json=body)
+                ok = response.status_code == 201
+            latencies.append(time.perf_counter() - start)
+            errors += not ok
+
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
+                                 timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(client, k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies, errors
+
+
+def scenario_api(n: int, seconds: float, repeats: int, log_dir: Path,
+                 concurrency: int = 32) -> list[Row]:
+    rows: list[Row] = []
+    with scratch_postgres("api") as url:
+        engine = engine_for(url)
+        insert_noop_jobs(engine, n, now() + timedelta(days=1))
+        engine.dispose()
+        env = cronbase_env(url)
+        token = subprocess.run(
+            [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"],
+            env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]
+        for processes in (1, 4):
+            port = free_port()
+            server = Proc(
+                [str(BIN / "uvicorn"), "--factory", "cronbase.api.app:create_app_from_env",
+                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
+                 "--log-level", "warning", "--no-access-log"],
+                env, log_dir, f"uvicorn-{processes}",
+            )
+            try:
+                _wait_healthy(f"http://127.0.0.1:{port}", server, processes)
+                base = f"http://127.0.0.1:{port}"
+                for method in ("GET", "POST"):
+                    _measure(base, token, method, 1.0, 8, log_dir)  # warm up
+                    results = [_measure(base, token, method, seconds, concurrency, log_dir)
+                               for _ in range(repeats)]
+                    if any(errs for *_, errs in results):
+                        raise RuntimeError(f"{method}: non-2xx answers: {server.log()[-2000:]}")
+                    what = ("GET /api/cron/jobs?limit=100" if method == "GET"
+                            else "POST /api/cron/jobs")
+                    setting = f"{what}, {n:,} jobs, {processes} server process(es)"
+                    rows += [
+                        ("5 API", setting, f"requests/s ({LOADGEN})",
+                         median([r[0] for r in results])),
+                        ("5 API", setting, "latency p50 / p99 (ms)",
+                         f"{median([r[1] for r in results]) * 1000:.1f} / "
+                         f"{median([r[2] for r in results]) * 1000:.1f}"),
+                    ]
+            finally:
+                server.stop()
+    return rows
+
+
+WRK = shutil.which("wrk")
+LOADGEN = "wrk" if WRK else "httpx"
+_POST_BODY = '{"name": "bench-api", "schedule": "daily", "function_name": "noop"}'
+
+
+def _measure(base: str, token: str, method: str, seconds: float, concurrency: int,
+             log_dir: Path) -> tuple[float, float, float, int]:
+    """(requests/s, p50 s, p99 s, non-2xx count), with wrk if installed, else async httpx."""
+    if not WRK:
+        rps, latencies, errors = asyncio.run(_load(base, token, method, seconds, concurrency))
+        return rps, percentile(latencies, 50), percentile(latencies, 99), errors
+    script = log_dir / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = '{_POST_BODY}'\n"
+    )
+    url = f"{base}/api/cron/jobs" + ("?limit=100" if method == "GET" else "")
+    args = [WRK, "-t1", f"-c{concurrency}", f"-d{max(seconds, 1):.0f}s", "--latency",
+            "-H", f"Authorization: Bearer {token}", url]
+    if method == "POST":
+        args[1:1] = ["-s", str(script)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    (log_dir / f"wrk-{method}.log").write_text(out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+    return rps, pct("50"), pct("99"), errors
+
+
+def _wait_healthy(base: str, server: Proc, processes: int, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.popen.poll() is not None:
+            raise RuntimeError(f"uvicorn exited:\n{server.log()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                time.sleep(1.0 + 0.5 * processes)  # let every worker process come up
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"uvicorn not ready:\n{server.log()[-3000:]}")
+
+
+# --- 6 markUsersOffline ---------------------------------------------------------------------
+
+
+def _insert_people(engine: sa.Engine, table: sa.Table, n: int, stale_every: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {table.name} (email, metadata)"
+                " SELECT 'p' || g || '@example.com', jsonb_build_object("
+                "   'live_status', 'online', 'theme', 'dark',"
+                "   'last_seen', to_char((now() - CASE WHEN g % :k = 0 THEN interval '1 hour'"
+                "     ELSE interval '10 seconds' END) AT TIME ZONE 'UTC',"
+                "     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+                " FROM generate_series(1, :n) g"
+            ),
+            {"n": n, "k": stale_every},
+        )
+
+
+def scenario_mark_offline(n: int, repeats: int, log_dir: Path) -> list[Row]:
+    runs = []
+    with scratch_postgres("offline") as url:
+        engine = engine_for(url)
+        for table in (users, employees):
+            _insert_people(engine, table, n, 10)
+        env = cronbase_env(url)
+        for _ in range(repeats):
+            with engine.begin() as conn:
+                for table in (users, employees):
+                    conn.exec_driver_sql(
+                        f"UPDATE {table.name} SET metadata = metadata || "
+                        "'{\"live_status\": \"online\"}' "
+                        "WHERE metadata->>'live_status' = 'offline'"
+                    )
+                conn.execute(cron_job_run.delete())
+                conn.execute(cron_job.delete())
+                conn.execute(cron_job.insert().values(
+                    name="Mark Users Offline", schedule="every_5_minutes",
+                    function_name="markUsersOffline", next_run=now() - timedelta(seconds=1),
+                    metadata={"timeout_minutes": 5},
+                ))
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE users, employees")
+            log = (log_dir / "run-due.log").open("wb")
+            start = time.perf_counter()
+            child = subprocess.Popen([CRONBASE, "run-due"], env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            elapsed = time.perf_counter() - start
+            log.close()
+            if child.returncode != 0:
+                raise RuntimeError((log_dir / "run-due.log").read_text()[-3000:])
+            with engine.connect() as conn:
+                run = conn.execute(sa.select(cron_job_run)).one()
+            if run.status != "succeeded":
+                raise RuntimeError(f"markUsersOffline failed: {run.error}")
+            job_s = (run.finished_at - run.started_at).total_seconds()
+            runs.append({"job_s": job_s, "cli_s": elapsed, "marked": run.result["total"],
+                         "rss": usage.ru_maxrss / 1024})
+        engine.dispose()
+    m = lambda key: median([r[key] for r in runs])  # noqa: E731
+    setting = f"{n:,} users + {n:,} employees, 10% stale"
+    return [
+        ("6 markUsersOffline", setting, "job time (s) / whole `cronbase run-due` (s)",
+         f"{m('job_s'):.2f} / {m('cli_s'):.2f}"),
+        ("6 markUsersOffline", setting, "rows scanned/s (marked offline)",
+         f"{2 * n / m('job_s'):,.0f} ({m('marked'):,.0f})"),
+        ("6 markUsersOffline", setting, "peak RSS of `cronbase run-due` (MiB)", m("rss")),
+    ]
+
+
+def scenario_memory(rss: dict[int, float], n: int) -> list[Row]:
+    return [("8 Memory", f"{n:,} jobs in the table, idle worker", "worker RSS (MiB)", rss[n])]

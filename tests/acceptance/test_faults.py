@@ -1,0 +1,148 @@
+"""Fault injection with real worker processes: many rounds, and a worker killed mid-run.
+
+Rounds do not wait for wall-clock minutes: between rounds the test moves every job's next_run
+into the past.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job, cron_job_run
+from tests.acceptance.cli import cli_command, cli_env
+
+FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
+
+
+def start_workers(
+    database_url: str, count: int, logs: Path, **env_extra: str
+) -> list[subprocess.Popen[str]]:
+    """Start `count` workers logging to files in `logs` (a pipe nobody reads would fill up)."""
+    env = cli_env(database_url, **{**FAST, **env_extra})
+    logs.mkdir(exist_ok=True)
+    workers = []
+    for _ in range(count):
+        with (logs / f"worker-{len(list(logs.iterdir()))}.log").open("w") as log:
+            workers.append(subprocess.Popen(cli_command("worker"), env=env, stderr=log, text=True))
+    return workers
+
+
+def stop(workers: list[subprocess.Popen[str]], logs: Path) -> list[str]:
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        worker.wait(timeout=60)
+    return [path.read_text() for path in sorted(logs.iterdir())]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0, state: Any = None) -> float:
+    """Poll `condition()` until true; return the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out waiting; state: {state() if state else '?'}")
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def statuses(store: SqlStore) -> dict[str, int]:
+    with store.reading() as conn:
+        query = sa.select(cron_job_run.c.status, sa.func.count()).group_by(cron_job_run.c.status)
+        return dict(conn.execute(query).all())  # type: ignore[arg-type]
+
+
+def count(store: SqlStore, *where: sa.ColumnElement[bool]) -> int:
+    with store.reading() as conn:
+        query = sa.select(sa.func.count()).select_from(cron_job_run).where(*where)
+        return int(conn.execute(query).scalar_one())
+
+
+def test_every_slot_runs_exactly_once_over_many_rounds(
+    store: SqlStore, database_url: str, tmp_path: Path
+) -> None:
+    jobs, rounds = 300, 4
+    workers_count = 4 if store.dialect == "postgresql" else 2
+    for i in range(jobs):
+        store.insert_job(
+            {
+                "name": f"job {i}",
+                "schedule": "cron:0 0 1 1 *",  # yearly: only the rounds make it due
+                "function_name": "slowNoop",
+                "metadata": {"sleep": 0},
+                "next_run": datetime.now(UTC) + timedelta(hours=1),
+            }
+        )
+    # A lease far longer than a turn of the loop: on a busy SQLite file a turn can wait seconds
+    # for the write lock, and a lapsed lease would (rightly) be recorded abandoned.
+    workers = start_workers(
+        database_url, workers_count, tmp_path / "logs", CRONBASE_WORKER_LEASE_SECONDS="30"
+    )
+    try:
+        for round_number in range(1, rounds + 1):
+            with store.transaction() as conn:  # every job due now, at a slot of its own
+                conn.execute(
+                    cron_job.update().values(next_run=datetime.now(UTC) - timedelta(seconds=1))
+                )
+            wait_until(
+                lambda n=round_number: (
+                    count(store) == jobs * n
+                    and count(store, cron_job_run.c.status == "running") == 0
+                ),
+                timeout=120,
+                state=lambda n=round_number: (n, statuses(store)),
+            )
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+    assert [w.returncode for w in workers] == [0] * workers_count, outputs
+    with store.reading() as conn:
+        slots = conn.execute(
+            sa.select(cron_job_run.c.job_id, cron_job_run.c.scheduled_for, cron_job_run.c.status)
+        ).all()
+    assert len(slots) == jobs * rounds
+    assert len({(job, slot) for job, slot, _ in slots}) == jobs * rounds  # no duplicate
+    assert {status for _, _, status in slots} == {"succeeded"}  # none lost or stuck
+    if store.dialect == "postgresql":  # SQLite serializes claims; one worker may take them all
+        busy = sum("run succeeded" in output for output in outputs)
+        assert busy >= 2, "the work was not shared between workers"
+
+
+@pytest.mark.postgres
+def test_a_killed_workers_run_is_abandoned_after_its_lease(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = SqlStore.from_url(postgres_url)
+    store.insert_job(
+        {
+            "name": "Long",
+            "schedule": "every_5_minutes",
+            "function_name": "slowNoop",
+            "metadata": {"sleep": 60},
+            "next_run": datetime.now(UTC),
+        }
+    )
+    [victim] = start_workers(postgres_url, 1, tmp_path / "logs")
+    survivor = None
+    try:
+        wait_until(lambda: count(store, cron_job_run.c.status == "running") == 1)
+        [survivor] = start_workers(postgres_url, 1, tmp_path / "logs")  # after the victim claimed
+        victim.kill()  # SIGKILL: no chance to record anything
+        victim.wait()
+        recovery = wait_until(lambda: count(store, cron_job_run.c.status == "abandoned") == 1)
+        runs = count(store)
+    finally:
+        victim.kill()
+        stop([survivor] if survivor else [], tmp_path / "logs")
+        store.close()
+    # The lease (2 s) plus a turn of the survivor's loop; generous, as CI machines are shared.
+    assert recovery < 20, f"recovered after {recovery:.1f}s"
+    assert runs == 1  # the slot did not run a second time
