@@ -59,18 +59,27 @@ class Worker:
             wait = self.tick()
             logger.debug("waiting %.2fs", wait)
             if self.runner.busy:
-                # Wake as soon as a run ends (to refill its slot), but look at `stop` often.
-                self.runner.wait(min(wait, 0.5))
+                self._wait_for_runs(min(wait, 0.5))
             else:
                 self.stop.wait(wait)
         self._drain()
         self.registry.stopped(worker_id, self.clock.now())
         logger.info("worker %s stopped", worker_id)
 
+    def _wait_for_runs(self, timeout: float) -> None:
+        # Wake as soon as a run ends (to refill its slot), but look at `stop` often.
+        try:
+            self.runner.wait(timeout)
+        except Exception:
+            # The database is gone while recording a result: the run's lease will lapse and it
+            # will be recorded abandoned. Keep the worker alive for when the database is back.
+            logger.exception("recording a finished run failed; retrying in %.0fs", self.max_sleep)
+            self.stop.wait(self.max_sleep)
+
     def _drain(self) -> None:
         deadline = self.clock.monotonic() + self.grace
         while self.runner.busy and self.clock.monotonic() < deadline:
-            self.runner.wait(min(0.5, max(deadline - self.clock.monotonic(), 0)))
+            self._wait_for_runs(min(0.5, max(deadline - self.clock.monotonic(), 0)))
         if self.runner.busy:
             unfinished = len(self.runner.threads.running())
             logger.warning(
