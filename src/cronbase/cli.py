@@ -299,6 +299,19 @@ def _uuid(value: str) -> uuid.UUID:
         raise argparse.ArgumentTypeError(f"{value!r} is not a UUID") from exc
 
 
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is not between {low} and {high}")
+        return number
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cronbase",
@@ -330,8 +343,8 @@ def _parser() -> argparse.ArgumentParser:
     active = listing.add_mutually_exclusive_group()
     active.add_argument("--active", dest="is_active", action="store_const", const=True)
     active.add_argument("--inactive", dest="is_active", action="store_const", const=False)
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--limit", type=_int_between(1, 500), default=100)
+    listing.add_argument("--offset", type=_int_between(0, 2**31 - 1), default=0)
     listing.add_argument("--json", action="store_true", help="print the seed's job objects")
 
     adding = add("add", cmd_jobs_add, "create a job", jobs)
@@ -356,7 +369,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = add("serve", cmd_serve, "serve the HTTP API (with an embedded worker by default)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_int_between(1, 65535), default=8000)
     serve.add_argument(
         "--no-worker",
         action="store_true",
@@ -391,7 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("schedule")
     show.add_argument("--timezone", default="UTC")
-    show.add_argument("--count", type=int, default=5)
+    show.add_argument("--count", type=_int_between(1, 1000), default=5)
     return parser
 
 

@@ -250,3 +250,21 @@ def test_status_shows_the_live_worker_and_its_run_in_progress(
     assert "  Slow  on " in status.stdout
     assert "jobs failing: 1" in status.stdout
     assert "Broken" in status.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("schedule", "preview", "hourly", "--count", "0"),
+        ("schedule", "preview", "hourly", "--count", "2000"),
+        ("jobs", "list", "--limit", "-1"),
+        ("jobs", "list", "--offset", "ten"),
+    ],
+)
+def test_out_of_range_options_get_a_usage_error_not_a_traceback(
+    cli: Cli, args: tuple[str, ...]
+) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "between" in result.stderr or "whole number" in result.stderr
