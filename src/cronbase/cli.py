@@ -20,7 +20,7 @@ from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
 from cronbase.jobs import MisfirePolicy, OverlapPolicy, isoformat
-from cronbase.manager import JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobRegistry, load_job_modules
 from cronbase.runner import Runner, Worker
 from cronbase.schedule import describe, preview
@@ -272,7 +272,8 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
             misfire_policy=args.misfire_policy,
             catchup_window_seconds=args.catchup_window_seconds,
             overlap_policy=args.overlap_policy,
-        )
+        ),
+        SYSTEM,
     )
     _print_json(job.to_dict())
 

@@ -72,7 +72,7 @@ class JobManager:
         self.registry = registry
         self.clock = clock
 
-    def create_job(self, spec: JobSpec, caller: Principal = SYSTEM) -> Job:
+    def create_job(self, spec: JobSpec, caller: Principal) -> Job:
         """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing.
 
         An admin's job belongs to the admin's tenant; naming another tenant is PermissionDenied.
@@ -87,7 +87,7 @@ class JobManager:
         values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
         return self.store.insert_job(values)
 
-    def get_job(self, job_id: UUID, caller: Principal = SYSTEM) -> Job:
+    def get_job(self, job_id: UUID, caller: Principal) -> Job:
         """The job, or JobNotFound if it does not exist or the caller may not see it."""
         job = self.store.get_job(job_id)
         if job is None or not caller.can_see(job.tenant_id):
@@ -96,7 +96,7 @@ class JobManager:
 
     def list_jobs(
         self,
-        caller: Principal = SYSTEM,
+        caller: Principal,
         *,
         tenant_id: UUID | None = None,
         is_active: bool | None = None,
@@ -112,7 +112,7 @@ class JobManager:
             tenant_id=tenant_id, is_active=is_active, limit=limit, offset=offset
         )
 
-    def update_job(self, job_id: UUID, changes: dict[str, Any], caller: Principal = SYSTEM) -> Job:
+    def update_job(self, job_id: UUID, changes: dict[str, Any], caller: Principal) -> Job:
         """Apply `changes` (any JobSpec fields) after validating the result as a whole.
 
         next_run is recomputed when the schedule or time zone changes or the job is
@@ -150,13 +150,13 @@ class JobManager:
             raise JobNotFound(job_id)
         return updated
 
-    def delete_job(self, job_id: UUID, caller: Principal = SYSTEM) -> None:
+    def delete_job(self, job_id: UUID, caller: Principal) -> None:
         self.get_job(job_id, caller)
         if not self.store.delete_job(job_id):
             raise JobNotFound(job_id)
 
     def list_runs(
-        self, job_id: UUID, caller: Principal = SYSTEM, *, limit: int = 50, offset: int = 0
+        self, job_id: UUID, caller: Principal, *, limit: int = 50, offset: int = 0
     ) -> list[Run]:
         """A page of the job's runs, newest first."""
         self.get_job(job_id, caller)

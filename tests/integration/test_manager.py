@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.errors import InvalidJob
-from cronbase.manager import JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import load_job_modules
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
@@ -47,7 +47,7 @@ def test_invalid_jobs_are_rejected_with_the_field_and_nothing_is_stored(
     manager: JobManager, store: SqlStore, overrides: dict[str, Any], field: str, expected: str
 ) -> None:
     with pytest.raises(InvalidJob) as caught:
-        manager.create_job(JobSpec(**{**GOOD, **overrides}))
+        manager.create_job(JobSpec(**{**GOOD, **overrides}), SYSTEM)
 
     [(bad_field, message)] = caught.value.errors
     assert bad_field == field
@@ -58,7 +58,7 @@ def test_invalid_jobs_are_rejected_with_the_field_and_nothing_is_stored(
 def test_every_problem_is_reported_at_once(manager: JobManager) -> None:
     spec = JobSpec(name="", schedule="sometimes", function_name="nope", timezone="Nowhere/City")
     with pytest.raises(InvalidJob) as caught:
-        manager.create_job(spec)
+        manager.create_job(spec, SYSTEM)
     fields = [field for field, _ in caught.value.errors]
     assert fields == ["name", "timezone", "schedule", "function_name"]
 
@@ -68,7 +68,8 @@ def test_a_tenant_job_is_stored_with_its_zone(
 ) -> None:
     tenant = make_tenant()
     job = manager.create_job(
-        JobSpec(**GOOD, tenant_id=tenant, timezone="America/New_York", metadata={"a": [1]})
+        JobSpec(**GOOD, tenant_id=tenant, timezone="America/New_York", metadata={"a": [1]}),
+        SYSTEM,
     )
     assert store.get_job(job.id) == job
     assert job.tenant_id == tenant

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from cronbase.errors import InvalidJob
 from cronbase.jobs import Job
-from cronbase.manager import JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
@@ -51,7 +51,7 @@ def make_job(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Callab
 
     def make(**extra: Any) -> Job:
         spec = {"name": "j", "schedule": "every_5_minutes", "function_name": "note"}
-        return manager.create_job(JobSpec(**{**spec, **extra}))
+        return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
 
     return make
 

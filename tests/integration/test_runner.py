@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.jobs import Job
-from cronbase.manager import JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
@@ -60,7 +60,7 @@ def runner(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Runner:
 def make_job(manager: JobManager) -> MakeJob:
     def make(**overrides: Any) -> Job:
         spec = {"name": "Job", "schedule": "every_5_minutes", "function_name": "record"}
-        return manager.create_job(JobSpec(**{**spec, **overrides}))
+        return manager.create_job(JobSpec(**{**spec, **overrides}), SYSTEM)
 
     return make
 

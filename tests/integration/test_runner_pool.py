@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.jobs import RunStatus, SlotPlan
-from cronbase.manager import JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
@@ -57,7 +57,7 @@ def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobMana
 
 def add(manager: JobManager, function: str, **extra: Any) -> None:
     spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
-    manager.create_job(JobSpec(**{**spec, **extra}))
+    manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
 
 
 def statuses(store: SqlStore) -> list[str]:
