@@ -145,14 +145,14 @@ class JobManager:
         if _reschedules(job, values):
             values["next_run"] = self._next_run({**current.__dict__, **values})
         values["updated_at"] = self.clock.now()
-        updated = self.store.update_job(job_id, values)
+        updated = self.store.update_job(job_id, values, tenant_id=_scope(caller))
         if updated is None:  # deleted meanwhile
             raise JobNotFound(job_id)
         return updated
 
     def delete_job(self, job_id: UUID, caller: Principal) -> None:
         self.get_job(job_id, caller)
-        if not self.store.delete_job(job_id):
+        if not self.store.delete_job(job_id, tenant_id=_scope(caller)):
             raise JobNotFound(job_id)
 
     def list_runs(
@@ -235,6 +235,11 @@ MONITORING_KEYS = ("last_execution", "execution_count", "last_error", "error_cou
 def _keep_monitoring_keys(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     kept = {key: old[key] for key in MONITORING_KEYS if key in old}
     return {**{k: v for k, v in new.items() if k not in MONITORING_KEYS}, **kept}
+
+
+def _scope(caller: Principal) -> UUID | None:
+    """The tenant a write must stay within: the caller's, unless a superadmin."""
+    return None if caller.is_superadmin else caller.tenant_id
 
 
 def _reschedules(job: Job, changes: dict[str, Any]) -> bool:

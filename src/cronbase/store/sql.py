@@ -134,21 +134,26 @@ class SqlStore:
                     inserted.append(self._insert_job(conn, values))
         return inserted
 
-    def update_job(self, job_id: UUID, values: dict[str, Any]) -> Job | None:
-        """Set `values` on the job; return it, or None if it does not exist."""
+    def update_job(
+        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
+    ) -> Job | None:
+        """Set `values` on the job; return it, or None if it does not exist (or, with
+        `tenant_id`, no longer belongs to that tenant)."""
         with self.transaction() as conn:
             row = conn.execute(
                 cron_job.update()
-                .where(cron_job.c.id == job_id)
+                .where(_this_job(job_id, tenant_id))
                 .values(**values)
                 .returning(*cron_job.c)
             ).first()
             return _job(row) if row else None
 
-    def delete_job(self, job_id: UUID) -> bool:
-        """Delete the job and its run history; return False if it did not exist."""
+    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+        """Delete the job and its run history; return False if it did not exist (or, with
+        `tenant_id`, no longer belongs to that tenant)."""
         with self.transaction() as conn:
-            return conn.execute(cron_job.delete().where(cron_job.c.id == job_id)).rowcount == 1
+            deleted = conn.execute(cron_job.delete().where(_this_job(job_id, tenant_id)))
+            return deleted.rowcount == 1
 
     def get_job(self, job_id: UUID) -> Job | None:
         with self.reading() as conn:
@@ -470,6 +475,14 @@ class SqlStore:
         )
         with self.reading() as conn:
             return [_run(row) for row in conn.execute(query)]
+
+
+def _this_job(job_id: UUID, tenant_id: UUID | None) -> sa.ColumnElement[bool]:
+    # The tenant is checked again in the writing statement itself, so a job moved to another
+    # tenant between the visibility check and the write is not touched.
+    if tenant_id is None:
+        return cron_job.c.id == job_id
+    return sa.and_(cron_job.c.id == job_id, cron_job.c.tenant_id == tenant_id)
 
 
 def _history_row(
