@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from cronbase.jobs import RunStatus, SlotPlan
 from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
-from cronbase.runner import Runner
+from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
@@ -171,3 +171,21 @@ def test_results_and_errors_the_database_cannot_store_fail_cleanly(
     assert errors[0] == "RuntimeError: badbyte"
     assert "not JSON-serialisable" in errors[1]
     assert statuses(store) == ["failed", "failed", "succeeded"]
+
+
+def test_runs_still_going_after_the_shutdown_grace_are_recorded_abandoned(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    add(manager, "hang")
+    clock.advance(timedelta(minutes=5))
+    worker = Worker(Runner(store, registry, clock), clock, grace=0)
+    worker.tick()  # the job starts and hangs
+    assert statuses(store) == ["running"]
+
+    worker.stop.set()
+    worker.run()  # stops at once: no grace left for the hanging run
+
+    assert statuses(store) == ["abandoned"]
+    with store.reading() as conn:
+        error = conn.execute(sa.select(cron_job_run.c.error)).scalar_one()
+    assert "shut down before the run ended" in error

@@ -81,10 +81,13 @@ class Worker:
         while self.runner.busy and self.clock.monotonic() < deadline:
             self._wait_for_runs(min(0.5, max(deadline - self.clock.monotonic(), 0)))
         if self.runner.busy:
-            unfinished = len(self.runner.threads.running())
+            try:
+                given_up = self.runner.give_up()
+            except Exception:
+                logger.exception("could not record the unfinished runs; their leases will lapse")
+                return
             logger.warning(
-                "%d run(s) still going after %.0fs of grace; their leases will lapse "
-                "and they will be recorded abandoned",
-                unfinished,
+                "%d run(s) still going after %.0fs of grace, recorded abandoned",
+                given_up,
                 self.grace,
             )

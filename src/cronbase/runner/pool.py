@@ -92,6 +92,14 @@ class JobThreads:
             del self._running[slot.claim.run_id]
         return late
 
+    def give_up(self) -> list[Slot]:
+        """Give back every slot, telling each job to stop (the worker is shutting down)."""
+        slots = list(self._running.values())
+        for slot in slots:
+            slot.cancelled.set()
+        self._running.clear()
+        return slots
+
     def next_deadline(self) -> float | None:
         deadlines = [s.deadline for s in self._running.values() if s.deadline is not None]
         return min(deadlines, default=None)

@@ -110,6 +110,18 @@ class Runner:
             seconds = slot.claim.job.timeout_seconds
             self._record(slot, summary, None, _TimedOut(f"timed out after {seconds}s"))
 
+    def give_up(self) -> int:
+        """Record every run still going as abandoned (the worker is stopping); return how many."""
+        slots = self.threads.give_up()
+        for slot in slots:
+            self._record(
+                slot,
+                RunSummary(),
+                None,
+                _ShutDown("the worker shut down before the run ended (after its grace period)"),
+            )
+        return len(slots)
+
     def max_wait(self) -> float:
         """How long the control loop may block: until the next deadline or lease renewal."""
         now = self.clock.monotonic()
@@ -147,7 +159,7 @@ class Runner:
         if error is None:
             status, message = RunStatus.SUCCEEDED, None
         else:
-            status = RunStatus.TIMED_OUT if isinstance(error, _TimedOut) else RunStatus.FAILED
+            status = _STATUS_OF.get(type(error), RunStatus.FAILED)
             text = (
                 str(error)
                 if isinstance(error, CronbaseError)
@@ -223,8 +235,18 @@ class _TimedOut(CronbaseError):
     """The run was still going at its deadline."""
 
 
+class _ShutDown(CronbaseError):
+    """The worker stopped before the run ended."""
+
+
 class _CannotRun(CronbaseError):
     """The job cannot run at all (for example, its stored schedule is invalid)."""
+
+
+_STATUS_OF: dict[type[BaseException], RunStatus] = {
+    _TimedOut: RunStatus.TIMED_OUT,
+    _ShutDown: RunStatus.ABANDONED,
+}
 
 
 def _checked_result(result: Any, function_name: str | None) -> dict[str, Any]:
