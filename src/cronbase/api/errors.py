@@ -134,7 +134,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._too_large(scope, receive, send)
+            await error_response(413, str(BodyTooLarge(self.limit)))(scope, receive, send)
             return
         received = 0
 
@@ -149,18 +149,11 @@ class BodySizeLimit:
 
         await self.app(scope, counting_receive, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _body_too_large_response(BodyTooLarge(self.limit))(scope, receive, send)
-
 
 class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the request body is larger than {limit} bytes")
 
 
-def _body_too_large_response(exc: BodyTooLarge) -> JSONResponse:
-    return error_response(413, str(exc))
-
-
 async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
-    return _body_too_large_response(exc)
+    return error_response(413, str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +22,7 @@ def _config() -> Config:
     return config
 
 
+@functools.cache  # the migration scripts do not change while the process runs
 def head_revision() -> str:
     """Return the newest schema revision this cronbase knows."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
