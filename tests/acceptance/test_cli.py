@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cronbase.store import SqlStore
-from tests.acceptance.cli import cli_command, cli_env
+from tests.acceptance.cli import YEARLY, cli_command, cli_env
 from tests.acceptance.conftest import Cli
 
 
@@ -117,7 +117,7 @@ def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     store.insert_job(
         {
             "name": "Now",
-            "schedule": "every_5_minutes",
+            "schedule": YEARLY,
             "function_name": "slowNoop",
             "metadata": {"sleep": 1.0},
             "next_run": datetime.now(UTC) - timedelta(seconds=1),
@@ -218,7 +218,7 @@ def test_status_shows_the_live_worker_and_its_run_in_progress(
     store.insert_job(
         {
             "name": "Slow",
-            "schedule": "every_5_minutes",
+            "schedule": YEARLY,
             "function_name": "slowNoop",
             "metadata": {"sleep": 30},
             "next_run": datetime.now(UTC) - timedelta(seconds=1),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
-from tests.acceptance.cli import cli_command, cli_env
+from tests.acceptance.cli import YEARLY, cli_command, cli_env
 
 JOBS = 200
 
@@ -24,7 +24,7 @@ def test_processes_racing_on_due_jobs_run_each_exactly_once(
         store.insert_job(
             {
                 "name": f"job {i}",
-                "schedule": "every_5_minutes",
+                "schedule": YEARLY,
                 "function_name": "slowNoop",
                 "next_run": due,
             }

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
-from tests.acceptance.cli import cli_command, cli_env
+from tests.acceptance.cli import YEARLY, cli_command, cli_env
 
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
 
@@ -124,7 +124,7 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease(
     store.insert_job(
         {
             "name": "Long",
-            "schedule": "every_5_minutes",
+            "schedule": YEARLY,
             "function_name": "slowNoop",
             "metadata": {"sleep": 60},
             "next_run": datetime.now(UTC),
