@@ -30,8 +30,8 @@ from cronbase.testing import FakeClock
 JWT_SECRET = "test-secret-" + "x" * 32
 
 
-@pytest.fixture
-def registry() -> JobRegistry:
+def api_registry() -> JobRegistry:
+    """The built-in jobs plus `echo` and `boom`, registered once per process."""
     registry = load_job_modules([])
     if "echo" not in registry:
 
@@ -44,6 +44,11 @@ def registry() -> JobRegistry:
             raise RuntimeError("boom")
 
     return registry
+
+
+@pytest.fixture
+def registry() -> JobRegistry:
+    return api_registry()
 
 
 class LiveServer:

@@ -27,12 +27,11 @@ from hypothesis import HealthCheck, settings
 from cronbase.api import create_app
 from cronbase.auth import Role, hash_token
 from cronbase.config import Settings
-from cronbase.registry import JobContext, load_job_modules
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import JWT_SECRET, LiveServer
+from tests.api.conftest import JWT_SECRET, LiveServer, api_registry
 from tests.conftest import NOW
 
 SUPERADMIN_TOKEN = "cb_schemathesis-superadmin"
@@ -133,21 +132,6 @@ class Server:
         assert summary == {"total": 3, "executed": 2, "skipped": 0, "failed": 1}
 
 
-def _registry() -> Any:
-    registry = load_job_modules([])
-    if "echo" not in registry:  # as tests/api/conftest.py registers them
-
-        @registry.job("echo", description="Return the job's metadata.")
-        def echo(ctx: JobContext) -> dict[str, Any]:
-            return {"metadata": ctx.metadata}
-
-        @registry.job("boom", description="Always fail.")
-        def boom(_ctx: JobContext) -> dict[str, Any]:
-            raise RuntimeError("boom")
-
-    return registry
-
-
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -158,7 +142,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     store = SqlStore.from_url(url)
     clock = FakeClock(NOW)
     settings = Settings(database_url=url, jwt_secret=JWT_SECRET)
-    app = create_app(settings, store=store, clock=clock, registry=_registry())
+    app = create_app(settings, store=store, clock=clock, registry=api_registry())
     try:
         with LiveServer(app) as base_url:
             response = httpx.get(f"{base_url}/openapi.json")
