@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-from cronbase.store.tables import cron_job, cron_job_run, employees, users
-
 from harness import (
-    CRONBASE,
     BIN,
+    CRONBASE,
     Proc,
     cpu_seconds,
     cronbase_env,
@@ -33,11 +29,12 @@ from harness import (
     now,
     percentile,
     run_timings,
-    sa_url,
     scratch_postgres,
     scratch_sqlite,
     set_next_run,
 )
+
+from cronbase.store.tables import cron_job, cron_job_run, employees, tenants, users
 
 Row = tuple[str, str, str, Any]
 LEAD_S = 4.0  # jobs fall due this long after the workers are launched (they start in ~1 s)
@@ -100,12 +97,16 @@ def _median_of(runs: list[dict[str, float]], key: str) -> float:
 
 
 def burst_rows(scenario: str, setting: str, runs: list[dict[str, float]]) -> list[Row]:
-    m = lambda key: _median_of(runs, key)  # noqa: E731
+    m = lambda key: _median_of(runs, key)
     return [
         (scenario, setting, "wall time until all runs recorded (s)", m("wall_s")),
         (scenario, setting, "executions/s", m("per_s")),
-        (scenario, setting, "start lag p50 / p99 / max (s)",
-         f"{m('lag_p50'):.2f} / {m('lag_p99'):.2f} / {m('lag_max'):.2f}"),
+        (
+            scenario,
+            setting,
+            "start lag p50 / p99 / max (s)",
+            f"{m('lag_p50'):.2f} / {m('lag_p99'):.2f} / {m('lag_max'):.2f}",
+        ),
         (scenario, setting, "worker CPU per job (ms)", m("cpu_ms_per_job")),
     ]
 
@@ -133,18 +134,25 @@ def scenario_sqlite(n: int, repeats: int, log_dir: Path) -> list[Row]:
     return burst_rows("7 Burst (SQLite file)", f"{n:,} jobs, 1 worker", runs)
 
 
-def scenario_spread(n: int, spread_s: float, repeats: int, log_dir: Path) -> list[Row]:
+def spread_setting(n: int, spread_s: float) -> str:
+    return f"{n:,} jobs over {spread_s:.0f} s, 1 worker"
+
+
+def spread_rows(setting: str, runs: list[dict[str, float]]) -> list[Row]:
+    m = lambda key: _median_of(runs, key)
+    lag = f"{m('lag_p50'):.3f} / {m('lag_p99'):.3f} / {m('lag_max'):.3f}"
+    return [("2 Spread", setting, "start lag p50 / p99 / max (s)", lag)]
+
+
+def scenario_spread(
+    n: int, spread_s: float, repeats: int, log_dir: Path
+) -> tuple[list[Row], list[dict[str, float]]]:
     with scratch_postgres("spread") as url:
         engine = engine_for(url)
         insert_noop_jobs(engine, n, now() + timedelta(days=365))
         runs = [burst_once(url, engine, n, 1, log_dir, spread_s) for _ in range(repeats)]
         engine.dispose()
-    m = lambda key: _median_of(runs, key)  # noqa: E731
-    setting = f"{n:,} jobs over {spread_s:.0f} s, 1 worker"
-    return [
-        ("2 Spread", setting, "start lag p50 / p99 / max (s)",
-         f"{m('lag_p50'):.3f} / {m('lag_p99'):.3f} / {m('lag_max'):.3f}"),
-    ]
+    return spread_rows(spread_setting(n, spread_s), runs), runs
 
 
 def scenario_growth(
@@ -158,8 +166,14 @@ def scenario_growth(
         setting = f"{n:,} jobs, 2 workers"
         metric = "wall time (s) / per 1,000 jobs (s)"
         if per_job is not None and per_job * n * repeats > budget_s:
-            rows.append(("4 Growth", setting, metric,
-                         f"skipped: would take ~{per_job * n * repeats / 60:.0f} min"))
+            rows.append(
+                (
+                    "4 Growth",
+                    setting,
+                    metric,
+                    f"skipped: would take ~{per_job * n * repeats / 60:.0f} min",
+                )
+            )
             continue
         with scratch_postgres("growth") as url:
             engine = engine_for(url)
@@ -233,8 +247,12 @@ def scenario_idle(
         rows += [
             ("3 Idle cost", setting, "due-job query, client round trip (ms)", ms),
             ("3 Idle cost", setting, "due-job query plan", f"`{plan}`"),
-            ("3 Idle cost", setting, f"idle worker CPU over {window_s:.0f} s (% of a core)",
-             median(cpu)),
+            (
+                "3 Idle cost",
+                setting,
+                f"idle worker CPU over {window_s:.0f} s (% of a core)",
+                median(cpu),
+            ),
         ]
     return rows, rss
 
@@ -261,59 +279,97 @@ async def _load(base: str, token: str, method: str, seconds: float, concurrency:
                 ok = response.status_code == 200
             else:
                 i += 1
-                body = {"name": f"api-{index}-{i}-{time.time_ns()}", "schedule": "daily",
-                        "function_name": "noop"}
+                body = {
+                    "name": f"api-{index}-{i}-{time.time_ns()}",
+                    "schedule": "daily",
+                    "function_name": "noop",
+                }
                 response = await client.post("/api/cron/jobs", json=body)
                 ok = response.status_code == 201
             latencies.append(time.perf_counter() - start)
             errors += not ok
 
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
-                                 timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=30
+    ) as client:
         started = time.perf_counter()
         await asyncio.gather(*(one_client(client, k) for k in range(concurrency)))
         elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies, errors
 
 
-def scenario_api(n: int, seconds: float, repeats: int, log_dir: Path,
-                 concurrency: int = 32) -> list[Row]:
+def scenario_api(
+    n: int, seconds: float, repeats: int, log_dir: Path, concurrency: int = 32
+) -> list[Row]:
     rows: list[Row] = []
     with scratch_postgres("api") as url:
         engine = engine_for(url)
         insert_noop_jobs(engine, n, now() + timedelta(days=1))
         engine.dispose()
         env = cronbase_env(url)
-        token = subprocess.run(
-            [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"],
-            env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         for processes in (1, 4):
             port = free_port()
             server = Proc(
-                [str(BIN / "uvicorn"), "--factory", "cronbase.api.app:create_app_from_env",
-                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes),
-                 "--log-level", "warning", "--no-access-log"],
-                env, log_dir, f"uvicorn-{processes}",
+                [
+                    str(BIN / "uvicorn"),
+                    "--factory",
+                    "cronbase.api.app:create_app_from_env",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(processes),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                env,
+                log_dir,
+                f"uvicorn-{processes}",
             )
             try:
                 _wait_healthy(f"http://127.0.0.1:{port}", server, processes)
                 base = f"http://127.0.0.1:{port}"
                 for method in ("GET", "POST"):
                     _measure(base, token, method, 1.0, 8, log_dir)  # warm up
-                    results = [_measure(base, token, method, seconds, concurrency, log_dir)
-                               for _ in range(repeats)]
+                    results = [
+                        _measure(base, token, method, seconds, concurrency, log_dir)
+                        for _ in range(repeats)
+                    ]
                     if any(errs for *_, errs in results):
                         raise RuntimeError(f"{method}: non-2xx answers: {server.log()[-2000:]}")
-                    what = ("GET /api/cron/jobs?limit=100" if method == "GET"
-                            else "POST /api/cron/jobs")
+                    what = (
+                        "GET /api/cron/jobs?limit=100" if method == "GET" else "POST /api/cron/jobs"
+                    )
                     setting = f"{what}, {n:,} jobs, {processes} server process(es)"
                     rows += [
-                        ("5 API", setting, f"requests/s ({LOADGEN})",
-                         median([r[0] for r in results])),
-                        ("5 API", setting, "latency p50 / p99 (ms)",
-                         f"{median([r[1] for r in results]) * 1000:.1f} / "
-                         f"{median([r[2] for r in results]) * 1000:.1f}"),
+                        (
+                            "5 API",
+                            setting,
+                            f"requests/s ({LOADGEN})",
+                            median([r[0] for r in results]),
+                        ),
+                        (
+                            "5 API",
+                            setting,
+                            "latency p50 / p99 (ms)",
+                            (
+                                f"{median([r[1] for r in results]) * 1000:.1f} / "
+                                f"{median([r[2] for r in results]) * 1000:.1f}"
+                            ),
+                        ),
                     ]
             finally:
                 server.stop()
@@ -325,8 +381,9 @@ LOADGEN = "wrk" if WRK else "httpx"
 _POST_BODY = '{"name": "bench-api", "schedule": "daily", "function_name": "noop"}'
 
 
-def _measure(base: str, token: str, method: str, seconds: float, concurrency: int,
-             log_dir: Path) -> tuple[float, float, float, int]:
+def _measure(
+    base: str, token: str, method: str, seconds: float, concurrency: int, log_dir: Path
+) -> tuple[float, float, float, int]:
     """(requests/s, p50 s, p99 s, non-2xx count), with wrk if installed, else async httpx."""
     if not WRK:
         rps, latencies, errors = asyncio.run(_load(base, token, method, seconds, concurrency))
@@ -337,8 +394,16 @@ def _measure(base: str, token: str, method: str, seconds: float, concurrency: in
         f"wrk.body = '{_POST_BODY}'\n"
     )
     url = f"{base}/api/cron/jobs" + ("?limit=100" if method == "GET" else "")
-    args = [WRK, "-t1", f"-c{concurrency}", f"-d{max(seconds, 1):.0f}s", "--latency",
-            "-H", f"Authorization: Bearer {token}", url]
+    args = [
+        WRK,
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{max(seconds, 1):.0f}s",
+        "--latency",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+    ]
     if method == "POST":
         args[1:1] = ["-s", str(script)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -347,7 +412,9 @@ def _measure(base: str, token: str, method: str, seconds: float, concurrency: in
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
 
     def pct(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        value, unit = re.search(
+            rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE
+        ).groups()
         return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
     return rps, pct("50"), pct("99"), errors
@@ -370,7 +437,78 @@ def _wait_healthy(base: str, server: Proc, processes: int, timeout: float = 60) 
     raise TimeoutError(f"uvicorn not ready:\n{server.log()[-3000:]}")
 
 
-# --- 6 markUsersOffline ---------------------------------------------------------------------
+# --- 6 built-in jobs at scale ---------------------------------------------------------------
+#
+# Each job runs as a due job row through `cronbase run-due` (a process of its own, so its peak
+# RSS is the command's), on data bulk-loaded with INSERT ... SELECT generate_series. Every run
+# checks that the job did the work it reports, so a broken job cannot post a fast time.
+
+TENANT = "00000000-0000-0000-0000-00000000b0b0"
+
+
+def _vacuum(engine: sa.Engine, *tables: str) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(tables)}")
+
+
+def _run_builtin(
+    url: str, engine: sa.Engine, function_name: str, metadata: dict[str, Any], log_dir: Path
+) -> dict[str, Any]:
+    """Insert one due global job row for `function_name`, run `cronbase run-due`, and return
+    job time, command time, the command's peak RSS and the run's result."""
+    with engine.begin() as conn:
+        conn.execute(cron_job_run.delete())
+        conn.execute(cron_job.delete())
+        conn.execute(
+            cron_job.insert().values(
+                name=f"bench {function_name}",
+                schedule="daily",
+                function_name=function_name,
+                next_run=now() - timedelta(seconds=1),
+                metadata=metadata,
+            )
+        )
+    log_path = log_dir / f"run-due-{function_name}.log"
+    with log_path.open("wb") as log:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [CRONBASE, "run-due"], env=cronbase_env(url), stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(log_path.read_text()[-3000:])
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(cron_job_run)).one()
+    if run.status != "succeeded":
+        raise RuntimeError(f"{function_name} failed: {run.error}")
+    return {
+        "job_s": (run.finished_at - run.started_at).total_seconds(),
+        "cli_s": elapsed,
+        "rss": usage.ru_maxrss / 1024,  # KiB on Linux
+        "result": run.result,
+    }
+
+
+def _check(what: str, got: object, expected: object) -> None:
+    if got != expected:
+        raise RuntimeError(f"{what}: expected {expected!r}, got {got!r}")
+
+
+def _builtin_rows(
+    scenario: str, setting: str, runs: list[dict[str, Any]], rate: str, per_s: float
+) -> list[Row]:
+    m = lambda key: median([r[key] for r in runs])
+    return [
+        (scenario, setting, "job time (s) / whole `cronbase run-due` (s)",
+         f"{m('job_s'):.2f} / {m('cli_s'):.2f}"),
+        (scenario, setting, rate, per_s),
+        (scenario, setting, "peak RSS of `cronbase run-due` (MiB)", m("rss")),
+    ]  # fmt: skip
+
+
+# markUsersOffline
 
 
 def _insert_people(engine: sa.Engine, table: sa.Table, n: int, stale_every: int) -> None:
@@ -382,7 +520,7 @@ def _insert_people(engine: sa.Engine, table: sa.Table, n: int, stale_every: int)
                 "   'live_status', 'online', 'theme', 'dark',"
                 "   'last_seen', to_char((now() - CASE WHEN g % :k = 0 THEN interval '1 hour'"
                 "     ELSE interval '10 seconds' END) AT TIME ZONE 'UTC',"
-                "     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+                """     'YYYY-MM-DD"T"HH24:MI:SS"Z"'))"""
                 " FROM generate_series(1, :n) g"
             ),
             {"n": n, "k": stale_every},
@@ -395,51 +533,184 @@ def scenario_mark_offline(n: int, repeats: int, log_dir: Path) -> list[Row]:
         engine = engine_for(url)
         for table in (users, employees):
             _insert_people(engine, table, n, 10)
-        env = cronbase_env(url)
         for _ in range(repeats):
             with engine.begin() as conn:
                 for table in (users, employees):
                     conn.exec_driver_sql(
-                        f"UPDATE {table.name} SET metadata = metadata || "
-                        "'{\"live_status\": \"online\"}' "
-                        "WHERE metadata->>'live_status' = 'offline'"
+                        f"UPDATE {table.name} SET metadata = metadata"
+                        """ || '{"live_status": "online"}'"""
+                        " WHERE metadata->>'live_status' = 'offline'"
                     )
-                conn.execute(cron_job_run.delete())
-                conn.execute(cron_job.delete())
-                conn.execute(cron_job.insert().values(
-                    name="Mark Users Offline", schedule="every_5_minutes",
-                    function_name="markUsersOffline", next_run=now() - timedelta(seconds=1),
-                    metadata={"timeout_minutes": 5},
-                ))
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE users, employees")
-            log = (log_dir / "run-due.log").open("wb")
-            start = time.perf_counter()
-            child = subprocess.Popen([CRONBASE, "run-due"], env=env, stdout=log,
-                                     stderr=subprocess.STDOUT)
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-            elapsed = time.perf_counter() - start
-            log.close()
-            if child.returncode != 0:
-                raise RuntimeError((log_dir / "run-due.log").read_text()[-3000:])
+            _vacuum(engine, "users", "employees")
+            run = _run_builtin(url, engine, "markUsersOffline", {"timeout_minutes": 5}, log_dir)
+            _check("markUsersOffline total", run["result"]["total"], 2 * (n // 10))
             with engine.connect() as conn:
-                run = conn.execute(sa.select(cron_job_run)).one()
-            if run.status != "succeeded":
-                raise RuntimeError(f"markUsersOffline failed: {run.error}")
-            job_s = (run.finished_at - run.started_at).total_seconds()
-            runs.append({"job_s": job_s, "cli_s": elapsed, "marked": run.result["total"],
-                         "rss": usage.ru_maxrss / 1024})
+                offline = sum(
+                    conn.execute(
+                        sa.select(sa.func.count()).where(
+                            table.c.metadata["live_status"].as_string() == "offline"
+                        )
+                    ).scalar_one()
+                    for table in (users, employees)
+                )
+            _check("rows offline after markUsersOffline", offline, 2 * (n // 10))
+            runs.append(run)
         engine.dispose()
-    m = lambda key: median([r[key] for r in runs])  # noqa: E731
-    setting = f"{n:,} users + {n:,} employees, 10% stale"
-    return [
-        ("6 markUsersOffline", setting, "job time (s) / whole `cronbase run-due` (s)",
-         f"{m('job_s'):.2f} / {m('cli_s'):.2f}"),
-        ("6 markUsersOffline", setting, "rows scanned/s (marked offline)",
-         f"{2 * n / m('job_s'):,.0f} ({m('marked'):,.0f})"),
-        ("6 markUsersOffline", setting, "peak RSS of `cronbase run-due` (MiB)", m("rss")),
-    ]
+    marked = median([r["result"]["total"] for r in runs])
+    return _builtin_rows(
+        "6 markUsersOffline",
+        f"{n:,} users + {n:,} employees, 10% stale",
+        runs,
+        f"rows scanned/s ({marked:,.0f} marked offline)",
+        2 * n / median([r["job_s"] for r in runs]),
+    )
+
+
+# cleanOldActivities
+
+RETENTION_DAYS = 90
+
+
+def _load_activities(engine: sa.Engine, n: int) -> None:
+    """n activities in created_at order: the first half 200 days old (past the retention), the
+    rest a month old; one second apart within each half."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE activities, activities_archive")
+        conn.execute(
+            sa.text(
+                "INSERT INTO activities"
+                " (tenant_id, type, subject, related_to, related_name, metadata, created_at)"
+                " SELECT CAST(:tenant AS uuid), 'call', 'Call about order ' || g, 'account',"
+                "   'Account ' || (g % 1000), jsonb_build_object('duration_s', g % 600),"
+                "   now() - CASE WHEN g <= :old THEN interval '200 days'"
+                "     ELSE interval '30 days' END + g * interval '1 second'"
+                " FROM generate_series(1, :n) g"
+            ),
+            {"tenant": TENANT, "n": n, "old": n // 2},
+        )
+    _vacuum(engine, "activities", "activities_archive")
+
+
+def scenario_clean_activities(n: int, repeats: int, log_dir: Path) -> list[Row]:
+    old, runs = n // 2, []
+    options = {"retention_days": RETENTION_DAYS, "mode": "archive", "batch_size": 1000}
+    with scratch_postgres("activities") as url:
+        engine = engine_for(url)
+        with engine.begin() as conn:
+            conn.execute(tenants.insert().values(id=uuid.UUID(TENANT), name="bench"))
+        for _ in range(repeats):
+            _load_activities(engine, n)
+            run = _run_builtin(url, engine, "cleanOldActivities", options, log_dir)
+            _check("cleanOldActivities archived", run["result"]["archived"], old)
+            with engine.connect() as conn:
+                left, archived, too_old = conn.execute(
+                    sa.text(
+                        "SELECT (SELECT count(*) FROM activities),"
+                        " (SELECT count(*) FROM activities_archive),"
+                        " (SELECT count(*) FROM activities"
+                        "   WHERE created_at < now() - make_interval(days => :days))"
+                    ),
+                    {"days": RETENTION_DAYS},
+                ).one()
+            _check("activities left / archived / older than the retention",
+                   (left, archived, too_old), (n - old, old, 0))  # fmt: skip
+            runs.append(run)
+        engine.dispose()
+    batches = median([r["result"]["batches"] for r in runs])
+    return _builtin_rows(
+        "6 cleanOldActivities",
+        f"{n:,} activities, {old:,} past {RETENTION_DAYS} days; archive, batches of 1,000",
+        runs,
+        f"rows archived/s ({batches:,.0f} batches)",
+        old / median([r["job_s"] for r in runs]),
+    )
+
+
+# syncDenormalizedFields
+
+_STALE_CONTACTS = """
+    SELECT count(*) FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
+    WHERE c.account_name IS DISTINCT FROM a.name"""
+_STALE_ACCOUNTS = """
+    SELECT count(*) FROM accounts a
+    LEFT JOIN (SELECT account_id, count(*) AS n FROM contacts GROUP BY account_id) c
+      ON c.account_id = a.id
+    WHERE a.contact_count <> coalesce(c.n, 0)"""
+
+
+def _load_accounts_contacts(engine: sa.Engine, accounts_n: int, contacts_n: int) -> None:
+    """accounts_n accounts and contacts_n contacts spread over them. Stale, as after a day of
+    edits: every 10th account was renamed (its contacts hold the old name) and has a wrong
+    contact_count; every 100th contact lost its account but still holds a name."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE accounts, contacts")
+        conn.execute(
+            sa.text(
+                "INSERT INTO accounts (id, tenant_id, name)"
+                " SELECT CAST(md5('account-' || k) AS uuid), CAST(:tenant AS uuid),"
+                "   'Account ' || k || CASE WHEN k % 10 = 0 THEN ' (renamed)' ELSE '' END"
+                " FROM generate_series(1, :a) k"
+            ),
+            {"tenant": TENANT, "a": accounts_n},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO contacts"
+                " (tenant_id, account_id, first_name, last_name, email, account_name)"
+                " SELECT CAST(:tenant AS uuid),"
+                "   CASE WHEN g % 100 = 0 THEN NULL"
+                "     ELSE CAST(md5('account-' || (g % :a + 1)) AS uuid) END,"
+                "   'First' || g, 'Last' || g, 'c' || g || '@example.com',"
+                "   CASE WHEN g % 100 = 0 THEN 'Gone Ltd' ELSE 'Account ' || (g % :a + 1) END"
+                " FROM generate_series(1, :c) g"
+            ),
+            {"tenant": TENANT, "a": accounts_n, "c": contacts_n},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE accounts a SET contact_count = c.n + CASE WHEN a.name LIKE '%(renamed)'"
+                "   THEN 1 ELSE 0 END"
+                " FROM (SELECT account_id, count(*) AS n FROM contacts GROUP BY account_id) c"
+                " WHERE c.account_id = a.id"
+            )
+        )
+    _vacuum(engine, "accounts", "contacts")
+
+
+def scenario_sync_fields(accounts_n: int, contacts_n: int, repeats: int, log_dir: Path):
+    runs = []
+    with scratch_postgres("sync") as url:
+        engine = engine_for(url)
+        with engine.begin() as conn:
+            conn.execute(tenants.insert().values(id=uuid.UUID(TENANT), name="bench"))
+        for _ in range(repeats):
+            _load_accounts_contacts(engine, accounts_n, contacts_n)
+            with engine.connect() as conn:
+                stale = [
+                    conn.exec_driver_sql(q).scalar_one() for q in (_STALE_CONTACTS, _STALE_ACCOUNTS)
+                ]
+            run = _run_builtin(url, engine, "syncDenormalizedFields", {}, log_dir)
+            result = run["result"]
+            _check(
+                "syncDenormalizedFields changed contacts / accounts",
+                [result["contacts_account_name"], result["accounts_contact_count"]],
+                stale,
+            )
+            with engine.connect() as conn:
+                left = [
+                    conn.exec_driver_sql(q).scalar_one() for q in (_STALE_CONTACTS, _STALE_ACCOUNTS)
+                ]
+            _check("stale contacts / accounts after syncDenormalizedFields", left, [0, 0])
+            runs.append(run)
+        engine.dispose()
+    synced = median([r["result"]["total"] for r in runs])
+    return _builtin_rows(
+        "6 syncDenormalizedFields",
+        f"{accounts_n:,} accounts + {contacts_n:,} contacts, 10% of accounts stale",
+        runs,
+        f"rows scanned/s ({synced:,.0f} rows synced)",
+        (accounts_n + contacts_n) / median([r["job_s"] for r in runs]),
+    )
 
 
 def scenario_memory(rss: dict[int, float], n: int) -> list[Row]:

@@ -1,13 +1,13 @@
-"""The no-op job the APScheduler driver schedules: it notes when it started and finished."""
+"""The no-op job the APScheduler driver schedules: it notes when job `i` started and finished."""
 
 from __future__ import annotations
 
 import time
 
-STARTS: list[float] = []
-FINISHES: list[float] = []
+STARTS: dict[int, float] = {}
+FINISHES: dict[int, float] = {}
 
 
-def noop() -> None:
-    STARTS.append(time.time())
-    FINISHES.append(time.time())
+def noop(i: int) -> None:
+    STARTS[i] = time.time()
+    FINISHES[i] = time.time()

@@ -19,7 +19,7 @@ from cronbase.auth import Role, check_identity, hash_token, new_token
 from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
-from cronbase.jobs import MisfirePolicy, OverlapPolicy, isoformat
+from cronbase.jobs import Isolation, MisfirePolicy, OverlapPolicy, isoformat
 from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobRegistry, load_job_modules
 from cronbase.runner import Runner, Worker
@@ -272,6 +272,9 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
             misfire_policy=args.misfire_policy,
             catchup_window_seconds=args.catchup_window_seconds,
             overlap_policy=args.overlap_policy,
+            max_attempts=args.max_attempts,
+            retry_delay_seconds=args.retry_delay_seconds,
+            isolation=args.isolation,
         ),
         SYSTEM,
     )
@@ -366,6 +369,18 @@ def _parser() -> argparse.ArgumentParser:
     adding.add_argument("--catchup-window-seconds", type=int)
     adding.add_argument(
         "--overlap-policy", default="skip", choices=[p.value for p in OverlapPolicy]
+    )
+    adding.add_argument(
+        "--max-attempts", type=int, default=1, help="retry a failed run until this many (1..20)"
+    )
+    adding.add_argument(
+        "--retry-delay-seconds", type=int, default=30, help="before the first retry; then doubled"
+    )
+    adding.add_argument(
+        "--isolation",
+        default="thread",
+        choices=[i.value for i in Isolation],
+        help="process: a child process, killed at the deadline",
     )
 
     serve = add("serve", cmd_serve, "serve the HTTP API (with an embedded worker by default)")

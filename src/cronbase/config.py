@@ -51,6 +51,15 @@ class Settings(BaseSettings):
         30.0, ge=0, description="how long a stopping server waits for the run in progress"
     )
 
+    # The Web UI's heartbeat (the seed's CronHeartbeat): with no worker running, an open page
+    # of an admin calls POST /api/cron/run this often, starting this long after it loads.
+    ui_heartbeat_interval_seconds: float = Field(
+        300.0, gt=0, le=86400, description="how often an open Web UI page runs the due jobs"
+    )
+    ui_heartbeat_delay_seconds: float = Field(
+        10.0, ge=0, le=3600, description="how long after loading a page its first heartbeat runs"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:

@@ -42,6 +42,7 @@ def storable_text(text: str) -> str:
 
 
 class RunStatus(StrEnum):
+    PENDING = "pending"  # queued: a retry or a manual run, waiting for run_after
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -61,6 +62,11 @@ class OverlapPolicy(StrEnum):
     SKIP = "skip"
     ALLOW = "allow"
     QUEUE = "queue"
+
+
+class Isolation(StrEnum):
+    THREAD = "thread"
+    PROCESS = "process"
 
 
 class RunTrigger(StrEnum):
@@ -89,6 +95,9 @@ class Job:
     misfire_policy: str = MisfirePolicy.COALESCE.value
     catchup_window_seconds: int | None = None
     overlap_policy: str = OverlapPolicy.SKIP.value
+    max_attempts: int = 1
+    retry_delay_seconds: int = 30
+    isolation: str = Isolation.THREAD.value
 
     def to_dict(self) -> dict[str, Any]:
         """The seed's job object, plus timezone and the timestamps."""
@@ -110,6 +119,9 @@ class Job:
             "misfire_policy": self.misfire_policy,
             "catchup_window_seconds": self.catchup_window_seconds,
             "overlap_policy": self.overlap_policy,
+            "max_attempts": self.max_attempts,
+            "retry_delay_seconds": self.retry_delay_seconds,
+            "isolation": self.isolation,
         }
 
 
@@ -130,6 +142,7 @@ class Run:
     worker_id: str | None
     trigger: RunTrigger
     lease_until: datetime | None = None
+    run_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,21 @@ class Claim:
     slot: datetime  # the fire time this run stands for
     next_run: datetime | None
     error: str | None = None  # set when the job cannot run at all (bad schedule)
+    attempt: int = 1
+    trigger: RunTrigger = RunTrigger.SCHEDULE
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a claimed run ended, as the worker will record it."""
+
+    claim: Claim
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    retry_at: datetime | None = None  # attempts remain: the next one may start then
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
-from cronbase.jobs import Job, MisfirePolicy, OverlapPolicy, Run, json_problem
+from cronbase.jobs import Isolation, Job, MisfirePolicy, OverlapPolicy, Run, json_problem
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
 
 MAX_NAME_LENGTH = 200
+MAX_ATTEMPTS = 20
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 # The caller for work that no user asks for: the CLI, the worker, the seed.
@@ -64,6 +65,9 @@ class JobSpec:
     misfire_policy: str = MisfirePolicy.COALESCE.value
     catchup_window_seconds: int | None = None
     overlap_policy: str = OverlapPolicy.SKIP.value
+    max_attempts: int = 1
+    retry_delay_seconds: int = 30
+    isolation: str = Isolation.THREAD.value
 
 
 class JobManager:
@@ -137,6 +141,9 @@ class JobManager:
             misfire_policy=job.misfire_policy,
             catchup_window_seconds=job.catchup_window_seconds,
             overlap_policy=job.overlap_policy,
+            max_attempts=job.max_attempts,
+            retry_delay_seconds=job.retry_delay_seconds,
+            isolation=job.isolation,
         )
         values = self._validated(replace(current, **changes))
         values = {key: value for key, value in values.items() if key in changes}
@@ -161,6 +168,16 @@ class JobManager:
         """A page of the job's runs, newest first."""
         self.get_job(job_id, caller)
         return self.store.list_runs(job_id, limit=limit, offset=offset)
+
+    def run_now(self, job_id: UUID, caller: Principal) -> Run:
+        """Queue a manual run of the job, outside its schedule; a worker starts it as soon as
+        it has a free slot (and the job's previous run, if any, has ended). Return the queued
+        run; if one is already waiting, return that one instead of queueing another."""
+        self.get_job(job_id, caller)
+        run = self.store.enqueue_run(job_id, self.clock.now(), tenant_id=_scope(caller))
+        if run is None:  # deleted meanwhile
+            raise JobNotFound(job_id)
+        return run
 
     def _next_run(self, values: dict[str, Any]) -> datetime:
         return parse_schedule(values["schedule"], values["timezone"]).next_after(self.clock.now())
@@ -206,7 +223,7 @@ class JobManager:
             )
             errors.append(("function_name", message))
         errors.extend(_metadata_errors(spec.metadata))
-        errors.extend(_execution_errors(spec.priority, spec.timeout_seconds))
+        errors.extend(_execution_errors(spec))
         errors.extend(_policy_errors(spec))
         if spec.tenant_id is not None and not self.store.tenant_exists(spec.tenant_id):
             errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))
@@ -225,6 +242,9 @@ class JobManager:
             "misfire_policy": spec.misfire_policy,
             "catchup_window_seconds": spec.catchup_window_seconds,
             "overlap_policy": spec.overlap_policy,
+            "max_attempts": spec.max_attempts,
+            "retry_delay_seconds": spec.retry_delay_seconds,
+            "isolation": spec.isolation,
         }
 
 
@@ -250,15 +270,28 @@ def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
     )
 
 
-def _execution_errors(priority: Any, timeout_seconds: Any) -> list[tuple[str, str]]:
+def _whole(value: Any, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
+
+
+def _execution_errors(spec: JobSpec) -> list[tuple[str, str]]:
     errors = []
-    if type(priority) is not int or not -1000 <= priority <= 1000:
+    if not _whole(spec.priority, -1000, 1000):
         errors.append(("priority", "must be an integer from -1000 to 1000 (higher runs first)"))
-    if timeout_seconds is not None and (
-        type(timeout_seconds) is not int or not 1 <= timeout_seconds <= 7 * 86400
-    ):
+    if spec.timeout_seconds is not None and not _whole(spec.timeout_seconds, 1, 7 * 86400):
         message = "must be a whole number of seconds from 1 to 604800, or null for no limit"
         errors.append(("timeout_seconds", message))
+    if not _whole(spec.max_attempts, 1, MAX_ATTEMPTS):
+        message = f"must be a whole number from 1 (no retries) to {MAX_ATTEMPTS}"
+        errors.append(("max_attempts", message))
+    if not _whole(spec.retry_delay_seconds, 1, 86400):
+        message = (
+            "must be a whole number of seconds from 1 to 86400 (the delay before the first retry)"
+        )
+        errors.append(("retry_delay_seconds", message))
+    if spec.isolation not in {i.value for i in Isolation}:
+        allowed = ", ".join(i.value for i in Isolation)
+        errors.append(("isolation", f"{spec.isolation!r} is not one of: {allowed}"))
     return errors
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.errors import ConfigurationError, DuplicateJob, UnknownJobFunction
+from cronbase.jobs import json_problem
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,22 @@ class JobContext:
 
 
 JobFunction = Callable[[JobContext], dict[str, Any]]
+
+
+def checked_result(result: Any, function_name: str | None) -> dict[str, Any]:
+    """Return what a job function returned as the dict to store ({} for None). Raise TypeError
+    if it is not a dict that both databases can store as JSON."""
+    if result is None:
+        return {}
+    if not isinstance(result, dict):
+        raise TypeError(
+            f"job function {function_name!r} returned {type(result).__name__}; "
+            "return a JSON-serialisable dict (or None)"
+        )
+    problem = json_problem(result)
+    if problem:
+        raise TypeError(f"job function {function_name!r} returned a dict that {problem}")
+    return result
 
 
 @dataclass(frozen=True)

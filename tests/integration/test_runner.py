@@ -291,13 +291,16 @@ def test_a_stop_request_claims_nothing_more_and_lets_runs_in_progress_end(
 
     assert len(summary.executed) == 1
     assert summary.skipped == 2
-    assert len(runs(store)) == 1
-    assert len(store.due_jobs(clock.now())) == 2  # the others are still due, for the next round
+    # The worker had claimed one job ahead (prefetch); it gives that claim back unstarted, as
+    # a pending run any worker takes, and leaves the third job due.
+    assert sorted(run["status"] for run in runs(store)) == ["pending", "succeeded"]
+    assert len(store.due_jobs(clock.now())) == 1
     assert len(Runner(store, registry, clock).run_due().executed) == 2
+    assert sorted(run["status"] for run in runs(store)) == ["succeeded"] * 3
 
 
 def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
-    runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
     worker = Worker(runner, clock, max_sleep=5.0)
     assert worker.tick() == 5.0  # nothing scheduled: look again after the cap
@@ -308,8 +311,10 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
     assert calls == []
 
     clock.set(datetime(2025, 1, 15, 10, 35, tzinfo=UTC))
-    assert worker.tick() == 5.0  # ran the job; the next slot is five minutes away
+    assert worker.tick() == 5.0  # started the job; the next slot is five minutes away
+    runner.wait(5)
     assert len(calls) == 1
+    assert [run["status"] for run in runs(store)] == ["succeeded"]
 
 
 def test_round_after_round_each_slot_runs_once(

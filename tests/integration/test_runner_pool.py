@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.jobs import RunStatus, SlotPlan
+from cronbase.jobs import Outcome, RunStatus, SlotPlan
 from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
@@ -97,7 +97,7 @@ def test_a_run_past_its_deadline_is_timed_out_and_frees_its_slot(
     add(manager, "hang", timeout_seconds=30)
     add(manager, "order", metadata={"name": "after"})
     clock.advance(timedelta(minutes=5))
-    runner = Runner(store, registry, clock, concurrency=1)
+    runner = Runner(store, registry, clock, concurrency=1, prefetch=0)
 
     assert runner.step(clock.now()) == 1  # the hanging job takes the only slot
     assert runner.step(clock.now()) == 0
@@ -136,9 +136,9 @@ def test_runs_of_a_dead_worker_are_abandoned_once_their_lease_lapses(
     assert job.metadata["error_count"] == 1
     assert "lease" in job.metadata["last_error"]
     # the dead worker's late result is refused rather than overwriting the record
-    assert not store.finish_run(
-        claims[0], status=RunStatus.SUCCEEDED, started_at=clock.now(), finished_at=clock.now()
-    )
+    late = Outcome(claims[0], RunStatus.SUCCEEDED, clock.now(), clock.now())
+    assert store.finish_runs([late]) == [False]
+    assert statuses(store) == ["abandoned"]
 
 
 def test_a_live_worker_keeps_its_lease(

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from cronbase.api.deps import Services, ServicesDep
 from cronbase.api.errors import BodySizeLimit, error_response, install_error_handlers
 from cronbase.api.routes import cron, jobs
+from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
 from cronbase.clock import Clock, SystemClock
 from cronbase.config import Settings
@@ -55,30 +56,27 @@ def create_app(
     )
     clock = clock or SystemClock()
     registry = registry or load_job_modules(settings.job_module_list)
-    runner = Runner(
-        store,
-        registry,
-        clock,
-        concurrency=settings.worker_concurrency,
-        lease=timedelta(seconds=settings.worker_lease_seconds),
-    )
-    services = Services(
-        store=store,
-        tokens=TokenStore(store.engine),
-        manager=JobManager(store, registry, clock),
-        runner=runner,
-        jwt_secret=settings.jwt_secret,
-    )
-    # The embedded worker has its own runner: the API's POST /run and the worker loop each
-    # drive their own control loop, and a Runner is not shared between threads.
-    worker = Worker(
-        Runner(
+
+    def new_runner() -> Runner:
+        return Runner(
             store,
             registry,
             clock,
             concurrency=settings.worker_concurrency,
             lease=timedelta(seconds=settings.worker_lease_seconds),
-        ),
+        )
+
+    services = Services(
+        store=store,
+        tokens=TokenStore(store.engine),
+        manager=JobManager(store, registry, clock),
+        new_runner=new_runner,
+        jwt_secret=settings.jwt_secret,
+    )
+    # The embedded worker has its own runner, as each POST /run has: a Runner drives one
+    # control loop and is not shared between threads.
+    worker = Worker(
+        new_runner(),
         clock,
         max_sleep=settings.worker_max_sleep_seconds,
         grace=settings.shutdown_grace_seconds,
@@ -108,6 +106,7 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     app.include_router(jobs.router)
     app.include_router(cron.router)
+    install_ui(app, settings)
     _add_health_routes(app)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,7 +29,7 @@ class Services:
     store: SqlStore
     tokens: TokenStore
     manager: JobManager
-    runner: Runner
+    new_runner: Callable[[], Runner]  # one per POST /run: a Runner is not shared by threads
     jwt_secret: str | None
 
 
@@ -70,3 +71,6 @@ def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
 
 
 AdminDep = Annotated[Principal, Depends(_admin)]
+
+# Any signed-in caller, whatever the role: for what every role may read (who am I, workers).
+CallerDep = Annotated[Principal, Depends(_principal)]

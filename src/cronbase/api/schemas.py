@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from cronbase.jobs import MisfirePolicy, OverlapPolicy
+from cronbase.jobs import Isolation, MisfirePolicy, OverlapPolicy
 
 T = TypeVar("T")
 
@@ -62,6 +62,15 @@ class JobCreate(BaseModel):
         description="a slot due while the previous run goes on: record it "
         "skipped, run it anyway (allow), or run it when the previous one ends (queue)",
     )
+    max_attempts: int = Field(1, description="1 to 20; a failed run is retried until this many")
+    retry_delay_seconds: int = Field(
+        30, description="wait before the first retry; doubled at each further attempt, with jitter"
+    )
+    isolation: Isolation = Field(
+        Isolation.THREAD,
+        description="run in a thread of the worker (thread) or in a child process that is "
+        "killed at the deadline (process)",
+    )
 
 
 class JobUpdate(BaseModel):
@@ -81,6 +90,9 @@ class JobUpdate(BaseModel):
     misfire_policy: MisfirePolicy | None = None
     catchup_window_seconds: int | None = None
     overlap_policy: OverlapPolicy | None = None
+    max_attempts: int | None = None
+    retry_delay_seconds: int | None = None
+    isolation: Isolation | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> JobUpdate:
@@ -114,6 +126,9 @@ class JobPublic(BaseModel):
     misfire_policy: str
     catchup_window_seconds: int | None
     overlap_policy: str
+    max_attempts: int
+    retry_delay_seconds: int
+    isolation: str
 
 
 class Page(BaseModel):
@@ -150,6 +165,11 @@ class RunPublic(BaseModel):
     attempt: int
     worker_id: str | None
     trigger: str
+    run_after: datetime | None = Field(description="when a pending run (a retry) may start")
+
+
+class RunData(BaseModel):
+    run: RunPublic
 
 
 class RunList(BaseModel):
@@ -217,3 +237,45 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     database: Literal["ok"] = "ok"
     schema_revision: str
+
+
+class Me(BaseModel):
+    """The signed-in caller, as the API sees them."""
+
+    email: str
+    role: str = Field(description="user, admin or superadmin")
+    tenant_id: UUID | None = Field(description="null for a superadmin")
+    tenant_name: str | None
+    can_manage_jobs: bool = Field(description="admins and superadmins manage jobs; users do not")
+
+
+class TenantPublic(BaseModel):
+    id: UUID
+    name: str
+
+
+class TenantList(BaseModel):
+    tenants: list[TenantPublic]
+
+
+class WorkerPublic(BaseModel):
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    last_heartbeat: datetime
+
+
+class WorkerList(BaseModel):
+    worker_running: bool = Field(
+        description="true when at least one worker heartbeated recently; false means an "
+        "API-only deployment, where something must call POST /api/cron/run"
+    )
+    workers: list[WorkerPublic]
+
+
+class LatestRuns(BaseModel):
+    runs: dict[str, RunPublic] = Field(
+        description="job id -> its newest run; jobs without runs, unknown or not visible to "
+        "the caller are left out"
+    )

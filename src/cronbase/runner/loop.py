@@ -31,6 +31,8 @@ class Worker:
         self.grace = grace
         self.stop = threading.Event()
         self.registry = WorkerStore(runner.store.engine)
+        self._failures = 0  # failed turns in a row
+        runner.should_stop = self.stop.is_set
 
     def tick(self) -> float:
         """One turn: run what is due; return how long to wait before the next turn."""
@@ -38,16 +40,31 @@ class Worker:
             self.runner.step(self.clock.now())
             self.registry.heartbeat(self.runner.worker_id, self.clock.now())
             earliest = self.runner.store.earliest_next_run()
-        except Exception:
-            # A lost database connection must not kill the worker: log, wait, try again.
-            logger.exception("turn of the worker loop failed; retrying in %.0fs", self.max_sleep)
-            return self.max_sleep
+        except Exception:  # noqa: BLE001 - logged by _failed
+            # A lost database connection must not kill the worker: log, wait, try again, and
+            # keep the results of runs that ended meanwhile (the runner holds them).
+            return self._failed("turn of the worker loop failed")
+        self._failures = 0
         wait = self.max_sleep
         if earliest is not None:
             # A short floor keeps a job that is due but held by another worker from spinning us.
             wait = min(max((earliest - self.clock.now()).total_seconds(), 0.1), wait)
         if self.runner.busy:
             wait = min(wait, self.runner.max_wait())
+        return wait
+
+    def _failed(self, what: str) -> float:
+        """Log a failed turn; return how long to wait before the next: from 0.25 s, doubling
+        with each failure in a row, up to max_sleep."""
+        self._failures += 1
+        wait = min(0.25 * 2 ** min(self._failures - 1, 16), self.max_sleep)
+        logger.exception(
+            "%s (%d in a row, %d result(s) kept to record later); retrying in %.2fs",
+            what,
+            self._failures,
+            self.runner.unrecorded,
+            wait,
+        )
         return wait
 
     def run(self) -> None:
@@ -70,13 +87,16 @@ class Worker:
         # Wake as soon as a run ends (to refill its slot), but look at `stop` often.
         try:
             self.runner.wait(timeout)
-        except Exception:
-            # The database is gone while recording a result: the run's lease will lapse and it
-            # will be recorded abandoned. Keep the worker alive for when the database is back.
-            logger.exception("recording a finished run failed; retrying in %.0fs", self.max_sleep)
-            self.stop.wait(self.max_sleep)
+        except Exception:  # noqa: BLE001 - logged by _failed
+            # The database is gone while recording results: they stay with the runner until
+            # it is back. Keep the worker alive meanwhile.
+            self.stop.wait(self._failed("recording finished runs failed"))
 
     def _drain(self) -> None:
+        try:
+            self.runner.release_queued()
+        except Exception:
+            logger.exception("could not give back the claims that had not started")
         deadline = self.clock.monotonic() + self.grace
         while self.runner.busy and self.clock.monotonic() < deadline:
             self._wait_for_runs(min(0.5, max(deadline - self.clock.monotonic(), 0)))

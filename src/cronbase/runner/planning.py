@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cronbase.jobs import Job, MisfirePolicy, Missed, SlotPlan
+from cronbase.jobs import Job, MisfirePolicy, Missed, RunStatus, SlotPlan
 from cronbase.schedule import Schedule, parse_schedule
 
 # A slot this late counts as missed under the `skip` policy when the job sets no window.
@@ -88,3 +88,24 @@ def _missed(
     more = len(slots) > MAX_COUNTED_SLOTS
     slots = slots[:MAX_COUNTED_SLOTS]
     return Missed(slots[0], slots[-1], len(slots), more)
+
+
+# Longest wait between two attempts, however many attempts a job allows.
+MAX_RETRY_DELAY = timedelta(hours=6)
+# Runs that ended unfinished and are tried again while attempts remain.
+RETRIED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
+
+
+def retry_at(
+    job: Job, attempt: int, status: RunStatus, ended: datetime, jitter: float
+) -> datetime | None:
+    """When to try a job again after `attempt` ended with `status` at `ended`, or None.
+
+    The delay doubles with each attempt from `retry_delay_seconds`, up to MAX_RETRY_DELAY, and
+    `jitter` (a number in [0, 1)) takes off up to half of it ("equal jitter"), so jobs that
+    failed together (a database outage) do not all come back at the same instant.
+    """
+    if status not in RETRIED or attempt >= job.max_attempts:
+        return None
+    delay = min(job.retry_delay_seconds * 2 ** (attempt - 1), MAX_RETRY_DELAY.total_seconds())
+    return ended + timedelta(seconds=delay * (1 - jitter / 2))

@@ -19,6 +19,9 @@ from cronbase.jobs import Claim
 
 JobCall = Callable[[threading.Event], dict[str, Any]]
 
+# A thread with no run for this long ends; a burst starts new ones.
+IDLE_THREAD_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -36,12 +39,21 @@ class Finished:
 
 
 class JobThreads:
+    """Up to `size` runs at a time, on threads that are reused from run to run.
+
+    A thread stays with its run until the function returns, even after the run's deadline
+    gave its slot back; the next run then starts on another (new) thread.
+    """
+
     def __init__(self, size: int) -> None:
         self.size = size
         self._running: dict[UUID, Slot] = {}
         self._done: queue.Queue[tuple[UUID, dict[str, Any] | None, BaseException | None]] = (
             queue.Queue()
         )
+        self._work: queue.SimpleQueue[tuple[Slot, JobCall]] = queue.SimpleQueue()
+        self._idle = 0  # threads waiting for work and not yet promised any
+        self._lock = threading.Lock()
 
     @property
     def free(self) -> int:
@@ -51,16 +63,33 @@ class JobThreads:
         return list(self._running.values())
 
     def start(self, slot: Slot, call: JobCall) -> None:
-        run_id = slot.claim.run_id
+        self._running[slot.claim.run_id] = slot
+        with self._lock:
+            self._work.put((slot, call))
+            if self._idle > 0:  # promised to a waiting thread
+                self._idle -= 1
+                return
+        threading.Thread(target=self._serve, name="cronbase job", daemon=True).start()
 
-        def target() -> None:
+    def _serve(self) -> None:
+        while True:
             try:
-                self._done.put((run_id, call(slot.cancelled), None))
+                slot, call = self._work.get(timeout=IDLE_THREAD_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    # Work is put under the lock; an empty queue means none was promised to
+                    # this thread, so it can go.
+                    if self._work.empty():
+                        self._idle -= 1
+                        return
+                continue
+            try:
+                self._done.put((slot.claim.run_id, call(slot.cancelled), None))
             except BaseException as exc:  # noqa: BLE001 - handed to the control loop as data
-                self._done.put((run_id, None, exc))
-
-        self._running[run_id] = slot
-        threading.Thread(target=target, name=f"job {slot.claim.job.name}", daemon=True).start()
+                self._done.put((slot.claim.run_id, None, exc))
+            del slot, call  # hold nothing of the last run while idle
+            with self._lock:
+                self._idle += 1
 
     def collect(self, timeout: float) -> list[Finished]:
         """Wait up to `timeout` seconds for a run to finish; return every finished run."""

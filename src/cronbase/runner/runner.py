@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import random
 import socket
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,9 +17,19 @@ from uuid import UUID
 
 from cronbase.clock import Clock
 from cronbase.errors import CronbaseError
-from cronbase.jobs import Claim, RunStatus, RunSummary, isoformat, json_problem, storable_text
-from cronbase.registry import JobContext, JobRegistry
-from cronbase.runner.planning import plan_slots
+from cronbase.jobs import (
+    Claim,
+    Isolation,
+    Job,
+    Outcome,
+    RunStatus,
+    RunSummary,
+    isoformat,
+    storable_text,
+)
+from cronbase.registry import JobContext, JobRegistry, checked_result
+from cronbase.runner.isolation import ChildJob, call_in_child
+from cronbase.runner.planning import plan_slots, retry_at
 from cronbase.runner.pool import JobThreads, Slot
 from cronbase.store import SqlStore
 from cronbase.store.sql import DEFAULT_LEASE
@@ -33,7 +46,12 @@ class Runner:
     """Runs due jobs against a store, `concurrency` at a time. Safe from many processes at once.
 
     `step(now)` does one turn of the control loop: record finished and timed-out runs, renew
-    leases, record runs whose worker died as abandoned, and claim due jobs into free slots.
+    leases, record runs whose worker died as abandoned, and claim due jobs: enough to fill the
+    free slots and keep `prefetch` more waiting, so a burst of short jobs is claimed in batches.
+
+    Results are recorded in batches too, one transaction for every run that ended since the
+    last one. When that transaction fails (the database restarts, a connection is cut), the
+    results stay in memory and are written on a later turn: no run record is lost.
     """
 
     def __init__(
@@ -44,33 +62,53 @@ class Runner:
         *,
         worker_id: str | None = None,
         concurrency: int = 4,
+        prefetch: int | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.threads = JobThreads(concurrency)
+        self.prefetch = concurrency if prefetch is None else prefetch
         self.lease = lease
+        self.jitter = jitter
         self._leases_renewed = clock.monotonic()
+        self._queued: deque[Claim] = deque()  # claimed, waiting for a free slot
+        self._ended: list[Outcome] = []  # ended, not yet recorded
+        # Once true, claims that have not started stay unstarted, to be given back.
+        self.should_stop: Callable[[], bool] = lambda: False
 
     @property
     def busy(self) -> bool:
-        return self.threads.free < self.threads.size
+        """Whether runs are going, waiting for a slot, or waiting to be recorded."""
+        return self.threads.free < self.threads.size or bool(self._queued or self._ended)
+
+    @property
+    def unrecorded(self) -> int:
+        """How many ended runs wait to be recorded (the database was unreachable)."""
+        return len(self._ended)
 
     def run_due(
         self, now: datetime | None = None, *, should_stop: Callable[[], bool] = lambda: False
     ) -> RunSummary:
-        """Execute every active job whose next_run <= now (default: the clock's now), and wait
-        for them. Each due (job, slot) runs exactly once across all processes; a due job that
-        another process claimed is counted as skipped. Once `should_stop` turns true, nothing
-        more is claimed and the round ends when the runs in progress end.
+        """Execute every active job whose next_run <= now (default: the clock's now), and
+        pending runs whose time has come, and wait for them. Each due (job, slot) runs exactly
+        once across all processes; a due job that another process claimed is counted as
+        skipped. Once `should_stop` turns true, nothing more is claimed and the round ends
+        when the runs in progress end.
         """
         now = now or self.clock.now()
         seen = self.store.due_jobs(now)
         summary = RunSummary(tenants=seen)
+        self.should_stop = should_stop
         while True:
-            claimed = 0 if should_stop() else self.step(now, summary)
+            if should_stop():
+                self.release_queued()
+                claimed = 0
+            else:
+                claimed = self.step(now, summary)
             if self.busy:
                 self.wait(self.max_wait(), summary)
             elif not claimed:
@@ -84,46 +122,69 @@ class Runner:
         summary = summary if summary is not None else RunSummary()
         self.wait(0, summary)
         self._renew_leases()
-        for run in self.store.abandon_expired(now):
+        retry = functools.partial(self._retry_at, status=RunStatus.ABANDONED)
+        for run in self.store.abandon_expired(now, retry):
             logger.warning(
                 "run abandoned: job %s, worker %s",
                 run.job_id,
                 run.worker_id,
                 extra={"action": "run_abandoned", "run_id": str(run.id)},
             )
-        if not self.threads.free:
+        wanted = self.threads.free + self.prefetch - len(self._queued)
+        if wanted <= 0:
             return 0
-        claims, taken = self.store.claim_due(
-            now, self.worker_id, plan_slots, self.threads.free, self.lease
-        )
+        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
         for claim in claims:
             summary.tenants[claim.job.id] = claim.job.tenant_id
-            self._start(claim, summary)
+        self._queued.extend(claims)
+        self._start_queued()
+        self.flush(summary)  # runs that could not start at all
         return taken
 
     def wait(self, timeout: float, summary: RunSummary | None = None) -> None:
-        """Wait up to `timeout` seconds for runs to end, and record the ones that did."""
+        """Wait up to `timeout` seconds for runs to end; start waiting claims in the slots
+        that freed up, and record the runs that ended."""
         summary = summary if summary is not None else RunSummary()
         for finished in self.threads.collect(timeout):
-            self._record(finished.slot, summary, finished.result, finished.error)
+            self._ended.append(self._outcome(finished.slot, finished.result, finished.error))
         for slot in self.threads.expired(self.clock.monotonic()):
             seconds = slot.claim.job.timeout_seconds
-            self._record(slot, summary, None, _TimedOut(f"timed out after {seconds}s"))
+            self._ended.append(self._outcome(slot, None, _TimedOut(f"timed out after {seconds}s")))
+        self._start_queued()
+        self.flush(summary)
+
+    def flush(self, summary: RunSummary | None = None) -> None:
+        """Record the runs that ended, in one transaction. If it fails, they are kept for the
+        next try and the error propagates."""
+        if not self._ended:
+            return
+        ended = self._ended
+        recorded = self.store.finish_runs(ended)
+        self._ended = []
+        for outcome, was_recorded in zip(ended, recorded, strict=True):
+            self._report(outcome, was_recorded, summary if summary is not None else RunSummary())
 
     def give_up(self) -> int:
-        """Record every run still going as abandoned (the worker is stopping); return how many."""
+        """The worker is stopping: give the claims that never started back to the queue, and
+        record every run still going as abandoned; return how many were still going."""
         slots = self.threads.give_up()
         for slot in slots:
-            self._record(
-                slot,
-                RunSummary(),
-                None,
-                _ShutDown("the worker shut down before the run ended (after its grace period)"),
-            )
+            error = _ShutDown("the worker shut down before the run ended (after its grace period)")
+            self._ended.append(self._outcome(slot, None, error))
+        self.release_queued()
+        self.flush()
         return len(slots)
+
+    def release_queued(self) -> None:
+        """Give the claims that have not started back to the queue, for any worker to take."""
+        if self._queued:
+            self.store.release_runs([claim.run_id for claim in self._queued], self.clock.now())
+            self._queued.clear()
 
     def max_wait(self) -> float:
         """How long the control loop may block: until the next deadline or lease renewal."""
+        if self._ended or (self._queued and self.threads.free):
+            return 0.0
         now = self.clock.monotonic()
         renewal = self._leases_renewed + self.lease.total_seconds() / 3
         deadline = self.threads.next_deadline()
@@ -134,99 +195,112 @@ class Runner:
         now = self.clock.monotonic()
         if now - self._leases_renewed < self.lease.total_seconds() / 3:
             return
-        self._leases_renewed = now
         run_ids = [slot.claim.run_id for slot in self.threads.running()]
+        run_ids += [claim.run_id for claim in self._queued]
         self.store.extend_leases(run_ids, self.clock.now() + self.lease)
+        self._leases_renewed = now
 
-    def _start(self, claim: Claim, summary: RunSummary) -> None:
-        started = self.clock.now()
-        timeout = claim.job.timeout_seconds
-        deadline = self.clock.monotonic() + timeout if timeout else None
-        slot = Slot(claim, started, deadline, threading.Event())
-        if claim.error:  # cannot run at all: record it without a thread
-            self._record(slot, summary, None, _CannotRun(claim.error))
+    def _start_queued(self) -> None:
+        if self.should_stop():
             return
-        self.threads.start(slot, lambda cancelled: self._call(slot, cancelled))
+        while self._queued and self.threads.free:
+            claim = self._queued.popleft()
+            timeout = claim.job.timeout_seconds
+            deadline = self.clock.monotonic() + timeout if timeout else None
+            slot = Slot(claim, self.clock.now(), deadline, threading.Event())
+            if claim.error:  # cannot run at all: record it without a thread
+                self._ended.append(self._outcome(slot, None, _CannotRun(claim.error)))
+                continue
+            self.threads.start(slot, functools.partial(self._call, slot))
 
-    def _record(
-        self,
-        slot: Slot,
-        summary: RunSummary,
-        result: dict[str, Any] | None,
-        error: BaseException | None,
-    ) -> None:
-        job, finished = slot.claim.job, self.clock.now()
+    def _retry_at(
+        self, job: Job, attempt: int, ended: datetime, *, status: RunStatus
+    ) -> datetime | None:
+        return retry_at(job, attempt, status, ended, self.jitter())
+
+    def _outcome(
+        self, slot: Slot, result: dict[str, Any] | None, error: BaseException | None
+    ) -> Outcome:
+        claim, finished = slot.claim, self.clock.now()
         if error is None:
-            status, message = RunStatus.SUCCEEDED, None
-        else:
-            status = _STATUS_OF.get(type(error), RunStatus.FAILED)
-            text = (
-                str(error)
-                if isinstance(error, CronbaseError)
-                else f"{type(error).__name__}: {error}"
-            )
-            message = storable_text(text)
-        recorded = self.store.finish_run(
-            slot.claim,
-            status=status,
-            started_at=slot.started,
-            finished_at=finished,
-            result=result,
-            error=message,
+            return Outcome(claim, RunStatus.SUCCEEDED, slot.started, finished, result)
+        status = _STATUS_OF.get(type(error), RunStatus.FAILED)
+        text = (
+            str(error) if isinstance(error, CronbaseError) else f"{type(error).__name__}: {error}"
         )
+        again = None
+        if not isinstance(error, _CannotRun):  # a broken schedule stays broken
+            again = self._retry_at(claim.job, claim.attempt, finished, status=status)
+        return Outcome(claim, status, slot.started, finished, None, storable_text(text), again)
+
+    def _report(self, outcome: Outcome, recorded: bool, summary: RunSummary) -> None:
+        claim, job = outcome.claim, outcome.claim.job
         if not recorded:
             logger.warning("run of %s ended after it was recorded abandoned", job.name)
             return
         extra = {
-            "action": f"run_{status.value}",
+            "action": f"run_{outcome.status.value}",
             "job": str(job.id),
-            "run_id": str(slot.claim.run_id),
+            "run_id": str(claim.run_id),
+            "attempt": claim.attempt,
         }
-        if message is None:
+        if outcome.status is RunStatus.SUCCEEDED:
             summary.executed.append(
                 {
                     "id": str(job.id),
                     "name": job.name,
                     "function_name": job.function_name,
-                    "next_run": isoformat(slot.claim.next_run),
-                    "executed_at": isoformat(slot.started),
+                    "next_run": isoformat(claim.next_run),
+                    "executed_at": isoformat(outcome.started_at),
                 }
             )
             logger.info(
                 "run succeeded: %s (%s) in %.3fs, next run %s",
                 job.name,
                 job.function_name,
-                (finished - slot.started).total_seconds(),
-                isoformat(slot.claim.next_run),
+                (outcome.finished_at - outcome.started_at).total_seconds(),
+                isoformat(claim.next_run),
                 extra=extra,
             )
-        else:
-            summary.failed.append({"id": str(job.id), "name": job.name, "error": message})
-            logger.warning(
-                "run %s: %s (%s): %s",
-                status.value,
-                job.name,
-                job.function_name,
-                message,
-                extra=extra,
-            )
+            return
+        summary.failed.append({"id": str(job.id), "name": job.name, "error": outcome.error})
+        retrying = (
+            f"; attempt {claim.attempt} of {job.max_attempts}, next at "
+            f"{isoformat(outcome.retry_at)}"
+            if outcome.retry_at
+            else ""
+        )
+        logger.warning(
+            "run %s: %s (%s): %s%s",
+            outcome.status.value,
+            job.name,
+            job.function_name,
+            outcome.error,
+            retrying,
+            extra=extra,
+        )
 
     def _call(self, slot: Slot, cancelled: threading.Event) -> dict[str, Any]:
         """Call the job's function in its own transaction: committed on return, else rolled back."""
         job = slot.claim.job
         function = self.registry.get(job.function_name)
+        metadata = dict(job.metadata) if isinstance(job.metadata, dict) else {}
+        if job.isolation == Isolation.PROCESS:
+            child = ChildJob(job.id, job.tenant_id, metadata, slot.claim.slot, slot.started)
+            url = self.store.engine.url.render_as_string(hide_password=False)
+            return call_in_child(job.function_name or "", function.func, url, child, cancelled)
         with self.store.connection() as conn:
             context = JobContext(
                 connection=conn,
                 job_id=job.id,
                 tenant_id=job.tenant_id,
-                metadata=dict(job.metadata) if isinstance(job.metadata, dict) else {},
+                metadata=metadata,
                 scheduled_for=slot.claim.slot,
                 now=slot.started,
                 logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
                 cancelled=cancelled,
             )
-            result = _checked_result(function.func(context), job.function_name)
+            result = checked_result(function.func(context), job.function_name)
             conn.commit()
         return result
 
@@ -247,17 +321,3 @@ _STATUS_OF: dict[type[BaseException], RunStatus] = {
     _TimedOut: RunStatus.TIMED_OUT,
     _ShutDown: RunStatus.ABANDONED,
 }
-
-
-def _checked_result(result: Any, function_name: str | None) -> dict[str, Any]:
-    if result is None:
-        return {}
-    if not isinstance(result, dict):
-        raise TypeError(
-            f"job function {function_name!r} returned {type(result).__name__}; "
-            "return a JSON-serialisable dict (or None)"
-        )
-    problem = json_problem(result)
-    if problem:
-        raise TypeError(f"job function {function_name!r} returned a dict that {problem}")
-    return result

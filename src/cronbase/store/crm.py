@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
@@ -117,8 +117,24 @@ def _seen_before_postgresql(
     # CASE fixes the order: an AND could evaluate the cast first and abort the whole UPDATE.
     as_utc = sa.case((last_seen.regexp_match(_HAS_OFFSET), last_seen), else_=last_seen + "Z")
     return sa.case(
+        (_recent_utc_text(last_seen, before), sa.false()),
         (last_seen.regexp_match(ISO_DATETIME), sa.cast(as_utc, UTCDateTime()) < before),
         else_=sa.false(),
+    )
+
+
+def _recent_utc_text(last_seen: sa.ColumnElement[str], before: datetime) -> sa.ColumnElement[bool]:
+    """A cheap first test that skips the regex on most online users: a last_seen written the
+    way the API writes it (2025-01-15T10:30:00Z, with or without a fraction of a second) whose
+    text is at or after the first whole second not before `before` is recent. Byte order is
+    time order for that fixed-width form; a value of that shape that is no date-time is left
+    alone either way. Without it, the regex (~5 µs a row) is most of the job's time."""
+    after = before.astimezone(UTC)
+    if after.microsecond:
+        after = after.replace(microsecond=0) + timedelta(seconds=1)
+    return sa.and_(
+        last_seen.like("____-__-__T__:__:__%Z"),
+        last_seen.collate("C") >= after.isoformat(timespec="seconds")[:19],
     )
 
 
@@ -206,12 +222,34 @@ def _next_batch(
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
+    if conn.dialect.name == "postgresql":
+        return _next_batch_postgresql(conn, oldest, archived_at)
     ids = list(conn.execute(oldest).scalars())
     if not ids:
         return None
     if archived_at is not None:
         _copy_to_archive(conn, ids, archived_at)
     return conn.execute(sa.delete(activities).where(activities.c.id.in_(ids))).rowcount
+
+
+def _next_batch_postgresql(
+    conn: sa.Connection, oldest: sa.Select[tuple[UUID]], archived_at: datetime | None
+) -> int | None:
+    """The batch in one statement (WITH batch ... DELETE ... RETURNING, INSERT from that): the
+    ids never go to the client and back as 1,000 bound parameters, twice. That round trip was
+    about a third of the job's time at 1,000,000 activities."""
+    batch = oldest.cte("batch")
+    delete = sa.delete(activities).where(activities.c.id == batch.c.id)
+    if archived_at is None:
+        moved = conn.execute(delete).rowcount
+    else:
+        removed = delete.returning(*activities.c).cte("removed")
+        copy = activities_archive.insert().from_select(
+            [*activities.c.keys(), "archived_at"],
+            sa.select(*removed.c, sa.literal(archived_at, UTCDateTime())),
+        )
+        moved = conn.execute(copy).rowcount
+    return moved or None
 
 
 def _copy_to_archive(conn: sa.Connection, ids: list[UUID], archived_at: datetime) -> None:

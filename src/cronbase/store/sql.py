@@ -16,6 +16,7 @@ from cronbase.jobs import (
     Job,
     MisfirePolicy,
     Missed,
+    Outcome,
     OverlapPolicy,
     Run,
     RunStatus,
@@ -28,15 +29,20 @@ from cronbase.store.tables import cron_job, cron_job_run, tenants
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
+# Given a job, the attempt that ended unfinished and when: when to try again, or None.
+PlanRetry = Callable[[Job, int, datetime], datetime | None]
 
 
 DEFAULT_LEASE = timedelta(seconds=60)
 ABANDONED_ERROR = "its worker stopped renewing the lease: the worker died or lost the database"
 _SCHEDULED_SLOT = "trigger = 'schedule'"  # the predicate of the partial index uq_cron_job_run_slot
+# A literal for the same reason as above: it must match the partial index ix_cron_job_run_pending.
+_PENDING = sa.text("cron_job_run.status = 'pending'")
 
 
 def _job(row: sa.Row[Any]) -> Job:
-    return Job(**row._mapping)
+    mapping = row._mapping
+    return Job(**{column.name: mapping[column] for column in cron_job.c})
 
 
 def _run(row: Any) -> Run:
@@ -179,10 +185,13 @@ class SqlStore:
             return [_job(row) for row in rows]
 
     def earliest_next_run(self) -> datetime | None:
-        """The next_run of the active job that falls due first (served by ix_cron_job_due)."""
-        query = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
+        """When the next run falls due: the earliest next_run of an active job or run_after of
+        a pending run (served by ix_cron_job_due and ix_cron_job_run_pending)."""
+        job = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
+        pending = sa.select(sa.func.min(cron_job_run.c.run_after)).where(_PENDING)
         with self.reading() as conn:
-            return conn.execute(query).scalar_one()
+            times = [conn.execute(job).scalar_one(), conn.execute(pending).scalar_one()]
+        return min((t for t in times if t is not None), default=None)
 
     # --- claiming and finishing runs ---------------------------------------------------------
 
@@ -214,9 +223,13 @@ class SqlStore:
         are skipped, not waited for. A slot that already has a run row is not run again.
         """
         with self.transaction() as conn:
-            jobs = [_job(row) for row in conn.execute(self._select_claimable(now, limit))]
+            queued = self._claim_pending(conn, now, worker_id, now + lease, limit)
+            if len(queued) >= limit:
+                return queued, len(queued)
+            claimable = self._select_claimable(now, limit - len(queued))
+            jobs = [_job(row) for row in conn.execute(claimable)]
             if not jobs:
-                return [], 0
+                return queued, len(queued)
             busy = self._running_jobs(conn, [job.id for job in jobs])
             plans = {job.id: plan(job, now) for job in jobs}
             to_run = [
@@ -251,7 +264,102 @@ class SqlStore:
             for job in to_run
             if job.id in run_ids
         ]
-        return claims, len(jobs)
+        return queued + claims, len(queued) + len(jobs)
+
+    def _claim_pending(
+        self, conn: sa.Connection, now: datetime, worker_id: str, lease_until: datetime, limit: int
+    ) -> list[Claim]:
+        """Claim pending runs (retries, manual runs) whose time has come, one per job unless
+        the job allows overlap, and none of a job whose previous run is still going."""
+        other = cron_job_run.alias("other")
+        running = sa.exists().where(
+            other.c.job_id == cron_job_run.c.job_id,
+            other.c.status == RunStatus.RUNNING.value,
+        )
+        query = (
+            sa.select(
+                cron_job,
+                cron_job_run.c.id.label("run_id"),
+                cron_job_run.c.scheduled_for.label("run_slot"),
+                cron_job_run.c.attempt.label("run_attempt"),
+                cron_job_run.c.trigger.label("run_trigger"),
+            )
+            .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+            .where(
+                _PENDING,
+                cron_job_run.c.run_after <= now,
+                # A paused job's retries wait for it to resume; a manual run is what was asked.
+                sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
+                sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
+            )
+            .order_by(cron_job.c.priority.desc(), cron_job_run.c.run_after)
+            .limit(limit)
+            .with_for_update(of=cron_job_run, skip_locked=True)
+        )
+        claims, seen = [], set()
+        for row in conn.execute(query):
+            job = _job(row)
+            if job.id in seen and job.overlap_policy != OverlapPolicy.ALLOW:
+                continue
+            seen.add(job.id)
+            claims.append(
+                Claim(
+                    row.run_id,
+                    job,
+                    row.run_slot,
+                    job.next_run,
+                    attempt=row.run_attempt,
+                    trigger=RunTrigger(row.run_trigger),
+                )
+            )
+        if claims:
+            conn.execute(
+                cron_job_run.update()
+                .where(cron_job_run.c.id.in_([claim.run_id for claim in claims]))
+                .values(
+                    status=RunStatus.RUNNING.value,
+                    started_at=now,
+                    worker_id=worker_id,
+                    lease_until=lease_until,
+                    run_after=None,
+                )
+            )
+        return claims
+
+    def enqueue_run(
+        self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
+    ) -> Run | None:
+        """Queue a manual run of the job, to start as soon as a worker is free; return it, or
+        None if the job does not exist (or, with `tenant_id`, is not that tenant's). A manual
+        run already waiting is returned instead of queueing a second one."""
+        with self.transaction() as conn:
+            tenant = conn.execute(
+                sa.select(cron_job.c.tenant_id).where(_this_job(job_id, tenant_id))
+            ).first()
+            if tenant is None:
+                return None
+            waiting = conn.execute(
+                sa.select(cron_job_run).where(
+                    cron_job_run.c.job_id == job_id,
+                    _PENDING,
+                    cron_job_run.c.trigger == RunTrigger.MANUAL.value,
+                )
+            ).first()
+            if waiting is not None:
+                return _run(waiting)
+            row = conn.execute(
+                cron_job_run.insert()
+                .values(
+                    job_id=job_id,
+                    tenant_id=tenant.tenant_id,
+                    scheduled_for=now,
+                    status=RunStatus.PENDING.value,
+                    trigger=RunTrigger.MANUAL.value,
+                    run_after=now,
+                )
+                .returning(*cron_job_run.c)
+            ).one()
+            return _run(row)
 
     def _select_claimable(self, now: datetime, limit: int) -> sa.Select[Any]:
         running = sa.exists().where(
@@ -335,51 +443,99 @@ class SqlStore:
             _insert(self.dialect)(cron_job_run)
             .values(rows)
             .on_conflict_do_nothing(
-                index_elements=["job_id", "scheduled_for"],
+                index_elements=["job_id", "scheduled_for", "attempt"],
                 # A literal, not a bind parameter: once psycopg prepares the statement, PostgreSQL
                 # cannot match a parameterised predicate to the partial unique index.
                 index_where=sa.text(_SCHEDULED_SLOT),
             )
         )
 
-    def finish_run(
-        self,
-        claim: Claim,
-        *,
-        status: RunStatus,
-        started_at: datetime,
-        finished_at: datetime,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> bool:
-        """Record how a claimed run ended, and update the job's monitoring keys in metadata.
+    def finish_runs(self, outcomes: list[Outcome]) -> list[bool]:
+        """Record how claimed runs ended, in one transaction; say for each whether it was
+        recorded.
 
-        Return False, changing nothing, if the run is no longer running: its lease lapsed and
-        another worker recorded it abandoned.
+        A run that is no longer running (its lease lapsed and another worker recorded it
+        abandoned) is left alone (False). An outcome with `retry_at` queues the next attempt
+        as a pending run and leaves the job's monitoring keys alone: only the last attempt
+        counts there.
         """
+        if not outcomes:
+            return []
         with self.transaction() as conn:
-            # Lock the job before the run, in the order a DELETE of the job cascades, so the
+            # Lock the jobs before the runs, in the order a DELETE of a job cascades, so the
             # two cannot deadlock.
-            metadata = _lock_job_metadata(conn, claim.job.id)
-            finished = conn.execute(
+            locked = _lock_jobs(conn, {outcome.claim.job.id for outcome in outcomes})
+            metadata = dict(locked)
+            running = set(
+                conn.execute(
+                    sa.select(cron_job_run.c.id)
+                    .where(
+                        cron_job_run.c.id.in_([outcome.claim.run_id for outcome in outcomes]),
+                        cron_job_run.c.status == RunStatus.RUNNING.value,
+                    )
+                    .with_for_update()
+                ).scalars()
+            )
+            recorded = [outcome for outcome in outcomes if outcome.claim.run_id in running]
+            if recorded:
+                conn.execute(
+                    cron_job_run.update()
+                    .where(cron_job_run.c.id == sa.bindparam("b_id"))
+                    .values(
+                        status=sa.bindparam("b_status"),
+                        started_at=sa.bindparam("b_started"),
+                        finished_at=sa.bindparam("b_finished"),
+                        result=sa.bindparam("b_result", type_=cron_job_run.c.result.type),
+                        error=sa.bindparam("b_error"),
+                        lease_until=None,
+                    ),
+                    [
+                        {
+                            "b_id": o.claim.run_id,
+                            "b_status": o.status.value,
+                            "b_started": o.started_at,
+                            "b_finished": o.finished_at,
+                            "b_result": o.result,
+                            "b_error": o.error,
+                        }
+                        for o in recorded
+                    ],
+                )
+                retries = [
+                    _retry_row(
+                        o.claim.job, o.claim.slot, o.claim.attempt, o.claim.trigger, o.retry_at
+                    )
+                    for o in recorded
+                    if o.retry_at is not None
+                ]
+                if retries:
+                    conn.execute(self._insert_slots(retries))
+                for o in recorded:
+                    if o.retry_at is None:
+                        _count_outcome(metadata, o.claim.job.id, o.started_at, o.status, o.error)
+                _write_metadata(conn, metadata, locked)
+        return [outcome.claim.run_id in running for outcome in outcomes]
+
+    def release_runs(self, run_ids: list[UUID], now: datetime) -> None:
+        """Give back claimed runs that never started (the worker is stopping): they become
+        pending again, for any worker to take."""
+        if not run_ids:
+            return
+        with self.transaction() as conn:
+            conn.execute(
                 cron_job_run.update()
                 .where(
-                    cron_job_run.c.id == claim.run_id,
+                    cron_job_run.c.id.in_(run_ids),
                     cron_job_run.c.status == RunStatus.RUNNING.value,
                 )
                 .values(
-                    status=status.value,
-                    started_at=started_at,
-                    finished_at=finished_at,
-                    result=result,
-                    error=error,
+                    status=RunStatus.PENDING.value,
+                    run_after=now,
+                    started_at=None,
+                    worker_id=None,
                     lease_until=None,
                 )
             )
-            if finished.rowcount != 1:
-                return False
-            _record_outcome(conn, claim.job.id, metadata, started_at, status, error)
-        return True
 
     def extend_leases(self, run_ids: list[UUID], until: datetime) -> None:
         """Renew the leases of runs this worker is still executing."""
@@ -395,11 +551,12 @@ class SqlStore:
                 .values(lease_until=until)
             )
 
-    def abandon_expired(self, now: datetime) -> list[Run]:
+    def abandon_expired(self, now: datetime, retry: PlanRetry | None = None) -> list[Run]:
         """Record as abandoned every running run whose lease lapsed before `now`; return them.
 
         A lapsed lease means the worker that claimed the run died (or lost the database for
-        longer than the lease): nobody will record how the run ended.
+        longer than the lease): nobody will record how the run ended. `retry` says when an
+        abandoned attempt is tried again (None: not at all).
         """
         expired = sa.select(cron_job_run.c.id, cron_job_run.c.job_id).where(
             cron_job_run.c.status == RunStatus.RUNNING.value, cron_job_run.c.lease_until < now
@@ -408,14 +565,25 @@ class SqlStore:
             found = conn.execute(expired).all()
             if not found:
                 return []
-            metadata = {
-                job_id: _lock_job_metadata(conn, job_id) for job_id in sorted({j for _, j in found})
+            job_ids = sorted({job_id for _, job_id in found})
+            jobs = {
+                job.id: job
+                for job in map(
+                    _job,
+                    conn.execute(
+                        sa.select(cron_job)
+                        .where(cron_job.c.id.in_(job_ids))
+                        .order_by(cron_job.c.id)
+                        .with_for_update()
+                    ),
+                )
             }
-            ids = [run_id for run_id, _ in found]
+            locked = {job_id: job.metadata for job_id, job in jobs.items()}
+            metadata = dict(locked)
             rows = conn.execute(
                 cron_job_run.update()
                 .where(
-                    cron_job_run.c.id.in_(ids),
+                    cron_job_run.c.id.in_([run_id for run_id, _ in found]),
                     cron_job_run.c.status == RunStatus.RUNNING.value,  # unless finished meanwhile
                 )
                 .values(
@@ -427,11 +595,20 @@ class SqlStore:
                 .returning(*cron_job_run.c)
             )
             runs = [_run(row) for row in rows]
+            retries = []
             for run in runs:
-                started = run.started_at or now
-                _record_outcome(
-                    conn, run.job_id, metadata[run.job_id], started, run.status, run.error
-                )
+                job = jobs.get(run.job_id)
+                retry_at = retry(job, run.attempt, now) if retry and job else None
+                if job is not None and retry_at is not None:
+                    retries.append(
+                        _retry_row(job, run.scheduled_for, run.attempt, run.trigger, retry_at)
+                    )
+                else:
+                    started = run.started_at or now
+                    _count_outcome(metadata, run.job_id, started, run.status, run.error)
+            if retries:
+                conn.execute(self._insert_slots(retries))
+            _write_metadata(conn, metadata, locked)
         return runs
 
     def runs_in_progress(self) -> list[tuple[Run, str]]:
@@ -469,7 +646,17 @@ class SqlStore:
         query = (
             sa.select(cron_job_run)
             .where(cron_job_run.c.job_id == job_id)
-            .order_by(cron_job_run.c.started_at.desc(), cron_job_run.c.id.desc())
+            # Runs that never started (pending, missed, skipped) sort by when they were due
+            # or recorded; NULL would sort first on PostgreSQL and last on SQLite.
+            .order_by(
+                sa.func.coalesce(
+                    cron_job_run.c.started_at,
+                    cron_job_run.c.run_after,
+                    cron_job_run.c.finished_at,
+                    cron_job_run.c.scheduled_for,
+                ).desc(),
+                cron_job_run.c.id.desc(),
+            )
             .limit(limit)
             .offset(offset)
         )
@@ -523,24 +710,68 @@ def _missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
     return _history_row(job, missed.first, now, RunStatus.MISSED, error, result)
 
 
-def _lock_job_metadata(conn: sa.Connection, job_id: UUID) -> Any:
-    query = sa.select(cron_job.c.metadata).where(cron_job.c.id == job_id).with_for_update()
-    return conn.execute(query).scalar_one_or_none()
+def _retry_row(
+    job: Job, slot: datetime, attempt: int, trigger: RunTrigger, run_after: datetime
+) -> dict[str, Any]:
+    """The pending run of the next attempt at the same slot."""
+    return {
+        "job_id": job.id,
+        "tenant_id": job.tenant_id,
+        "scheduled_for": slot,
+        "started_at": None,
+        "finished_at": None,
+        "status": RunStatus.PENDING.value,
+        "error": None,
+        "result": None,
+        "attempt": attempt + 1,
+        "trigger": trigger.value,
+        "worker_id": None,
+        "lease_until": None,
+        "run_after": run_after,
+    }
 
 
-def _record_outcome(
-    conn: sa.Connection,
+def _lock_jobs(conn: sa.Connection, job_ids: set[UUID]) -> dict[UUID, Any]:
+    """Lock the jobs' rows, in id order, and return their metadata."""
+    query = (
+        sa.select(cron_job.c.id, cron_job.c.metadata)
+        .where(cron_job.c.id.in_(sorted(job_ids)))
+        .order_by(cron_job.c.id)
+        .with_for_update()
+    )
+    return {job_id: metadata for job_id, metadata in conn.execute(query)}  # noqa: C416
+
+
+def _count_outcome(
+    metadata: dict[UUID, Any],
     job_id: UUID,
-    metadata: Any,
     started_at: datetime,
     status: RunStatus,
     error: str | None,
 ) -> None:
-    """Update the seed's monitoring keys; the caller holds the job row's lock."""
-    if not isinstance(metadata, dict):  # deleted while it ran, or metadata is not ours
-        return
-    updated = _monitoring_keys(dict(metadata), started_at, status, error)
-    conn.execute(cron_job.update().where(cron_job.c.id == job_id).values(metadata=updated))
+    """Count a run in its job's monitoring keys (in `metadata`, written by _write_metadata)."""
+    current = metadata.get(job_id)
+    if isinstance(current, dict):  # else deleted while it ran, or the metadata is not ours
+        metadata[job_id] = _monitoring_keys(dict(current), started_at, status, error)
+
+
+def _write_metadata(
+    conn: sa.Connection, metadata: dict[UUID, Any], locked: dict[UUID, Any]
+) -> None:
+    """Write back the metadata that changed since the jobs were locked (one statement,
+    executed for many)."""
+    rows = [
+        {"b_id": job_id, "b_metadata": value}
+        for job_id, value in metadata.items()
+        if value is not locked.get(job_id)
+    ]
+    if rows:
+        conn.execute(
+            cron_job.update()
+            .where(cron_job.c.id == sa.bindparam("b_id"))
+            .values(metadata=sa.bindparam("b_metadata", type_=cron_job.c.metadata.type)),
+            rows,
+        )
 
 
 def _monitoring_keys(

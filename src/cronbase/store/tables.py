@@ -146,6 +146,12 @@ cron_job = sa.Table(
     sa.Column("misfire_policy", sa.Text(), nullable=False, server_default="coalesce"),
     sa.Column("catchup_window_seconds", sa.Integer()),
     sa.Column("overlap_policy", sa.Text(), nullable=False, server_default="skip"),
+    # A failed run is tried again, up to max_attempts in all, after retry_delay_seconds doubled
+    # at each attempt (with jitter).
+    sa.Column("max_attempts", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("retry_delay_seconds", sa.Integer(), nullable=False, server_default="30"),
+    # thread (the default) or process: a child process that is killed at the deadline.
+    sa.Column("isolation", sa.Text(), nullable=False, server_default="thread"),
     # The due-job query reads only this index, whatever the size of the table. Each predicate
     # is spelled the way SQLAlchemy renders `is_active` in WHERE, or the planner ignores it.
     sa.Index(
@@ -179,11 +185,14 @@ cron_job_run = sa.Table(
     # The claiming worker renews this while the run goes on; once it lapses, the worker is
     # presumed dead and the run is recorded abandoned.
     sa.Column("lease_until", UTCDateTime()),
-    # One run per scheduled fire time, whichever instance gets there first.
+    # A pending run (a retry, or a manual "run now") waits in the table until this instant.
+    sa.Column("run_after", UTCDateTime()),
+    # One run per scheduled fire time and attempt, whichever instance gets there first.
     sa.Index(
         "uq_cron_job_run_slot",
         "job_id",
         "scheduled_for",
+        "attempt",
         unique=True,
         sqlite_where=sa.text("\"trigger\" = 'schedule'"),
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
@@ -194,6 +203,12 @@ cron_job_run = sa.Table(
         "job_id",
         sqlite_where=sa.text("status = 'running'"),
         postgresql_where=sa.text("status = 'running'"),
+    ),
+    sa.Index(
+        "ix_cron_job_run_pending",
+        "run_after",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
     ),
     sa.Index(
         "ix_cron_job_run_leases",

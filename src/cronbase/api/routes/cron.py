@@ -1,19 +1,39 @@
-"""/api/cron/run, /api/cron/functions and /api/cron/schedules/preview."""
+"""/api/cron/run, /functions, /schedules/preview, and what the Web UI needs to know about the
+deployment: who is signed in (/me), the tenants, the live workers and the jobs' latest runs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
 
-from cronbase.api.deps import AdminDep, ServicesDep
+from fastapi import APIRouter, Query
+
+from cronbase.api.deps import AdminDep, CallerDep, ServicesDep
+from cronbase.api.routes.jobs import _run as run_public
 from cronbase.api.schemas import (
     Envelope,
     FunctionList,
     FunctionPublic,
+    LatestRuns,
+    Me,
     PreviewData,
     PreviewRequest,
     RunSummaryData,
+    TenantList,
+    TenantPublic,
+    WorkerList,
+    WorkerPublic,
 )
+from cronbase.auth import Role
+from cronbase.errors import JobNotFound
 from cronbase.schedule import describe, preview, validate_timezone
+from cronbase.store.workers import WorkerStore
+
+# A worker heartbeats every few seconds (at most CRONBASE_WORKER_MAX_SLEEP_SECONDS apart);
+# one silent for this long is dead or cut off. The same horizon as `cronbase status`.
+WORKER_STALE_AFTER = timedelta(minutes=2)
+MAX_LATEST_RUN_JOBS = 100
 
 router = APIRouter(prefix="/api/cron", tags=["cron"])
 
@@ -21,7 +41,7 @@ router = APIRouter(prefix="/api/cron", tags=["cron"])
 @router.post("/run", summary="Execute all due jobs")
 def run_due(services: ServicesDep, caller: AdminDep) -> Envelope[RunSummaryData]:
     """Runs every due job; an admin's summary counts and lists only their tenant's jobs."""
-    summary = services.runner.run_due().visible_to(caller.can_see)
+    summary = services.new_runner().run_due().visible_to(caller.can_see)
     return Envelope(data=RunSummaryData.model_validate(summary.to_dict()))
 
 
@@ -49,3 +69,74 @@ def preview_schedule(
             next_runs=next_runs,
         )
     )
+
+
+@router.get("/me", summary="The signed-in caller: email, role and tenant")
+def me(services: ServicesDep, caller: CallerDep) -> Envelope[Me]:
+    """Readable by every role, so a page can say who is signed in and what they may do."""
+    names = dict(services.store.list_tenants()) if caller.tenant_id else {}
+    return Envelope(
+        data=Me(
+            email=caller.email,
+            role=caller.role.value,
+            tenant_id=caller.tenant_id,
+            tenant_name=names.get(caller.tenant_id) if caller.tenant_id else None,
+            can_manage_jobs=caller.role is not Role.USER,
+        )
+    )
+
+
+@router.get("/tenants", summary="The tenants the caller may see, by name")
+def tenants(services: ServicesDep, caller: AdminDep) -> Envelope[TenantList]:
+    """Every tenant for a superadmin; an admin's own tenant only."""
+    visible = [
+        TenantPublic(id=tenant_id, name=name)
+        for tenant_id, name in services.store.list_tenants()
+        if caller.can_see(tenant_id)
+    ]
+    return Envelope(data=TenantList(tenants=visible))
+
+
+@router.get("/workers", summary="The live workers, and whether any is running")
+def workers(services: ServicesDep, _caller: CallerDep) -> Envelope[WorkerList]:
+    """Workers that have not stopped and heartbeated within the last two minutes. With none,
+    nothing runs due jobs unless something calls POST /api/cron/run (the Web UI's heartbeat)."""
+    live = WorkerStore(services.store.engine).live(
+        services.manager.clock.now(), stale_after=WORKER_STALE_AFTER
+    )
+    return Envelope(
+        data=WorkerList(
+            worker_running=bool(live),
+            workers=[
+                WorkerPublic(
+                    id=w.id,
+                    host=w.host,
+                    pid=w.pid,
+                    started_at=w.started_at,
+                    last_heartbeat=w.last_heartbeat,
+                )
+                for w in live
+            ],
+        )
+    )
+
+
+@router.get("/runs/latest", summary="The newest run of each of the given jobs")
+def latest_runs(
+    services: ServicesDep,
+    caller: AdminDep,
+    job_id: Annotated[
+        list[UUID],
+        Query(max_length=MAX_LATEST_RUN_JOBS, description="a job id; repeat for more (1-100)"),
+    ],
+) -> Envelope[LatestRuns]:
+    """One request for a page of the jobs table, instead of one per job."""
+    found = {}
+    for one in dict.fromkeys(job_id):
+        try:
+            runs = services.manager.list_runs(one, caller, limit=1)
+        except JobNotFound:  # deleted meanwhile, or another tenant's: leave it out
+            continue
+        if runs:
+            found[str(one)] = run_public(runs[0])
+    return Envelope(data=LatestRuns(runs=found))

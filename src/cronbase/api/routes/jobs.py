@@ -17,6 +17,7 @@ from cronbase.api.schemas import (
     JobPublic,
     JobUpdate,
     Page,
+    RunData,
     RunList,
     RunPublic,
 )
@@ -94,3 +95,16 @@ def list_runs(
     return Envelope(
         data=RunList(runs=[_run(r) for r in runs], pagination=_page(limit, offset, len(runs)))
     )
+
+
+@router.post(
+    "/{job_id}/run",
+    status_code=202,
+    summary="Run a job now, outside its schedule",
+    response_description="The queued run (status pending, trigger manual)",
+)
+def run_now(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[RunData]:
+    """Queues a manual run, which a worker starts as soon as it has a free slot (after the
+    job's run in progress, if any). Paused jobs can be run this way too. If a manual run is
+    already waiting, that run is returned and nothing more is queued."""
+    return Envelope(data=RunData(run=_run(services.manager.run_now(job_id, caller))))

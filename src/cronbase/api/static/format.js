@@ -1,0 +1,85 @@
+// Small DOM and formatting helpers. Times show in the browser's time zone.
+
+/** Create an element: el("a", { href: "/" }, "text", child). Text is never parsed as HTML. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+const absolute = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "long",
+});
+const short = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+export function absoluteTime(iso) {
+  return absolute.format(new Date(iso));
+}
+
+export function clockTime(date) {
+  return clock.format(date);
+}
+
+const UNITS = [
+  ["year", 365 * 86400],
+  ["month", 30 * 86400],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+
+export function relativeTime(iso, now = Date.now()) {
+  const seconds = (new Date(iso).getTime() - now) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size || unit === "second") {
+      return relative.format(Math.round(seconds / size), unit);
+    }
+  }
+  return "";
+}
+
+/** A <time> showing "in 4 minutes" (or a short date), with the full local time on hover. */
+export function timeElement(iso, { relativeText = true } = {}) {
+  if (!iso) return el("span", { class: "muted" }, "—");
+  const text = relativeText ? relativeTime(iso) : short.format(new Date(iso));
+  return el("time", { datetime: iso, title: absoluteTime(iso) }, text);
+}
+
+export function duration(ms) {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60000);
+  return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+export function statusBadge(status) {
+  return el("span", { class: `badge status-${status}` }, status.replace("_", " "));
+}
+
+/** A message that survives one navigation (e.g. "Job created" on the page it leads to). */
+export function flashNext(message) {
+  sessionStorage.setItem("cronbase.flash", message);
+}
+
+export function flash(message) {
+  const node = document.getElementById("flash");
+  node.textContent = message;
+  node.classList.toggle("shown", Boolean(message));
+}
+
+export function showPendingFlash() {
+  const message = sessionStorage.getItem("cronbase.flash");
+  sessionStorage.removeItem("cronbase.flash");
+  if (message) flash(message);
+}

@@ -1,0 +1,221 @@
+// One job: its settings, its run history (newest first, a page at a time), and the actions.
+
+import { api } from "./api.js";
+import { absoluteTime, duration, el, flash, flashNext, statusBadge, timeElement } from "./format.js";
+import { pageNotice, startPage } from "./session.js";
+
+const RUNS_PER_PAGE = 20;
+const MONITORING_KEYS = ["last_execution", "execution_count", "last_error", "error_count"];
+
+const me = await startPage();
+const jobId = document.getElementById("job").dataset.jobId;
+const runsBody = document.getElementById("runs-body");
+const toggleButton = document.getElementById("toggle-active");
+const runNowButton = document.getElementById("run-now");
+const deleteDialog = document.getElementById("confirm-delete");
+let job = null;
+const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []);
+let runsOffset = 0;
+let refreshTimer = null;
+
+function detail(term, ...value) {
+  return [el("dt", {}, term), el("dd", {}, ...value)];
+}
+
+function ownMetadata(metadata) {
+  const own = { ...metadata };
+  for (const key of MONITORING_KEYS) delete own[key];
+  return own;
+}
+
+async function renderJob() {
+  document.title = `${job.name} · cronbase`;
+  document.getElementById("job-name").textContent = job.name;
+  const state = document.getElementById("job-state");
+  state.textContent = job.is_active ? "Active" : "Paused";
+  state.className = `badge ${job.is_active ? "status-succeeded" : "status-paused"}`;
+  toggleButton.textContent = job.is_active ? "Pause" : "Resume";
+  const metadata = job.metadata || {};
+  const description = el("span", { class: "description" });
+  document.getElementById("job-details").replaceChildren(
+    ...detail("Schedule", el("code", {}, job.schedule), " ", description),
+    ...detail("Time zone", job.timezone),
+    ...detail("Function", el("code", {}, job.function_name || "—")),
+    ...detail("Tenant", job.tenant_id ? tenantNames.get(job.tenant_id) || job.tenant_id : "Global (every tenant)"),
+    ...detail("Next run", job.is_active ? nextRun() : "paused"),
+    ...detail("Last run", timeElement(job.last_run)),
+    ...detail("Runs / errors", `${metadata.execution_count || 0} / ${metadata.error_count || 0}`),
+    ...(metadata.last_error ? detail("Last error", el("span", { class: "error-text" }, metadata.last_error)) : []),
+    ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
+    ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
+    ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
+  );
+  api("/api/cron/schedules/preview", {
+    method: "POST",
+    body: { schedule: job.schedule, timezone: job.timezone, count: 1 },
+  })
+    .then((data) => (description.textContent = `(${data.description})`))
+    .catch(() => {});
+}
+
+function nextRun() {
+  if (!job.next_run) return "—";
+  return el("span", {}, timeElement(job.next_run), ` (${absoluteTime(job.next_run)})`);
+}
+
+function outcomeCell(run) {
+  const text = run.error ?? (run.result ? JSON.stringify(run.result) : "");
+  if (!text) return el("span", { class: "muted" }, "—");
+  const kind = run.error ? "error-text" : "result";
+  if (text.length <= 80) return el("code", { class: kind }, text);
+  // A long result or traceback folds away; the whole of it is one click (or Enter) away.
+  return el(
+    "details",
+    {},
+    el("summary", { class: kind }, `${text.slice(0, 77)}…`),
+    el("pre", { class: kind }, text),
+  );
+}
+
+// The inner div keeps a cell's content together when narrow screens lay cells out as grids.
+// A pending run has not started; a retry waits for its backoff (run_after) first.
+function started(run) {
+  if (run.started_at || !run.run_after) return timeElement(run.started_at, { relativeText: false });
+  return el("span", {}, "not before ", timeElement(run.run_after, { relativeText: false }));
+}
+
+const cell = (label, ...content) =>
+  el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
+
+function runRow(run) {
+  return el(
+    "tr",
+    { dataset: { runId: run.id, status: run.status } },
+    cell("Status", statusBadge(run.status)),
+    cell("Scheduled for", timeElement(run.scheduled_for, { relativeText: false })),
+    cell("Started", started(run)),
+    cell("Duration", duration(run.duration_ms)),
+    cell("Result or error", outcomeCell(run)),
+    cell("Attempt", String(run.attempt)),
+    cell("Worker", run.worker_id || "—"),
+    cell("Trigger", run.trigger),
+  );
+}
+
+async function loadRuns() {
+  clearTimeout(refreshTimer);
+  let data;
+  try {
+    data = await api(`/api/cron/jobs/${jobId}/runs?limit=${RUNS_PER_PAGE}&offset=${runsOffset}`);
+  } catch (error) {
+    document.getElementById("history-status").textContent = `Could not load the runs: ${error.message}`;
+    refreshTimer = setTimeout(loadRuns, 30000);
+    return;
+  }
+  runsBody.replaceChildren(...data.runs.map(runRow));
+  const first = runsOffset + 1;
+  document.getElementById("history-status").textContent = data.runs.length
+    ? ""
+    : runsOffset ? "No older runs." : "No runs yet.";
+  document.getElementById("runs-page-info").textContent = data.runs.length
+    ? `Runs ${first}–${runsOffset + data.runs.length}`
+    : "";
+  document.getElementById("runs-newer").disabled = runsOffset === 0;
+  document.getElementById("runs-older").disabled = data.pagination.next_offset === null;
+  // A run waiting or going on will end soon: look again shortly to show how it ended.
+  const busy = data.runs.some((run) => run.status === "pending" || run.status === "running");
+  refreshTimer = setTimeout(refreshAll, busy ? 2000 : 30000);
+}
+
+async function loadJob() {
+  try {
+    job = (await api(`/api/cron/jobs/${jobId}`)).job;
+  } catch (error) {
+    if (error.status === 404) {
+      return pageNotice("This job does not exist, or it belongs to a tenant you cannot see.", true);
+    }
+    flash(`Could not load the job: ${error.message}`);
+    return;
+  }
+  await renderJob();
+}
+
+async function refreshAll() {
+  await loadJob();
+  await loadRuns();
+}
+
+async function act(button, action) {
+  button.disabled = true;
+  try {
+    await action();
+  } catch (error) {
+    flash(`Could not do that: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+runNowButton.addEventListener("click", () =>
+  act(runNowButton, async () => {
+    await api(`/api/cron/jobs/${jobId}/run`, { method: "POST" });
+    flash(`Queued a run of “${job.name}”.`);
+    // Where no worker runs (an API-only deployment) nothing would pick the run up until the
+    // next heartbeat, minutes away: "run now" means now, so run the due jobs from here.
+    const { worker_running: workerRunning } = await api("/api/cron/workers");
+    if (!workerRunning) await api("/api/cron/run", { method: "POST" });
+    runsOffset = 0;
+    await refreshAll();
+  }),
+);
+
+toggleButton.addEventListener("click", () =>
+  act(toggleButton, async () => {
+    const data = await api(`/api/cron/jobs/${jobId}`, {
+      method: "PUT",
+      body: { is_active: !job.is_active },
+    });
+    job = data.job;
+    flash(job.is_active ? `Resumed “${job.name}”.` : `Paused “${job.name}”: it will not run on its schedule.`);
+    await renderJob();
+  }),
+);
+
+document.getElementById("delete").addEventListener("click", () => {
+  document.getElementById("confirm-delete-text").textContent =
+    `“${job.name}” and its whole run history will be deleted. This cannot be undone.`;
+  deleteDialog.returnValue = "";
+  deleteDialog.showModal();
+});
+
+deleteDialog.addEventListener("close", async () => {
+  if (deleteDialog.returnValue !== "delete") return;
+  try {
+    await api(`/api/cron/jobs/${jobId}`, { method: "DELETE" });
+  } catch (error) {
+    flash(`Could not delete “${job.name}”: ${error.message}`);
+    return;
+  }
+  flashNext(`Deleted “${job.name}”.`);
+  window.location.assign("/");
+});
+
+document.getElementById("runs-newer").addEventListener("click", () => {
+  runsOffset = Math.max(0, runsOffset - RUNS_PER_PAGE);
+  loadRuns();
+});
+document.getElementById("runs-older").addEventListener("click", () => {
+  runsOffset += RUNS_PER_PAGE;
+  loadRuns();
+});
+window.addEventListener("cronbase:heartbeat", refreshAll);
+
+if (me.role === "superadmin") {
+  api("/api/cron/tenants")
+    .then(({ tenants }) => {
+      for (const tenant of tenants) tenantNames.set(tenant.id, tenant.name);
+      if (job) renderJob();
+    })
+    .catch(() => {});
+}
+await refreshAll();

@@ -1,0 +1,327 @@
+"""Retries with backoff, manual runs, and results kept through a database outage."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, RunStatus
+from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.registry import JobContext, JobRegistry
+from cronbase.runner import Runner
+from cronbase.runner.planning import MAX_RETRY_DELAY, retry_at
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job_run
+from cronbase.testing import FakeClock
+
+NOW = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+
+
+def job(**values: Any) -> Job:
+    defaults = {
+        "id": UUID(int=1),
+        "tenant_id": None,
+        "name": "j",
+        "schedule": "hourly",
+        "function_name": "f",
+        "is_active": True,
+        "last_run": None,
+        "next_run": NOW,
+        "metadata": {},
+        "timezone": "UTC",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return Job(**{**defaults, **values})
+
+
+# --- the backoff (pure) -----------------------------------------------------------------------
+
+
+def test_the_delay_doubles_with_each_attempt_and_jitter_takes_off_up_to_half() -> None:
+    five = job(max_attempts=5, retry_delay_seconds=10)
+    for attempt, full in [(1, 10), (2, 20), (3, 40), (4, 80)]:
+        latest = retry_at(five, attempt, RunStatus.FAILED, NOW, jitter=0.0)
+        earliest = retry_at(five, attempt, RunStatus.FAILED, NOW, jitter=0.999999)
+        assert latest == NOW + timedelta(seconds=full)
+        assert earliest is not None
+        assert NOW + timedelta(seconds=full / 2) <= earliest < latest
+
+
+def test_no_retry_once_attempts_are_used_up_or_after_success() -> None:
+    three = job(max_attempts=3, retry_delay_seconds=10)
+    assert retry_at(three, 3, RunStatus.FAILED, NOW, 0.5) is None
+    assert retry_at(three, 1, RunStatus.SUCCEEDED, NOW, 0.5) is None
+    assert retry_at(job(), 1, RunStatus.FAILED, NOW, 0.5) is None  # max_attempts defaults to 1
+    for status in (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED):
+        assert retry_at(three, 1, status, NOW, 0.5) is not None
+
+
+def test_the_delay_is_capped() -> None:
+    many = job(max_attempts=20, retry_delay_seconds=86400)
+    assert retry_at(many, 19, RunStatus.FAILED, NOW, 0.0) == NOW + MAX_RETRY_DELAY
+
+
+# --- retries on a real store ------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry() -> JobRegistry:
+    registry = JobRegistry()
+    failures: Counter[UUID] = Counter()
+
+    @registry.job("boom")
+    def boom(_ctx: JobContext) -> dict[str, Any]:
+        raise RuntimeError("always fails")
+
+    @registry.job("flaky")
+    def flaky(ctx: JobContext) -> dict[str, Any]:
+        failures[ctx.job_id] += 1
+        if failures[ctx.job_id] <= int(ctx.metadata.get("fail_times", 1)):
+            raise ConnectionError(f"failure {failures[ctx.job_id]}")
+        return {"calls": failures[ctx.job_id]}
+
+    @registry.job("hang")
+    def hang(ctx: JobContext) -> dict[str, Any]:
+        ctx.cancelled.wait(10)
+        return {}
+
+    @registry.job("gate")
+    def gate(ctx: JobContext) -> dict[str, Any]:
+        opened = GATES[ctx.job_id].wait(10)
+        return {"opened": opened}
+
+    return registry
+
+
+GATES: dict[UUID, threading.Event] = {}
+
+
+@pytest.fixture
+def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
+    return JobManager(store, registry, clock)
+
+
+def add(manager: JobManager, function: str, **extra: Any) -> Job:
+    spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
+    return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
+
+
+def history(store: SqlStore) -> list[tuple[int, str, datetime]]:
+    """(attempt, status, scheduled_for) of every run, in attempt order."""
+    with store.reading() as conn:
+        query = sa.select(
+            cron_job_run.c.attempt, cron_job_run.c.status, cron_job_run.c.scheduled_for
+        ).order_by(cron_job_run.c.scheduled_for, cron_job_run.c.attempt)
+        return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+
+
+def pending_after(store: SqlStore) -> datetime:
+    with store.reading() as conn:
+        query = sa.select(cron_job_run.c.run_after).where(cron_job_run.c.status == "pending")
+        return conn.execute(query).scalar_one()
+
+
+def test_a_failing_job_is_tried_max_attempts_times_and_counted_once(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    add(manager, "boom", max_attempts=3, retry_delay_seconds=10)
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock, jitter=lambda: 0.0)
+
+    summary = runner.run_due()
+    assert len(summary.failed) == 1
+    slot = clock.now()
+    assert history(store) == [(1, "failed", slot), (2, "pending", slot)]
+    assert pending_after(store) == clock.now() + timedelta(seconds=10)
+    [job] = store.list_jobs()
+    assert "error_count" not in job.metadata  # a failure that will be retried does not count
+
+    assert runner.run_due().total == 0  # not before its time
+    clock.advance(timedelta(seconds=10))
+    runner.run_due()
+    assert pending_after(store) == clock.now() + timedelta(seconds=20)  # doubled
+    clock.advance(timedelta(seconds=20))
+    runner.run_due()
+
+    assert history(store) == [(1, "failed", slot), (2, "failed", slot), (3, "failed", slot)]
+    [job] = store.list_jobs()
+    assert job.metadata["error_count"] == 1
+    assert job.metadata["execution_count"] == 1
+    assert job.metadata["last_error"] == "RuntimeError: always fails"
+    assert job.next_run == slot + timedelta(minutes=5)  # the schedule went on regardless
+
+
+def test_a_retry_that_succeeds_leaves_the_job_healthy(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    add(manager, "flaky", max_attempts=3, retry_delay_seconds=5, metadata={"fail_times": 1})
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock)
+    runner.run_due()
+    clock.advance(timedelta(seconds=5))
+    summary = runner.run_due()
+
+    assert [item["name"] for item in summary.executed] == ["flaky"]
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "failed"), (2, "succeeded")]
+    [job] = store.list_jobs()
+    assert job.metadata["execution_count"] == 1
+    assert "last_error" not in job.metadata
+    assert "error_count" not in job.metadata
+
+
+def test_a_timed_out_attempt_is_retried(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    add(manager, "hang", max_attempts=2, retry_delay_seconds=1, timeout_seconds=30)
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock)
+    runner.step(clock.now())
+    clock.advance(timedelta(seconds=31))
+    runner.wait(0)
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "timed_out"), (2, "pending")]
+
+
+def test_an_abandoned_attempt_is_retried_by_another_worker(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "gate", max_attempts=2, retry_delay_seconds=1)
+    GATES[job.id] = threading.Event()
+    clock.advance(timedelta(minutes=5))
+    dead = Runner(store, registry, clock, worker_id="dead", lease=timedelta(seconds=60))
+    dead.step(clock.now())  # claimed and started; then the worker "dies" (never renews)
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "running")]
+
+    clock.advance(timedelta(seconds=61))
+    survivor = Runner(store, registry, clock, worker_id="alive")
+    survivor.step(clock.now())
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "abandoned"), (2, "pending")]
+    GATES[job.id].set()
+    clock.advance(timedelta(seconds=1))
+    survivor.run_due()
+    dead.wait(5)  # the dead worker's late result is refused, not recorded over the abandoned run
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "abandoned"), (2, "succeeded")]
+    [job] = store.list_jobs()
+    assert job.metadata["execution_count"] == 1
+    assert "error_count" not in job.metadata
+
+
+def test_a_paused_jobs_retries_wait_until_it_is_resumed(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=1)
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock)
+    runner.run_due()
+    manager.update_job(job.id, {"is_active": False}, SYSTEM)
+    clock.advance(timedelta(seconds=2))
+    assert runner.run_due().total == 0
+    manager.update_job(job.id, {"is_active": True}, SYSTEM)
+    runner.run_due()
+    assert [(a, s) for a, s, _ in history(store)] == [(1, "failed"), (2, "failed")]
+
+
+# --- manual runs ------------------------------------------------------------------------------
+
+
+def test_a_manual_run_is_queued_then_run_by_the_next_worker_turn(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "flaky", metadata={"fail_times": 0}, is_active=False)  # paused, even
+    run = manager.run_now(job.id, SYSTEM)
+    assert run.status is RunStatus.PENDING
+    assert run.trigger == "manual"
+    assert manager.run_now(job.id, SYSTEM).id == run.id  # a second click queues nothing more
+    assert store.earliest_next_run() == clock.now()  # a sleeping worker wakes for it
+
+    summary = Runner(store, registry, clock).run_due()
+
+    assert [item["name"] for item in summary.executed] == ["flaky"]
+    [done] = manager.list_runs(job.id, SYSTEM)
+    assert (done.id, done.status, done.trigger, done.result) == (
+        run.id,
+        RunStatus.SUCCEEDED,
+        "manual",
+        {"calls": 1},
+    )
+    assert store.get_job(job.id).next_run == job.next_run  # the schedule is untouched
+
+
+def test_a_manual_run_waits_while_the_job_is_running(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "gate")
+    GATES[job.id] = threading.Event()
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock)
+    runner.step(clock.now())
+    manager.run_now(job.id, SYSTEM)
+    runner.step(clock.now())
+    assert sorted(s for _, s, _ in history(store)) == ["pending", "running"]
+    GATES[job.id].set()
+    runner.run_due()
+    assert sorted(s for _, s, _ in history(store)) == ["succeeded", "succeeded"]
+
+
+# --- a database outage ------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_results_of_runs_that_end_during_an_outage_are_recorded_when_it_ends(
+    postgres_url: str, postgres_admin_url: str, registry: JobRegistry, clock: FakeClock
+) -> None:
+    store = SqlStore.from_url(postgres_url)
+    try:
+        manager = JobManager(store, registry, clock)
+        jobs = [add(manager, "gate") for _ in range(3)]
+        for job in jobs:
+            GATES[job.id] = threading.Event()
+        clock.advance(timedelta(minutes=5))
+        runner = Runner(store, registry, clock)
+        runner.step(clock.now())
+        database = sa.make_url(postgres_url).database
+
+        with _outage(postgres_admin_url, database):
+            for job in jobs:
+                GATES[job.id].set()
+            while runner.unrecorded < 3:  # each try to record them fails; none is dropped
+                with pytest.raises(sa.exc.OperationalError):
+                    runner.wait(5)
+            with pytest.raises(sa.exc.OperationalError):
+                runner.step(clock.now())
+            assert runner.unrecorded == 3
+
+        runner.wait(0)
+        assert runner.unrecorded == 0
+        assert [s for _, s, _ in history(store)] == ["succeeded"] * 3
+    finally:
+        store.close()
+
+
+class _outage:
+    """The database refuses connections and its open ones are cut, until the block ends."""
+
+    def __init__(self, admin_url: str, database: str | None) -> None:
+        self.admin_url, self.database = admin_url, database
+
+    def _admin(self, *statements: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[arg-type]
+
+    def __enter__(self) -> None:
+        self._admin(
+            f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS false",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.database}' AND pid <> pg_backend_pid()",
+        )
+
+    def __exit__(self, *_exc: object) -> None:
+        self._admin(f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS true")
