@@ -6,6 +6,8 @@ into the past.
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import time
@@ -14,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -146,3 +149,104 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease(
     # The lease (2 s) plus a turn of the survivor's loop; generous, as CI machines are shared.
     assert recovery < 20, f"recovered after {recovery:.1f}s"
     assert runs == 1  # the slot did not run a second time
+
+
+def _slow_jobs(store: SqlStore, count: int, sleep: float) -> None:
+    for i in range(count):
+        store.insert_job(
+            {
+                "name": f"slow {i}",
+                "schedule": YEARLY,
+                "function_name": "slowNoop",
+                "metadata": {"sleep": sleep},
+                "next_run": datetime.now(UTC),
+            }
+        )
+
+
+def _check_every_job_ran_once(store: SqlStore, jobs: int) -> None:
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(cron_job_run.c.job_id, cron_job_run.c.status)).all()
+    assert len(rows) == jobs, statuses(store)
+    assert len({job_id for job_id, _ in rows}) == jobs  # no job ran twice
+    assert {status for _, status in rows} == {"succeeded"}  # none lost, stuck or abandoned
+
+
+def _terminate_connections(admin_url: str, database: str | None) -> int:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+    return int(killed[0]) if killed else 0
+
+
+@pytest.mark.postgres
+def test_workers_recover_when_their_connections_are_terminated(
+    postgres_url: str, postgres_admin_url: str, tmp_path: Path
+) -> None:
+    jobs = 40
+    store = SqlStore.from_url(postgres_url)
+    _slow_jobs(store, jobs, sleep=0.3)
+    workers = start_workers(postgres_url, 2, tmp_path / "logs", CRONBASE_WORKER_LEASE_SECONDS="30")
+    try:
+        wait_until(lambda: count(store, cron_job_run.c.status == "running") > 0)
+        killed = 0
+        while count(store, cron_job_run.c.status == "succeeded") < jobs // 2:
+            killed += _terminate_connections(postgres_admin_url, sa.make_url(postgres_url).database)
+            time.sleep(0.2)
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "succeeded") == jobs,
+            state=lambda: statuses(store),
+        )
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+    _check_every_job_ran_once(store, jobs)
+    store.close()
+    assert killed > 0
+    assert [w.returncode for w in workers] == [0, 0], outputs
+
+
+@pytest.mark.postgres
+def test_results_that_end_while_postgresql_is_down_are_recorded_after_it_restarts(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    jobs = 12
+    store = SqlStore.from_url(postgres_url)
+    _slow_jobs(store, jobs, sleep=1.0)
+    workers = start_workers(
+        postgres_url,
+        2,
+        tmp_path / "logs",
+        CRONBASE_WORKER_LEASE_SECONDS="60",
+        CRONBASE_WORKER_CONCURRENCY=str(jobs),
+    )
+    try:
+        wait_until(lambda: count(store, cron_job_run.c.status == "running") == jobs)
+        _postgresql("stop")
+        try:
+            time.sleep(2.5)  # every run ends while the database is down
+        finally:
+            _postgresql("start")
+        recovery = wait_until(
+            lambda: count(store, cron_job_run.c.status == "succeeded") == jobs,
+            state=lambda: statuses(store),
+        )
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+    _check_every_job_ran_once(store, jobs)
+    store.close()
+    kept = sum(int(n) for log in outputs for n in re.findall(r"(\d+) result\(s\) kept", log))
+    assert kept > 0, "no result was ever held back: the outage was not observed"
+    assert recovery < 30, f"recorded {recovery:.1f}s after the restart"
+    assert [w.returncode for w in workers] == [0, 0], outputs
+
+
+def _postgresql(action: str) -> None:
+    """Stop or start the local cluster (the one the tests use), as CI's scripts do."""
+    [version] = os.listdir("/etc/postgresql")
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    if action == "start":
+        subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-t", "30"], check=True, timeout=60)

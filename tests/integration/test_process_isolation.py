@@ -16,9 +16,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.registry import JobContext, JobFunction
+from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.registry import JobContext, JobFunction, JobRegistry
+from cronbase.runner import Runner
 from cronbase.runner.isolation import ChildJob, JobProcessError, call_in_child
 from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.testing import FakeClock
 from tests.conftest import NOW
 from tests.integration import process_jobs
 from tests.integration.process_jobs import marks
@@ -176,3 +180,40 @@ def test_a_function_the_child_cannot_import_fails_with_the_import_error(
         "job function 'stranded' cannot be imported in a child process: "
         "ModuleNotFoundError: No module named 'jobs_outside_sys_path'"
     )
+
+
+def test_a_worker_records_a_process_job_timed_out_kills_it_and_keeps_running_others(
+    store: SqlStore, clock: FakeClock
+) -> None:
+    registry = JobRegistry()
+    registry.job("sleepForever")(process_jobs.sleep_forever)
+    registry.job("doNothing")(process_jobs.do_nothing)
+    manager = JobManager(store, registry, clock)
+    for name, function, extra in [
+        ("stuck", "sleepForever", {"isolation": "process", "timeout_seconds": 5}),
+        ("quick", "doNothing", {}),
+    ]:
+        spec = JobSpec(name=name, schedule="every_5_minutes", function_name=function, **extra)
+        manager.create_job(spec, SYSTEM)
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock, concurrency=2)
+    runner.step(clock.now())
+    deadline = time.monotonic() + 30
+    while not written(store) or runner.threads.free < 1:  # the child is asleep; quick is done
+        assert time.monotonic() < deadline, "the child never started"
+        runner.wait(0.05)
+    [(_, pid)] = written(store)
+
+    clock.advance(timedelta(seconds=6))  # past the stuck job's deadline
+    runner.wait(0)
+
+    with store.reading() as conn:
+        query = sa.select(cron_job.c.name, cron_job_run.c.status, cron_job_run.c.error).join(
+            cron_job, cron_job.c.id == cron_job_run.c.job_id
+        )
+        runs = sorted(conn.execute(query).all())
+    assert runs == [("quick", "succeeded", None), ("stuck", "timed_out", "timed out after 5s")]
+    deadline = time.monotonic() + 5
+    while is_running_or_unreaped(pid):  # killed by the job's thread once it saw the deadline
+        assert time.monotonic() < deadline, "the timed-out child is still alive"
+        time.sleep(0.05)
