@@ -141,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     url = f"http://{args.host}:{args.port}"
     _first_start(TokenStore(store.engine), url)
     logger.info(
-        "serving the API at %s (docs at %s/docs)%s",
+        "serving the web UI at %s/ and the API (docs at %s/docs)%s",
         url,
         url,
         "" if args.no_worker else " with an embedded worker",
@@ -158,7 +158,10 @@ def _first_start(tokens: TokenStore, url: str) -> None:
         return
     print(
         f"\nFirst start: created a superadmin. Its API token, shown only this once:\n\n"
-        f"    {token}\n\nTry it:\n\n    curl -H 'Authorization: Bearer {token}' {url}/api/cron/jobs\n\n"
+        f"    {token}\n\n"
+        f"Web UI: {url}/  (sign in with the token above)\n\n"
+        f"Or try the API:\n\n"
+        f"    curl -H 'Authorization: Bearer {token}' {url}/api/cron/jobs\n\n"
         f"API docs: {url}/docs\n",
         flush=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import threading
@@ -21,12 +22,12 @@ from cronbase.jobs import json_problem
 class JobContext:
     """What a job function receives.
 
-    `connection` is in a transaction that the runner commits when the function returns and
-    rolls back when it raises; a function may also call `connection.commit()` itself to keep
-    work done so far (cleanOldActivities commits each batch).
+    `connection` is opened on first use, in a transaction that the runner commits when the
+    function returns and rolls back when it raises; a function may also call
+    `connection.commit()` itself to keep work done so far (cleanOldActivities commits each
+    batch). A job that never touches it costs no database round trip.
     """
 
-    connection: sa.Connection
     job_id: UUID
     tenant_id: UUID | None  # None for a global job: it works on every tenant
     metadata: dict[str, Any]
@@ -36,6 +37,16 @@ class JobContext:
     # Set when the run passes its deadline or the worker shuts down: a long job should check
     # it between steps and return early.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    connect: Callable[[], sa.Connection] = field(kw_only=True, repr=False)
+
+    @functools.cached_property
+    def connection(self) -> sa.Connection:
+        return self.connect()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the function used its connection (it was opened)."""
+        return "connection" in self.__dict__
 
 
 JobFunction = Callable[[JobContext], dict[str, Any]]

@@ -51,7 +51,7 @@ def run_job(store: SqlStore) -> RunJob:
                 # For this transaction only, so the pooled connection goes back unchanged.
                 conn.execute(sa.text(f"SET LOCAL TIME ZONE '{postgres_time_zone}'"))
             ctx = JobContext(
-                connection=conn,
+                connect=lambda: conn,
                 job_id=uuid.uuid4(),
                 tenant_id=tenant_id,
                 metadata=metadata or {},

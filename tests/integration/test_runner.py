@@ -285,13 +285,13 @@ def test_a_stop_request_claims_nothing_more_and_lets_runs_in_progress_end(
     for i in range(3):
         make_job(name=f"job {i}")
     clock.advance(timedelta(minutes=5))
-    runner = Runner(store, registry, clock, concurrency=1)
+    runner = Runner(store, registry, clock, concurrency=1, prefetch=1)
 
     summary = runner.run_due(should_stop=lambda: len(calls) >= 1)
 
     assert len(summary.executed) == 1
     assert summary.skipped == 2
-    # The worker had claimed one job ahead (prefetch); it gives that claim back unstarted, as
+    # The worker had claimed one job ahead (prefetch=1); it gives that claim back unstarted, as
     # a pending run any worker takes, and leaves the third job due.
     assert sorted(run["status"] for run in runs(store)) == ["pending", "succeeded"]
     assert len(store.due_jobs(clock.now())) == 1

@@ -104,7 +104,11 @@ def serve(store: SqlStore) -> Iterator[Callable[..., str]]:
                 ui_heartbeat_delay_seconds=delay,
             )
             app = create_app(
-                settings, store=store, clock=SystemClock(), registry=api_registry(), run_worker=worker
+                settings,
+                store=store,
+                clock=SystemClock(),
+                registry=api_registry(),
+                run_worker=worker,
             )
             return running.enter_context(LiveServer(app))
 

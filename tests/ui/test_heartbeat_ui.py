@@ -3,7 +3,6 @@ admin runs the due jobs every interval; after 3 failures in a row it stops and s
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 
@@ -48,7 +47,7 @@ def test_with_a_worker_running_the_page_leaves_the_jobs_to_it(
     seen = browse()
     seen.sign_in(serve(worker=True, interval=0.3, delay=0.1), tokens.admin_a)
     expect(seen.page.locator("#heartbeat-status")).to_contain_text("Jobs are run by 1 worker(s)")
-    time.sleep(1.2)
+    seen.page.wait_for_timeout(1200)  # (time.sleep would stop Playwright seeing requests)
     assert seen.calls("/api/cron/workers") >= 2  # it keeps looking
     assert seen.calls("/api/cron/run") == 0
 
@@ -77,7 +76,7 @@ def test_three_failures_in_a_row_stop_the_heartbeat_until_resumed(
     expect(banner).to_contain_text(
         "The heartbeat stopped after 3 failed attempts in a row (last error: service unavailable)"
     )
-    time.sleep(1.5)  # more than three intervals: nothing more is tried
+    page.wait_for_timeout(1500)  # more than three intervals: nothing more is tried
     assert attempts == ["POST", "POST", "POST"]
 
     page.unroute("**/api/cron/run")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 
 from cronbase.store import SqlStore
-from tests.ui.conftest import SCREENSHOTS, BrowserPage, Tenants, Tokens
+from tests.ui.conftest import BrowserPage, Tenants, Tokens
 
 
 def test_run_now_shows_the_run_and_its_result_then_pause_resume_and_delete(
@@ -39,7 +39,6 @@ def test_run_now_shows_the_run_and_its_result_then_pause_resume_and_delete(
     expect(run.locator('[data-label="Duration"]')).to_have_text(re.compile(r"^\d+ ms$"))
     expect(run.locator('[data-label="Worker"]')).not_to_have_text("—")
     expect(page.locator("#job-details")).to_contain_text("1 / 0")  # runs / errors
-    page.screenshot(path=SCREENSHOTS / "job.png", full_page=True)
 
     page.get_by_role("button", name="Pause").click()
     expect(page.locator("#job-state")).to_have_text("Paused")

@@ -54,6 +54,22 @@ def test_create_a_job_fixing_its_schedule_as_the_form_says_then_find_it(
     expect(page.get_by_role("heading", name="Nightly report")).to_be_visible()
     expect(page.locator("#flash")).to_have_text("Created “Nightly report”.")
 
+    page.get_by_role("link", name="Edit").click()
+    metadata = page.get_by_label("Metadata (JSON object)")
+    expect(metadata).to_have_value('{\n  "to": "ops"\n}')
+    metadata.fill('{"to": "ops", "cc": "boss"}')
+    page.get_by_text("Advanced:").click()
+    attempts = page.get_by_label("Attempts")
+    attempts.fill("50")
+    page.get_by_role("button", name="Save changes").click()  # the server says what is wrong
+    expect(page.locator("#max_attempts-error")).to_contain_text("20")
+    expect(attempts).to_be_visible()
+    attempts.fill("3")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#flash")).to_have_text("Saved “Nightly report”.")
+    expect(page.locator("#job-details")).to_contain_text('"cc": "boss"')
+    expect(page.locator("#job-details")).to_contain_text("3 (retry after 30 s), thread")
+
     page.get_by_role("link", name="All jobs").click()
     page.get_by_label("Search by name").fill("nightly")
     row = page.locator("#jobs-body tr")
@@ -132,12 +148,12 @@ def test_thousands_of_jobs_load_in_pages_and_show_fifty_rows(
 
     expect(page.locator("#job-count")).to_have_text("2,500 jobs")
     expect(page.locator("#jobs-body tr")).to_have_count(50)
-    expect(page.locator("#page-info")).to_have_text("1–50 of 2,500, page 1 of 50")
+    expect(page.locator("#page-info")).to_have_text("1\N{EN DASH}50 of 2,500, page 1 of 50")
     assert seen.calls("/api/cron/jobs") == 6  # 500 a request, and an empty one at the end
     assert seen.calls("/api/cron/runs/latest") == 1  # one request for the shown page
 
     page.get_by_role("button", name="Next page").click()
-    expect(page.locator("#page-info")).to_have_text("51–100 of 2,500, page 2 of 50")
+    expect(page.locator("#page-info")).to_have_text("51\N{EN DASH}100 of 2,500, page 2 of 50")
     expect(page.locator("#jobs-body tr").first).to_contain_text("Job 0050")
     page.get_by_role("button", name="Errors").click()
     page.get_by_role("button", name="Errors").click()  # again: most errors first
@@ -145,7 +161,7 @@ def test_thousands_of_jobs_load_in_pages_and_show_fifty_rows(
     page.get_by_label("Active", exact=True).select_option("false")
     page.get_by_label("Search by name").fill("Job 24")
     expect(page.locator("#job-count")).to_have_text("34 of 2,500 jobs match")
-    expect(page.locator("#page-info")).to_have_text("1–34 of 34, page 1 of 1")
+    expect(page.locator("#page-info")).to_have_text("1\N{EN DASH}34 of 34, page 1 of 1")
     expect(page.get_by_role("button", name="Next page")).to_be_disabled()
     page.reload()  # the view is in the address
     expect(page.get_by_label("Search by name")).to_have_value("Job 24")

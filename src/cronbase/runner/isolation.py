@@ -183,7 +183,7 @@ def _run(reference: bytes, function_name: str, database_url: str, job: ChildJob)
     try:
         with store.connection() as conn:  # on SQLite, begins deferred as a thread run does
             context = JobContext(
-                connection=conn,
+                connect=lambda: conn,
                 job_id=job.job_id,
                 tenant_id=job.tenant_id,
                 metadata=job.metadata,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,8 @@ from uuid import UUID
 from cronbase.jobs import Claim
 
 JobCall = Callable[[threading.Event], dict[str, Any]]
+# A run that ended, as its thread hands it over: run id, result, error, seconds it took.
+_Done = tuple[UUID, dict[str, Any] | None, BaseException | None, float]
 
 # A thread with no run for this long ends; a burst starts new ones.
 IDLE_THREAD_SECONDS = 60.0
@@ -48,9 +51,10 @@ class JobThreads:
     def __init__(self, size: int) -> None:
         self.size = size
         self._running: dict[UUID, Slot] = {}
-        self._done: queue.Queue[tuple[UUID, dict[str, Any] | None, BaseException | None]] = (
-            queue.Queue()
-        )
+        self._done: queue.Queue[_Done] = queue.Queue()
+        # How long a run takes, on average of the recent ones (an exponential moving average
+        # of wall-clock seconds): None until one has finished.
+        self.mean_run_seconds: float | None = None
         self._work: queue.SimpleQueue[tuple[Slot, JobCall]] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for work and not yet promised any
         self._lock = threading.Lock()
@@ -83,10 +87,13 @@ class JobThreads:
                         self._idle -= 1
                         return
                 continue
+            began = time.perf_counter()
             try:
-                self._done.put((slot.claim.run_id, call(slot.cancelled), None))
+                result, error = call(slot.cancelled), None
             except BaseException as exc:  # noqa: BLE001 - handed to the control loop as data
-                self._done.put((slot.claim.run_id, None, exc))
+                result, error = None, exc
+            self._done.put((slot.claim.run_id, result, error, time.perf_counter() - began))
+            del result, error
             del slot, call  # hold nothing of the last run while idle
             with self._lock:
                 self._idle += 1
@@ -103,7 +110,9 @@ class JobThreads:
         except queue.Empty:
             pass
         finished = []
-        for run_id, result, error in items:
+        for run_id, result, error, seconds in items:
+            mean = self.mean_run_seconds
+            self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
             slot = self._running.pop(run_id, None)
             if slot is not None:  # else it timed out earlier and was recorded then
                 finished.append(Finished(slot, result, error))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -36,6 +37,15 @@ from cronbase.store.sql import DEFAULT_LEASE
 
 logger = logging.getLogger(__name__)
 
+# Claim ahead as much work as the worker gets through in this long (see Runner).
+CLAIM_AHEAD_SECONDS = 0.1
+MAX_PREFETCH = 500
+# Record ended runs in one transaction per this long, or per this many.
+RECORD_DELAY_SECONDS = 0.05
+MAX_RECORD_BATCH = 1000
+# Look for runs whose worker died this often.
+SWEEP_SECONDS = 1.0
+
 
 def default_worker_id() -> str:
     """host:pid:random, unique per process and readable in the run history."""
@@ -47,11 +57,17 @@ class Runner:
 
     `step(now)` does one turn of the control loop: record finished and timed-out runs, renew
     leases, record runs whose worker died as abandoned, and claim due jobs: enough to fill the
-    free slots and keep `prefetch` more waiting, so a burst of short jobs is claimed in batches.
+    free slots and to keep `prefetch` more waiting for a slot.
 
-    Results are recorded in batches too, one transaction for every run that ended since the
-    last one. When that transaction fails (the database restarts, a connection is cut), the
-    results stay in memory and are written on a later turn: no run record is lost.
+    Unless given, `prefetch` follows the jobs: as many as the worker will get through in
+    CLAIM_AHEAD_SECONDS at the recent mean run time. A burst of short jobs is then claimed in
+    batches of hundreds, one transaction each, while long jobs are claimed only as slots free
+    up, so they are not held here while another worker has room.
+
+    Results are recorded in batches too: one transaction for the runs that ended in the last
+    RECORD_DELAY_SECONDS (or sooner, once nothing else is running). When that transaction fails
+    (the database restarts, a connection is cut), the results stay in memory and are written
+    on a later turn: no run record is lost.
     """
 
     def __init__(
@@ -71,10 +87,13 @@ class Runner:
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.threads = JobThreads(concurrency)
-        self.prefetch = concurrency if prefetch is None else prefetch
+        self._fixed_prefetch = prefetch
         self.lease = lease
         self.jitter = jitter
         self._leases_renewed = clock.monotonic()
+        self._swept: float | None = None  # when abandoned runs were last looked for
+        self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
+        self._more_due = False  # the last claim took all it asked for: more may be waiting
         self._queued: deque[Claim] = deque()  # claimed, waiting for a free slot
         self._ended: list[Outcome] = []  # ended, not yet recorded
         # Once true, claims that have not started stay unstarted, to be given back.
@@ -84,6 +103,17 @@ class Runner:
     def busy(self) -> bool:
         """Whether runs are going, waiting for a slot, or waiting to be recorded."""
         return self.threads.free < self.threads.size or bool(self._queued or self._ended)
+
+    @property
+    def prefetch(self) -> int:
+        """How many claims to keep waiting for a slot (see the class docstring)."""
+        if self._fixed_prefetch is not None:
+            return self._fixed_prefetch
+        mean = self.threads.mean_run_seconds
+        if mean is None:
+            return 0
+        ahead = self.threads.size * CLAIM_AHEAD_SECONDS / max(mean, 1e-6)
+        return min(int(ahead), MAX_PREFETCH)
 
     @property
     def unrecorded(self) -> int:
@@ -122,6 +152,28 @@ class Runner:
         summary = summary if summary is not None else RunSummary()
         self.wait(0, summary)
         self._renew_leases()
+        self._sweep_abandoned(now)
+        prefetch = self.prefetch
+        # Claim when free slots would stay empty, or when the claims waiting run low; not for
+        # every slot that frees up.
+        if len(self._queued) >= self.threads.free and len(self._queued) > prefetch // 2:
+            return 0
+        wanted = self.threads.free + prefetch - len(self._queued)
+        if wanted <= 0:
+            return 0
+        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
+        self._more_due = taken >= wanted
+        for claim in claims:
+            summary.tenants[claim.job.id] = claim.job.tenant_id
+        self._queued.extend(claims)
+        self._start_queued()
+        return taken
+
+    def _sweep_abandoned(self, now: datetime) -> None:
+        # A lease is renewed every third of its length, so looking once a second is plenty.
+        monotonic = self.clock.monotonic()
+        if self._swept is not None and monotonic - self._swept < SWEEP_SECONDS:
+            return
         retry = functools.partial(self._retry_at, status=RunStatus.ABANDONED)
         for run in self.store.abandon_expired(now, retry):
             logger.warning(
@@ -130,28 +182,24 @@ class Runner:
                 run.worker_id,
                 extra={"action": "run_abandoned", "run_id": str(run.id)},
             )
-        wanted = self.threads.free + self.prefetch - len(self._queued)
-        if wanted <= 0:
-            return 0
-        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
-        for claim in claims:
-            summary.tenants[claim.job.id] = claim.job.tenant_id
-        self._queued.extend(claims)
-        self._start_queued()
-        self.flush(summary)  # runs that could not start at all
-        return taken
+        self._swept = monotonic
 
     def wait(self, timeout: float, summary: RunSummary | None = None) -> None:
         """Wait up to `timeout` seconds for runs to end; start waiting claims in the slots
         that freed up, and record the runs that ended."""
         summary = summary if summary is not None else RunSummary()
         for finished in self.threads.collect(timeout):
-            self._ended.append(self._outcome(finished.slot, finished.result, finished.error))
+            self._end(self._outcome(finished.slot, finished.result, finished.error))
         for slot in self.threads.expired(self.clock.monotonic()):
             seconds = slot.claim.job.timeout_seconds
-            self._ended.append(self._outcome(slot, None, _TimedOut(f"timed out after {seconds}s")))
+            self._end(self._outcome(slot, None, _TimedOut(f"timed out after {seconds}s")))
         self._start_queued()
-        self.flush(summary)
+        if self._ended and (
+            self.threads.free == self.threads.size
+            or len(self._ended) >= MAX_RECORD_BATCH
+            or self.clock.monotonic() - self._first_ended >= RECORD_DELAY_SECONDS
+        ):
+            self.flush(summary)
 
     def flush(self, summary: RunSummary | None = None) -> None:
         """Record the runs that ended, in one transaction. If it fails, they are kept for the
@@ -170,7 +218,7 @@ class Runner:
         slots = self.threads.give_up()
         for slot in slots:
             error = _ShutDown("the worker shut down before the run ended (after its grace period)")
-            self._ended.append(self._outcome(slot, None, error))
+            self._end(self._outcome(slot, None, error))
         self.release_queued()
         self.flush()
         return len(slots)
@@ -182,14 +230,17 @@ class Runner:
             self._queued.clear()
 
     def max_wait(self) -> float:
-        """How long the control loop may block: until the next deadline or lease renewal."""
-        if self._ended or (self._queued and self.threads.free):
+        """How long the control loop may block: until the next deadline, lease renewal or
+        batch of results to record; not at all while free slots could take more work."""
+        if self.threads.free and (self._queued or self._more_due):
             return 0.0
-        now = self.clock.monotonic()
-        renewal = self._leases_renewed + self.lease.total_seconds() / 3
+        wake = [self._leases_renewed + self.lease.total_seconds() / 3]
         deadline = self.threads.next_deadline()
-        wake = min(renewal, deadline) if deadline is not None else renewal
-        return max(wake - now, 0.0)
+        if deadline is not None:
+            wake.append(deadline)
+        if self._ended:
+            wake.append(self._first_ended + RECORD_DELAY_SECONDS)
+        return max(min(wake) - self.clock.monotonic(), 0.0)
 
     def _renew_leases(self) -> None:
         now = self.clock.monotonic()
@@ -209,9 +260,14 @@ class Runner:
             deadline = self.clock.monotonic() + timeout if timeout else None
             slot = Slot(claim, self.clock.now(), deadline, threading.Event())
             if claim.error:  # cannot run at all: record it without a thread
-                self._ended.append(self._outcome(slot, None, _CannotRun(claim.error)))
+                self._end(self._outcome(slot, None, _CannotRun(claim.error)))
                 continue
             self.threads.start(slot, functools.partial(self._call, slot))
+
+    def _end(self, outcome: Outcome) -> None:
+        if not self._ended:
+            self._first_ended = self.clock.monotonic()
+        self._ended.append(outcome)
 
     def _retry_at(
         self, job: Job, attempt: int, ended: datetime, *, status: RunStatus
@@ -289,9 +345,8 @@ class Runner:
             child = ChildJob(job.id, job.tenant_id, metadata, slot.claim.slot, slot.started)
             url = self.store.engine.url.render_as_string(hide_password=False)
             return call_in_child(job.function_name or "", function.func, url, child, cancelled)
-        with self.store.connection() as conn:
+        with contextlib.ExitStack() as opened:
             context = JobContext(
-                connection=conn,
                 job_id=job.id,
                 tenant_id=job.tenant_id,
                 metadata=metadata,
@@ -299,9 +354,11 @@ class Runner:
                 now=slot.started,
                 logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
                 cancelled=cancelled,
+                connect=lambda: opened.enter_context(self.store.connection()),
             )
             result = checked_result(function.func(context), job.function_name)
-            conn.commit()
+            if context.connected:
+                context.connection.commit()
         return result
 
 

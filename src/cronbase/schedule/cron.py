@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
@@ -68,7 +68,9 @@ class Schedule:
         """
         _require_aware(after)
         try:
-            return next_instant(self.expression, self.zone, self.fixed_time, after)
+            # Keyed in UTC: aware datetimes in one zone compare equal across a DST fold.
+            utc = after.astimezone(UTC)
+            return _next_instant(self.expression, self.zone, self.fixed_time, utc)
         except (NoFireTime, OverflowError) as exc:
             raise NoFireTime(
                 f"schedule {self.source!r} has no fire time after {after.isoformat()} "
@@ -120,6 +122,11 @@ def preview(schedule: str, after: datetime, count: int, tz: str | None = None) -
     """
     _require_aware(after)
     return parse_schedule(schedule, tz).preview(after, count)
+
+
+# A burst of jobs with the same schedule, due at the same instant and claimed at the same
+# instant, asks the same question many times: answer it once.
+_next_instant = functools.lru_cache(maxsize=4096)(next_instant)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -248,8 +248,9 @@ def _next_batch_postgresql(
             [*activities.c.keys(), "archived_at"],
             sa.select(*removed.c, sa.literal(archived_at, UTCDateTime())),
         )
-        moved = conn.execute(copy).rowcount
-    return moved or None
+        # An INSERT's rowcount is kept only on request (SQLAlchemy 2.0.28+).
+        moved = conn.execute(copy.execution_options(preserve_rowcount=True)).rowcount
+    return moved if moved > 0 else None  # never loop on an unknown (-1) count
 
 
 def _copy_to_archive(conn: sa.Connection, ids: list[UUID], archived_at: datetime) -> None:

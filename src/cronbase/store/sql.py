@@ -408,8 +408,8 @@ class SqlStore:
             }
             for job in jobs
         ]
-        insert = self._insert_slots(rows).returning(cron_job_run.c.job_id, cron_job_run.c.id)
-        return {job_id: run_id for job_id, run_id in conn.execute(insert)}  # noqa: C416
+        insert = self._insert_slots().returning(cron_job_run.c.job_id, cron_job_run.c.id)
+        return {job_id: run_id for job_id, run_id in conn.execute(insert, rows)}  # noqa: C416
 
     def _insert_history(
         self,
@@ -436,18 +436,17 @@ class SqlStore:
                     )
                 )
         if rows:
-            conn.execute(self._insert_slots(rows))
+            conn.execute(self._insert_slots(), rows)
 
-    def _insert_slots(self, rows: list[dict[str, Any]]) -> Any:
-        return (
-            _insert(self.dialect)(cron_job_run)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=["job_id", "scheduled_for", "attempt"],
-                # A literal, not a bind parameter: once psycopg prepares the statement, PostgreSQL
-                # cannot match a parameterised predicate to the partial unique index.
-                index_where=sa.text(_SCHEDULED_SLOT),
-            )
+    def _insert_slots(self) -> Any:
+        """INSERT of run rows, to execute with a list of rows: a slot (and attempt) that has a
+        row already is left alone. One statement whatever the number of rows, so it is
+        compiled once and cached."""
+        return _insert(self.dialect)(cron_job_run).on_conflict_do_nothing(
+            index_elements=["job_id", "scheduled_for", "attempt"],
+            # A literal, not a bind parameter: once psycopg prepares the statement, PostgreSQL
+            # cannot match a parameterised predicate to the partial unique index.
+            index_where=sa.text(_SCHEDULED_SLOT),
         )
 
     def finish_runs(self, outcomes: list[Outcome]) -> list[bool]:
@@ -509,7 +508,7 @@ class SqlStore:
                     if o.retry_at is not None
                 ]
                 if retries:
-                    conn.execute(self._insert_slots(retries))
+                    conn.execute(self._insert_slots(), retries)
                 for o in recorded:
                     if o.retry_at is None:
                         _count_outcome(metadata, o.claim.job.id, o.started_at, o.status, o.error)
@@ -607,7 +606,7 @@ class SqlStore:
                     started = run.started_at or now
                     _count_outcome(metadata, run.job_id, started, run.status, run.error)
             if retries:
-                conn.execute(self._insert_slots(retries))
+                conn.execute(self._insert_slots(), retries)
             _write_metadata(conn, metadata, locked)
         return runs
 

@@ -65,19 +65,19 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
 
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
-    @router.get("/")
+    @router.api_route("/", methods=["GET", "HEAD"])
     def jobs_page(request: Request) -> HTMLResponse:
         return page(request, "jobs.html", script="jobs.js")
 
-    @router.get("/jobs/new")
+    @router.api_route("/jobs/new", methods=["GET", "HEAD"])
     def new_job_page(request: Request) -> HTMLResponse:
         return page(request, "form.html", script="form.js", job_id="", zones=time_zones())
 
-    @router.get("/jobs/{job_id}")
+    @router.api_route("/jobs/{job_id}", methods=["GET", "HEAD"])
     def job_detail_page(request: Request, job_id: str) -> HTMLResponse:
         return job_page(request, job_id, "job.html", script="job.js")
 
-    @router.get("/jobs/{job_id}/edit")
+    @router.api_route("/jobs/{job_id}/edit", methods=["GET", "HEAD"])
     def edit_job_page(request: Request, job_id: str) -> HTMLResponse:
         return job_page(request, job_id, "form.html", script="form.js", zones=time_zones())
 

@@ -20,6 +20,9 @@ const FIELDS = [
   "misfire_policy",
   "catchup_window_seconds",
   "overlap_policy",
+  "max_attempts",
+  "retry_delay_seconds",
+  "isolation",
 ];
 const LABELS = { tenant_id: "Tenant", function_name: "Function", is_active: "Active" };
 
@@ -141,6 +144,9 @@ function formBody() {
     misfire_policy: input.misfire_policy.value,
     catchup_window_seconds: wholeNumber("catchup_window_seconds", null),
     overlap_policy: input.overlap_policy.value,
+    max_attempts: wholeNumber("max_attempts", 1),
+    retry_delay_seconds: wholeNumber("retry_delay_seconds", 30),
+    isolation: input.isolation.value,
   };
   if (me.role === "superadmin") body.tenant_id = input.tenant_id.value || null;
   if (!body.name.trim()) setError("name", "must not be blank");

@@ -43,16 +43,18 @@ async function renderJob() {
     ...detail("Function", el("code", {}, job.function_name || "—")),
     ...detail("Tenant", job.tenant_id ? tenantNames.get(job.tenant_id) || job.tenant_id : "Global (every tenant)"),
     ...detail("Next run", job.is_active ? nextRun() : "paused"),
-    ...detail("Last run", timeElement(job.last_run)),
+    // A run started by hand leaves last_run (the last scheduled slot) alone; its time is here.
+    ...detail("Last run", timeElement(metadata.last_execution || job.last_run)),
     ...detail("Runs / errors", `${metadata.execution_count || 0} / ${metadata.error_count || 0}`),
     ...(metadata.last_error ? detail("Last error", el("span", { class: "error-text" }, metadata.last_error)) : []),
     ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
     ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
+    ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
     ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
   );
   api("/api/cron/schedules/preview", {
     method: "POST",
-    body: { schedule: job.schedule, timezone: job.timezone, count: 1 },
+    body: { schedule: job.schedule, count: 1 }, // the zone has its own line
   })
     .then((data) => (description.textContent = `(${data.description})`))
     .catch(() => {});
