@@ -28,7 +28,7 @@ PEERS = ("APScheduler 3.11", "Procrastinate 3.10")
 # name: (quick size, full size) knobs
 SIZES = {
     "burst": (1_000, 10_000),
-    "spread": ((1_000, 10.0), (10_000, 60.0)),
+    "spread": ((1_000, 5.0), (10_000, 60.0)),
     "idle": ([10_000, 100_000], [10_000, 100_000, 1_000_000]),
     "idle_window_s": (5.0, 10.0),
     "growth": ([500, 2_000], [1_000, 10_000, 100_000]),
@@ -81,7 +81,11 @@ def table(rows: Rows, peers: PeerCells) -> str:
 
 
 def ratio(numerator: float, denominator: float) -> str:
-    return f"{numerator / denominator:.2f}x" if denominator else "n/a"
+    """numerator / denominator as "1.23x", to two significant digits below 1 (0.0071x)."""
+    if not denominator or numerator != numerator or denominator != denominator:  # noqa: PLR0124
+        return "n/a"
+    value = numerator / denominator
+    return f"{value:.2f}x" if value >= 1 else f"{value:.2g}x"
 
 
 def add_peers(
@@ -118,6 +122,7 @@ def main() -> int:  # noqa: C901 - one flat list of steps reads best
 
     cores = os.cpu_count()
     load_before = machine("before")
+    versions_line = versions()  # now: a server lost during the run must not lose the table
     started = time.time()
     rows: Rows = []
     peers: PeerCells = {}
@@ -208,7 +213,7 @@ def main() -> int:  # noqa: C901 - one flat list of steps reads best
             f"- machine: {cores} cores, {platform.machine()}, {platform.system()}; "
             f"{load_before}; {machine('after')}"
         ),
-        f"- versions: {versions()}",
+        f"- versions: {versions_line}",
         (
             f"- each figure is the median of {reps} runs; whole run took "
             f"{(time.time() - started) / 60:.1f} min (minutes per scenario: {per_scenario}); "

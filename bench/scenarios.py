@@ -677,7 +677,9 @@ def _load_accounts_contacts(engine: sa.Engine, accounts_n: int, contacts_n: int)
     _vacuum(engine, "accounts", "contacts")
 
 
-def scenario_sync_fields(accounts_n: int, contacts_n: int, repeats: int, log_dir: Path):
+def scenario_sync_fields(
+    accounts_n: int, contacts_n: int, repeats: int, log_dir: Path
+) -> list[Row]:
     runs = []
     with scratch_postgres("sync") as url:
         engine = engine_for(url)
@@ -689,6 +691,7 @@ def scenario_sync_fields(accounts_n: int, contacts_n: int, repeats: int, log_dir
                 stale = [
                     conn.exec_driver_sql(q).scalar_one() for q in (_STALE_CONTACTS, _STALE_ACCOUNTS)
                 ]
+            _check("some contacts and accounts stale before the job", min(stale) > 0, True)
             run = _run_builtin(url, engine, "syncDenormalizedFields", {}, log_dir)
             result = run["result"]
             _check(

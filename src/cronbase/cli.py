@@ -246,11 +246,16 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
     if args.json:
         _print_json({"jobs": [job.to_dict() for job in jobs]})
         return
-    print(f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  NAME")
+    print(
+        f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  {'PRIO':>5}  "
+        f"{'TIMEOUT':>7}  {'TRIES':>5}  {'ISOLATION':9}  NAME"
+    )
     for job in jobs:
+        timeout = f"{job.timeout_seconds}s" if job.timeout_seconds else "-"
         print(
             f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
-            f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.name}"
+            f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.priority:>5}  "
+            f"{timeout:>7}  {job.max_attempts:>5}  {job.isolation:9}  {job.name}"
         )
 
 

@@ -37,6 +37,7 @@ class JobContext:
     # Set when the run passes its deadline or the worker shuts down: a long job should check
     # it between steps and return early.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    attempt: int = 1  # 2 and up when the run is a retry (the job's max_attempts allows)
     connect: Callable[[], sa.Connection] = field(kw_only=True, repr=False)
 
     @functools.cached_property

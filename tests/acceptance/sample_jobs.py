@@ -9,7 +9,10 @@ from typing import Any
 from cronbase.registry import JobContext, registry
 
 
-@registry.job("slowNoop", description="Sleep a little, then report which process ran.")
+@registry.job("slowNoop", description="Sleep a little (retries: retry_sleep), report the process.")
 def slow_noop(ctx: JobContext) -> dict[str, Any]:
-    time.sleep(float(ctx.metadata.get("sleep", 0.005)))
+    sleep = (
+        ctx.metadata.get("sleep", 0.005) if ctx.attempt == 1 else ctx.metadata.get("retry_sleep", 0)
+    )
+    time.sleep(float(sleep))
     return {"pid": os.getpid()}

@@ -268,3 +268,27 @@ def test_out_of_range_options_get_a_usage_error_not_a_traceback(
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "between" in result.stderr or "whole number" in result.stderr
+
+
+def test_jobs_add_takes_retries_and_isolation_and_jobs_list_shows_them(cli: Cli) -> None:
+    cli("migrate")
+    added = cli(
+        "jobs", "add", "--name", "Nightly export", "--schedule", "daily", "--function",
+        "markUsersOffline", "--max-attempts", "3", "--retry-delay-seconds", "60",
+        "--isolation", "process", "--timeout-seconds", "600", "--priority", "5",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    job = json.loads(added.stdout)
+    assert (job["max_attempts"], job["retry_delay_seconds"], job["isolation"]) == (3, 60, "process")
+
+    listing = cli("jobs", "list")
+    header, row = listing.stdout.splitlines()
+    assert header.split()[5:10] == ["PRIO", "TIMEOUT", "TRIES", "ISOLATION", "NAME"]
+    assert row.split()[4:] == ["5", "600s", "3", "process", "Nightly", "export"]
+
+    refused = cli(
+        "jobs", "add", "--name", "x", "--schedule", "daily", "--function", "markUsersOffline",
+        "--max-attempts", "0",
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "max_attempts" in refused.stderr

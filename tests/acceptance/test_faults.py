@@ -120,7 +120,7 @@ def test_every_slot_runs_exactly_once_over_many_rounds(
 
 
 @pytest.mark.postgres
-def test_a_killed_workers_run_is_abandoned_after_its_lease(
+def test_a_killed_workers_run_is_abandoned_after_its_lease_and_retried(
     postgres_url: str, tmp_path: Path
 ) -> None:
     store = SqlStore.from_url(postgres_url)
@@ -129,8 +129,10 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease(
             "name": "Long",
             "schedule": YEARLY,
             "function_name": "slowNoop",
-            "metadata": {"sleep": 60},
+            "metadata": {"sleep": 60, "retry_sleep": 0},
             "next_run": datetime.now(UTC),
+            "max_attempts": 2,
+            "retry_delay_seconds": 1,
         }
     )
     [victim] = start_workers(postgres_url, 1, tmp_path / "logs")
@@ -141,14 +143,25 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease(
         victim.kill()  # SIGKILL: no chance to record anything
         victim.wait()
         recovery = wait_until(lambda: count(store, cron_job_run.c.status == "abandoned") == 1)
-        runs = count(store)
+        wait_until(lambda: count(store, cron_job_run.c.status == "succeeded") == 1)
+        with store.reading() as conn:
+            attempts = conn.execute(
+                sa.select(
+                    cron_job_run.c.attempt,
+                    cron_job_run.c.status,
+                    cron_job_run.c.started_at,
+                    cron_job_run.c.finished_at,
+                ).order_by(cron_job_run.c.attempt)
+            ).all()
     finally:
         victim.kill()
         stop([survivor] if survivor else [], tmp_path / "logs")
         store.close()
     # The lease (2 s) plus a turn of the survivor's loop; generous, as CI machines are shared.
     assert recovery < 20, f"recovered after {recovery:.1f}s"
-    assert runs == 1  # the slot did not run a second time
+    # The slot ran again only as a second attempt, after the first was recorded abandoned.
+    assert [(a.attempt, a.status) for a in attempts] == [(1, "abandoned"), (2, "succeeded")]
+    assert attempts[1].started_at >= attempts[0].finished_at
 
 
 def _slow_jobs(store: SqlStore, count: int, sleep: float) -> None:

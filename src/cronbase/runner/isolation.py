@@ -41,6 +41,7 @@ class ChildJob:
     metadata: dict[str, Any]
     scheduled_for: datetime
     now: datetime
+    attempt: int = 1
 
 
 class JobProcessError(CronbaseError):
@@ -189,6 +190,7 @@ def _run(reference: bytes, function_name: str, database_url: str, job: ChildJob)
                 metadata=job.metadata,
                 scheduled_for=job.scheduled_for,
                 now=job.now,
+                attempt=job.attempt,
                 logger=logging.getLogger(f"cronbase.job.{function_name}"),
             )
             result = checked_result(func(context), function_name)

@@ -70,7 +70,13 @@ class Worker:
     def run(self) -> None:
         """Loop until `stop` is set, then let the runs in progress end (up to `grace`)."""
         worker_id = self.runner.worker_id
-        self.registry.register(worker_id, socket.gethostname(), os.getpid(), self.clock.now())
+        host, pid = socket.gethostname(), os.getpid()
+        while not self.stop.is_set():  # a worker may start before its database is up
+            try:
+                self.registry.register(worker_id, host, pid, self.clock.now())
+                break
+            except Exception:  # noqa: BLE001 - logged by _failed
+                self.stop.wait(self._failed("registering the worker failed"))
         logger.info("worker %s started", worker_id)
         while not self.stop.is_set():
             wait = self.tick()
@@ -80,7 +86,10 @@ class Worker:
             else:
                 self.stop.wait(wait)
         self._drain()
-        self.registry.stopped(worker_id, self.clock.now())
+        try:
+            self.registry.stopped(worker_id, self.clock.now())
+        except Exception:
+            logger.exception("could not record the worker as stopped; it will look dead soon")
         logger.info("worker %s stopped", worker_id)
 
     def _wait_for_runs(self, timeout: float) -> None:

@@ -342,7 +342,9 @@ class Runner:
         function = self.registry.get(job.function_name)
         metadata = dict(job.metadata) if isinstance(job.metadata, dict) else {}
         if job.isolation == Isolation.PROCESS:
-            child = ChildJob(job.id, job.tenant_id, metadata, slot.claim.slot, slot.started)
+            child = ChildJob(
+                job.id, job.tenant_id, metadata, slot.claim.slot, slot.started, slot.claim.attempt
+            )
             url = self.store.engine.url.render_as_string(hide_password=False)
             return call_in_child(job.function_name or "", function.func, url, child, cancelled)
         with contextlib.ExitStack() as opened:
@@ -354,6 +356,7 @@ class Runner:
                 now=slot.started,
                 logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
                 cancelled=cancelled,
+                attempt=slot.claim.attempt,
                 connect=lambda: opened.enter_context(self.store.connection()),
             )
             result = checked_result(function.func(context), job.function_name)

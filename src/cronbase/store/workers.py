@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cronbase.store.tables import cron_worker
 
@@ -32,8 +33,10 @@ class WorkerStore:
             "started_at": now,
             "last_heartbeat": now,
         }
+        # Idempotent: a retry after a commit whose acknowledgement was lost must not fail.
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         with self.engine.begin() as conn:
-            conn.execute(cron_worker.insert().values(values))
+            conn.execute(insert(cron_worker).values(values).on_conflict_do_nothing())
 
     def heartbeat(self, worker_id: str, now: datetime) -> None:
         with self.engine.begin() as conn:
