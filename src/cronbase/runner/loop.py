@@ -13,6 +13,8 @@ from cronbase.store.workers import WorkerStore
 
 logger = logging.getLogger(__name__)
 
+HEARTBEAT_SECONDS = 1.0
+
 
 class Worker:
     """Runs a Runner's control loop until `stop` is set, registered in cron_worker.
@@ -32,19 +34,24 @@ class Worker:
         self.stop = threading.Event()
         self.registry = WorkerStore(runner.store.engine)
         self._failures = 0  # failed turns in a row
+        self._last_heartbeat: float | None = None
         runner.should_stop = self.stop.is_set
 
     def tick(self) -> float:
         """One turn: run what is due; return how long to wait before the next turn."""
         try:
-            self.runner.step(self.clock.now())
-            self.registry.heartbeat(self.runner.worker_id, self.clock.now())
-            earliest = self.runner.store.earliest_next_run()
+            taken = self.runner.step(self.clock.now())
+            self._heartbeat()
+            # While runs go on the runner says when to look again; only an idle worker asks
+            # the database when the next job falls due.
+            earliest = None if taken or self.runner.busy else self.runner.store.earliest_next_run()
         except Exception:  # noqa: BLE001 - logged by _failed
             # A lost database connection must not kill the worker: log, wait, try again, and
             # keep the results of runs that ended meanwhile (the runner holds them).
             return self._failed("turn of the worker loop failed")
         self._failures = 0
+        if taken and not self.runner.busy:
+            return 0.0  # it took slots that did not run (missed, skipped): look again at once
         wait = self.max_sleep
         if earliest is not None:
             # A short floor keeps a job that is due but held by another worker from spinning us.
@@ -52,6 +59,13 @@ class Worker:
         if self.runner.busy:
             wait = min(wait, self.runner.max_wait())
         return wait
+
+    def _heartbeat(self) -> None:
+        # Once a second is plenty for "is this worker alive?", and costs a write.
+        now = self.clock.monotonic()
+        if self._last_heartbeat is None or now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self.registry.heartbeat(self.runner.worker_id, self.clock.now())
+            self._last_heartbeat = now
 
     def _failed(self, what: str) -> float:
         """Log a failed turn; return how long to wait before the next: from 0.25 s, doubling
