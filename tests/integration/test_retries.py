@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,12 +293,15 @@ def test_results_of_runs_that_end_during_an_outage_are_recorded_when_it_ends(
         with _outage(postgres_admin_url, database):
             for job in jobs:
                 GATES[job.id].set()
-            while runner.unrecorded < 3:  # each try to record them fails; none is dropped
-                with pytest.raises(sa.exc.OperationalError):
-                    runner.wait(5)
-            with pytest.raises(sa.exc.OperationalError):
-                runner.step(clock.now())
+            deadline = time.monotonic() + 30
+            while runner.threads.free < runner.threads.size:  # wait for the three to end
+                assert time.monotonic() < deadline
+                with contextlib.suppress(sa.exc.OperationalError):
+                    runner.wait(1)
             assert runner.unrecorded == 3
+            with pytest.raises(sa.exc.OperationalError):  # each try to record them fails...
+                runner.step(clock.now())
+            assert runner.unrecorded == 3  # ...and none is dropped
 
         runner.wait(0)
         assert runner.unrecorded == 0
