@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -16,3 +17,14 @@ def slow_noop(ctx: JobContext) -> dict[str, Any]:
     )
     time.sleep(float(sleep))
     return {"pid": os.getpid()}
+
+
+@registry.job("neverReturns", description="Block forever, ignoring the cancel request.")
+def never_returns(_ctx: JobContext) -> dict[str, Any]:
+    threading.Event().wait()
+    return {}
+
+
+@registry.job("alwaysFails", description="Raise an error.")
+def always_fails(ctx: JobContext) -> dict[str, Any]:
+    raise RuntimeError(f"attempt {ctx.attempt} failed")

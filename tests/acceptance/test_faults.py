@@ -263,3 +263,64 @@ def _postgresql(action: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=60)
     if action == "start":
         subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-t", "30"], check=True, timeout=60)
+
+
+@pytest.mark.postgres
+def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_on_time(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = SqlStore.from_url(postgres_url)
+    now = datetime.now(UTC)
+
+    def job(name: str, function: str, **extra: Any) -> None:
+        values = {"name": name, "schedule": YEARLY, "function_name": function, "next_run": now}
+        store.insert_job({**values, **extra})
+
+    job("hung", "neverReturns", timeout_seconds=2, priority=10)
+    job("failing", "alwaysFails", max_attempts=3, retry_delay_seconds=1, priority=10)
+    for i in range(20):
+        job(f"quick {i}", "slowNoop", metadata={"sleep": 0.05})
+    workers = start_workers(
+        postgres_url,
+        1,
+        tmp_path / "logs",
+        CRONBASE_WORKER_CONCURRENCY="2",
+        CRONBASE_SHUTDOWN_GRACE_SECONDS="1",
+    )
+    try:
+        wait_until(
+            lambda: (
+                count(store, cron_job_run.c.status == "succeeded") == 20
+                and count(store, cron_job_run.c.attempt == 3, cron_job_run.c.status == "failed")
+                == 1
+                and count(store, cron_job_run.c.status == "timed_out") == 1
+            ),
+            state=lambda: statuses(store),
+        )
+        with store.reading() as conn:
+            rows = conn.execute(
+                sa.select(
+                    cron_job.c.name,
+                    cron_job_run.c.attempt,
+                    cron_job_run.c.status,
+                    cron_job_run.c.error,
+                    cron_job_run.c.started_at,
+                    cron_job_run.c.finished_at,
+                ).join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+            ).all()
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+        store.close()
+    by_name = {(row.name, row.attempt): row for row in rows}
+    hung = by_name["hung", 1]
+    assert (hung.status, hung.error) == ("timed_out", "timed out after 2s")
+    assert 2 <= (hung.finished_at - hung.started_at).total_seconds() < 10
+    failing = sorted(
+        (a, row.status, row.error) for (n, a), row in by_name.items() if n == "failing"
+    )
+    assert failing == [(a, "failed", f"RuntimeError: attempt {a} failed") for a in (1, 2, 3)]
+    # With two slots, one held by the hung job, the 20 quick ones still ran, one after another.
+    quick = [row for (name, _), row in by_name.items() if name.startswith("quick")]
+    assert {row.status for row in quick} == {"succeeded"}
+    assert max(row.finished_at for row in quick) - now < timedelta(seconds=30)
+    assert [w.returncode for w in workers] == [0], outputs
