@@ -231,7 +231,7 @@ def scenario_idle(
             ms = median([_time_query(engine, query) for _ in range(repeats)])
             plan = _plan(engine, query)
             worker = Proc([CRONBASE, "worker"], cronbase_env(url), log_dir, f"idle-{n}")
-            cpu = []
+            cpu, resident = [], []
             try:
                 worker.wait_for_log("started")
                 time.sleep(1.0)
@@ -239,7 +239,8 @@ def scenario_idle(
                     before = cpu_seconds(worker.pid)
                     time.sleep(window_s)
                     cpu.append((cpu_seconds(worker.pid) - before) / window_s * 100)
-                rss[n] = memory_kib(worker.pid)["VmRSS"] / 1024
+                    resident.append(memory_kib(worker.pid)["VmRSS"] / 1024)
+                rss[n] = median(resident)
             finally:
                 worker.stop()
             engine.dispose()
