@@ -325,3 +325,119 @@ def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_
     assert {row.status for row in quick} == {"succeeded"}
     assert max(row.finished_at for row in quick) - now < timedelta(seconds=30)
     assert [w.returncode for w in workers] == [0], outputs
+
+
+def _history(store: SqlStore) -> dict[str, list[Any]]:
+    """Each job's run rows, by job name, in slot order."""
+    with store.reading() as conn:
+        rows = conn.execute(
+            sa.select(cron_job.c.name, cron_job_run)
+            .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+            .order_by(cron_job_run.c.scheduled_for, cron_job_run.c.started_at)
+        ).all()
+    history: dict[str, list[Any]] = {}
+    for row in rows:
+        history.setdefault(row.name, []).append(row)
+    return history
+
+
+def _slots(rows: list[Any]) -> list[datetime]:
+    """Every slot the rows stand for: a run's own slot, or each slot of a `missed` row."""
+    slots = []
+    for row in rows:
+        if row.status == "missed":
+            first = datetime.fromisoformat(row.result["first"])
+            slots += [first + timedelta(minutes=i) for i in range(row.result["missed_slots"])]
+        else:
+            slots.append(row.scheduled_for)
+    return slots
+
+
+@pytest.mark.postgres
+def test_downtime_under_each_misfire_policy_with_a_real_worker(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = SqlStore.from_url(postgres_url)
+    first = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    for policy in ("coalesce", "catch_up", "skip"):
+        store.insert_job(
+            {
+                "name": policy,
+                "schedule": "cron:* * * * *",
+                "function_name": "slowNoop",
+                "misfire_policy": policy,
+                "next_run": first,  # the worker was down for ten slots
+            }
+        )
+    workers = start_workers(postgres_url, 1, tmp_path / "logs")
+    try:
+        wait_until(  # every job caught up, as its policy says
+            lambda: (
+                all(job.next_run > datetime.now(UTC) for job in store.list_jobs())
+                and count(store, cron_job_run.c.status == "running") == 0
+            ),
+            state=lambda: statuses(store),
+        )
+        history = _history(store)
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+        store.close()
+    assert [w.returncode for w in workers] == [0], outputs
+    for rows in history.values():  # each slot accounted for once, none left out
+        slots = _slots(rows)
+        assert slots == [first + timedelta(minutes=i) for i in range(len(slots))]
+        assert len(slots) >= 11
+    coalesce, catch_up, skip = history["coalesce"], history["catch_up"], history["skip"]
+    # coalesce: the first slot ran for all of them; the others are one missed row.
+    assert [r.status for r in coalesce[:2]] == ["succeeded", "missed"]
+    assert coalesce[1].result["missed_slots"] >= 9
+    # catch_up: every slot ran, oldest first.
+    assert {r.status for r in catch_up} == {"succeeded"}
+    starts = [r.started_at for r in catch_up]
+    assert starts == sorted(starts)
+    # skip: the late slots are one missed row; only a slot less than a minute late ran.
+    assert skip[0].status == "missed"
+    assert skip[0].result["missed_slots"] >= 9
+    assert {r.status for r in skip[1:]} <= {"succeeded"}
+
+
+@pytest.mark.postgres
+def test_a_long_run_under_each_overlap_policy_with_a_real_worker(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = SqlStore.from_url(postgres_url)
+    for policy in ("skip", "allow", "queue"):
+        store.insert_job(
+            {
+                "name": policy,
+                "schedule": YEARLY,
+                "function_name": "slowNoop",
+                "metadata": {"sleep": 2},
+                "overlap_policy": policy,
+                "next_run": datetime.now(UTC),
+            }
+        )
+    workers = start_workers(postgres_url, 1, tmp_path / "logs")
+    try:
+        wait_until(lambda: count(store, cron_job_run.c.status == "running") == 3)
+        with store.transaction() as conn:  # the next slot falls due while the runs go on
+            conn.execute(cron_job.update().values(next_run=datetime.now(UTC)))
+        wait_until(
+            lambda: (
+                count(store, cron_job_run.c.status == "succeeded") == 5
+                and count(store, cron_job_run.c.status == "skipped") == 1
+            ),
+            state=lambda: statuses(store),
+        )
+        history = _history(store)
+    finally:
+        outputs = stop(workers, tmp_path / "logs")
+        store.close()
+    assert [w.returncode for w in workers] == [0], outputs
+    skip, allow, queue = history["skip"], history["allow"], history["queue"]
+    assert [r.status for r in skip] == ["succeeded", "skipped"]
+    assert "overlap policy skip" in skip[1].error
+    assert [r.status for r in allow] == ["succeeded", "succeeded"]
+    assert allow[1].started_at < allow[0].finished_at  # the two ran at the same time
+    assert [r.status for r in queue] == ["succeeded", "succeeded"]
+    assert queue[1].started_at >= queue[0].finished_at  # the second waited for the first
