@@ -330,3 +330,52 @@ class _outage:
 
     def __exit__(self, *_exc: object) -> None:
         self._admin(f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS true")
+
+
+def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=3600)
+    first = manager.run_now(job.id, SYSTEM)
+    Runner(store, registry, clock).run_due()  # fails; its retry waits an hour or so
+    again = manager.run_now(job.id, SYSTEM)
+    assert again.id != first.id
+    assert (again.attempt, again.status, again.run_after) == (1, RunStatus.PENDING, clock.now())
+    # newest first, by slot then attempt
+    assert [(r.attempt, r.status) for r in manager.list_runs(job.id, SYSTEM)] == [
+        (1, RunStatus.PENDING),
+        (2, RunStatus.PENDING),
+        (1, RunStatus.FAILED),
+    ]
+
+
+def test_a_paused_jobs_waiting_retry_does_not_wake_idle_workers(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=1)
+    clock.advance(timedelta(minutes=5))
+    Runner(store, registry, clock).run_due()
+    assert store.earliest_next_run() == clock.now() + timedelta(seconds=1)  # the retry
+    manager.update_job(job.id, {"is_active": False}, SYSTEM)
+    assert store.earliest_next_run() is None  # nothing can start: sleep the full interval
+
+
+def test_a_claim_whose_lease_could_not_be_renewed_is_not_started(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    held = add(manager, "gate", priority=10)  # claimed first, and runs
+    GATES[held.id] = threading.Event()
+    add(manager, "flaky", metadata={"fail_times": 0})
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock, concurrency=1, prefetch=1, worker_id="cut-off")
+    runner.step(clock.now())  # one runs, one waits for the slot
+    # No turn of the loop for most of a lease (the database was unreachable): the waiting
+    # claim's lease may lapse before it could start, so it must not start.
+    clock.advance(timedelta(seconds=50))
+    GATES[held.id].set()
+    while runner.threads.free < 1:
+        runner.wait(1)
+    runner.flush()
+    clock.advance(timedelta(seconds=11))
+    Runner(store, registry, clock, worker_id="other").step(clock.now())  # sweeps
+    assert sorted(s for _, s, _ in history(store)) == ["abandoned", "succeeded"]

@@ -162,6 +162,8 @@ class Runner:
         if wanted <= 0:
             return 0
         claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
+        if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
+            self._leases_renewed = self.clock.monotonic()
         self._more_due = taken >= wanted
         for claim in claims:
             summary.tenants[claim.job.id] = claim.job.tenant_id
@@ -225,14 +227,16 @@ class Runner:
 
     def release_queued(self) -> None:
         """Give the claims that have not started back to the queue, for any worker to take."""
+        self._more_due = False
         if self._queued:
-            self.store.release_runs([claim.run_id for claim in self._queued], self.clock.now())
+            run_ids = [claim.run_id for claim in self._queued]
+            self.store.release_runs(run_ids, self.worker_id, self.clock.now())
             self._queued.clear()
 
     def max_wait(self) -> float:
         """How long the control loop may block: until the next deadline, lease renewal or
         batch of results to record; not at all while free slots could take more work."""
-        if self.threads.free and (self._queued or self._more_due):
+        if self.threads.free and (self._queued or self._more_due) and not self.should_stop():
             return 0.0
         wake = [self._leases_renewed + self.lease.total_seconds() / 3]
         deadline = self.threads.next_deadline()
@@ -242,17 +246,28 @@ class Runner:
             wake.append(self._first_ended + RECORD_DELAY_SECONDS)
         return max(min(wake) - self.clock.monotonic(), 0.0)
 
+    def _leases_stale(self) -> bool:
+        return self.clock.monotonic() - self._leases_renewed > self.lease.total_seconds() * 2 / 3
+
     def _renew_leases(self) -> None:
         now = self.clock.monotonic()
         if now - self._leases_renewed < self.lease.total_seconds() / 3:
             return
         run_ids = [slot.claim.run_id for slot in self.threads.running()]
         run_ids += [claim.run_id for claim in self._queued]
-        self.store.extend_leases(run_ids, self.clock.now() + self.lease)
+        self.store.extend_leases(run_ids, self.worker_id, self.clock.now() + self.lease)
         self._leases_renewed = now
 
     def _start_queued(self) -> None:
         if self.should_stop():
+            return
+        if self._queued and self._leases_stale():
+            # Cut off from the database for most of a lease: other workers may soon record
+            # these claims abandoned (and retry them). Drop them rather than run them twice.
+            logger.warning(
+                "dropping %d claim(s) whose lease could not be renewed", len(self._queued)
+            )
+            self._queued.clear()
             return
         while self._queued and self.threads.free:
             claim = self._queued.popleft()

@@ -188,7 +188,15 @@ class SqlStore:
         """When the next run falls due: the earliest next_run of an active job or run_after of
         a pending run (served by ix_cron_job_due and ix_cron_job_run_pending)."""
         job = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
-        pending = sa.select(sa.func.min(cron_job_run.c.run_after)).where(_PENDING)
+        # Only pending runs that could start: not a paused job's retries (unless manual).
+        pending = (
+            sa.select(sa.func.min(cron_job_run.c.run_after))
+            .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+            .where(
+                _PENDING,
+                sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
+            )
+        )
         with self.reading() as conn:
             times = [conn.execute(job).scalar_one(), conn.execute(pending).scalar_one()]
         return min((t for t in times if t is not None), default=None)
@@ -274,7 +282,7 @@ class SqlStore:
         other = cron_job_run.alias("other")
         running = sa.exists().where(
             other.c.job_id == cron_job_run.c.job_id,
-            other.c.status == RunStatus.RUNNING.value,
+            sa.text("other.status = 'running'"),  # a literal, to match ix_cron_job_run_running
         )
         query = (
             sa.select(
@@ -294,12 +302,17 @@ class SqlStore:
             )
             .order_by(cron_job.c.priority.desc(), cron_job_run.c.run_after)
             .limit(limit)
-            .with_for_update(of=cron_job_run, skip_locked=True)
+            # The job's row too: a worker claiming the job's next slot skips it meanwhile.
+            .with_for_update(of=[cron_job_run, cron_job], skip_locked=True)
         )
+        rows = conn.execute(query).all()
+        # The NOT EXISTS above saw the runs committed when the statement began; a run another
+        # worker committed since (before we locked the job) shows in a fresh look.
+        busy = self._running_jobs(conn, list({row.id for row in rows})) if rows else set()
         claims, seen = [], set()
-        for row in conn.execute(query):
+        for row in rows:
             job = _job(row)
-            if job.id in seen and job.overlap_policy != OverlapPolicy.ALLOW:
+            if job.overlap_policy != OverlapPolicy.ALLOW and (job.id in seen or job.id in busy):
                 continue
             seen.add(job.id)
             claims.append(
@@ -333,8 +346,11 @@ class SqlStore:
         None if the job does not exist (or, with `tenant_id`, is not that tenant's). A manual
         run already waiting is returned instead of queueing a second one."""
         with self.transaction() as conn:
+            # Locked, so two clicks at once queue one run, and a DELETE waits for us.
             tenant = conn.execute(
-                sa.select(cron_job.c.tenant_id).where(_this_job(job_id, tenant_id))
+                sa.select(cron_job.c.tenant_id)
+                .where(_this_job(job_id, tenant_id))
+                .with_for_update()
             ).first()
             if tenant is None:
                 return None
@@ -343,6 +359,7 @@ class SqlStore:
                     cron_job_run.c.job_id == job_id,
                     _PENDING,
                     cron_job_run.c.trigger == RunTrigger.MANUAL.value,
+                    cron_job_run.c.attempt == 1,  # not a retry, which may wait for hours
                 )
             ).first()
             if waiting is not None:
@@ -515,8 +532,8 @@ class SqlStore:
                 _write_metadata(conn, metadata, locked)
         return [outcome.claim.run_id in running for outcome in outcomes]
 
-    def release_runs(self, run_ids: list[UUID], now: datetime) -> None:
-        """Give back claimed runs that never started (the worker is stopping): they become
+    def release_runs(self, run_ids: list[UUID], worker_id: str, now: datetime) -> None:
+        """Give back runs `worker_id` claimed that never started (it is stopping): they become
         pending again, for any worker to take."""
         if not run_ids:
             return
@@ -526,6 +543,7 @@ class SqlStore:
                 .where(
                     cron_job_run.c.id.in_(run_ids),
                     cron_job_run.c.status == RunStatus.RUNNING.value,
+                    cron_job_run.c.worker_id == worker_id,  # not since taken by another
                 )
                 .values(
                     status=RunStatus.PENDING.value,
@@ -536,8 +554,8 @@ class SqlStore:
                 )
             )
 
-    def extend_leases(self, run_ids: list[UUID], until: datetime) -> None:
-        """Renew the leases of runs this worker is still executing."""
+    def extend_leases(self, run_ids: list[UUID], worker_id: str, until: datetime) -> None:
+        """Renew the leases of runs `worker_id` is still executing."""
         if not run_ids:
             return
         with self.transaction() as conn:
@@ -546,6 +564,7 @@ class SqlStore:
                 .where(
                     cron_job_run.c.id.in_(run_ids),
                     cron_job_run.c.status == RunStatus.RUNNING.value,
+                    cron_job_run.c.worker_id == worker_id,
                 )
                 .values(lease_until=until)
             )
@@ -645,15 +664,11 @@ class SqlStore:
         query = (
             sa.select(cron_job_run)
             .where(cron_job_run.c.job_id == job_id)
-            # Runs that never started (pending, missed, skipped) sort by when they were due
-            # or recorded; NULL would sort first on PostgreSQL and last on SQLite.
+            # By the slot each row stands for (every row has one, unlike started_at), then
+            # attempt: served by ix_cron_job_run_slots.
             .order_by(
-                sa.func.coalesce(
-                    cron_job_run.c.started_at,
-                    cron_job_run.c.run_after,
-                    cron_job_run.c.finished_at,
-                    cron_job_run.c.scheduled_for,
-                ).desc(),
+                cron_job_run.c.scheduled_for.desc(),
+                cron_job_run.c.attempt.desc(),
                 cron_job_run.c.id.desc(),
             )
             .limit(limit)

@@ -197,7 +197,8 @@ cron_job_run = sa.Table(
         sqlite_where=sa.text("\"trigger\" = 'schedule'"),
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
     ),
-    sa.Index("ix_cron_job_run_history", "job_id", "started_at"),
+    # A job's history, newest slot first.
+    sa.Index("ix_cron_job_run_slots", "job_id", "scheduled_for", "attempt"),
     sa.Index(
         "ix_cron_job_run_running",
         "job_id",

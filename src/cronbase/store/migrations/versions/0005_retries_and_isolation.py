@@ -43,6 +43,9 @@ def upgrade() -> None:
         sqlite_where=_SCHEDULED,
         postgresql_where=_SCHEDULED,
     )
+    # A job's history is listed in slot order (pending, missed and skipped rows never start).
+    op.drop_index("ix_cron_job_run_history", table_name="cron_job_run")
+    op.create_index("ix_cron_job_run_slots", "cron_job_run", ["job_id", "scheduled_for", "attempt"])
     op.create_index(
         "ix_cron_job_run_pending",
         "cron_job_run",
@@ -54,6 +57,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_cron_job_run_pending", table_name="cron_job_run")
+    op.drop_index("ix_cron_job_run_slots", table_name="cron_job_run")
+    op.create_index("ix_cron_job_run_history", "cron_job_run", ["job_id", "started_at"])
     op.drop_index("uq_cron_job_run_slot", table_name="cron_job_run")
     op.execute("DELETE FROM cron_job_run WHERE attempt > 1 OR status = 'pending'")
     op.create_index(
