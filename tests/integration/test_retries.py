@@ -338,6 +338,7 @@ def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(
     job = add(manager, "boom", max_attempts=2, retry_delay_seconds=3600)
     first = manager.run_now(job.id, SYSTEM)
     Runner(store, registry, clock).run_due()  # fails; its retry waits an hour or so
+    clock.advance(timedelta(minutes=1))
     again = manager.run_now(job.id, SYSTEM)
     assert again.id != first.id
     assert (again.attempt, again.status, again.run_after) == (1, RunStatus.PENDING, clock.now())
@@ -354,7 +355,7 @@ def test_a_paused_jobs_waiting_retry_does_not_wake_idle_workers(
 ) -> None:
     job = add(manager, "boom", max_attempts=2, retry_delay_seconds=1)
     clock.advance(timedelta(minutes=5))
-    Runner(store, registry, clock).run_due()
+    Runner(store, registry, clock, jitter=lambda: 0.0).run_due()
     assert store.earliest_next_run() == clock.now() + timedelta(seconds=1)  # the retry
     manager.update_job(job.id, {"is_active": False}, SYSTEM)
     assert store.earliest_next_run() is None  # nothing can start: sleep the full interval
