@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -76,18 +77,43 @@ def test_timestamps_come_back_aware_utc_and_naive_ones_are_refused(store: SqlSto
         store.insert_job({**values, "next_run": datetime(2025, 1, 15, 12, 0)})
 
 
-def test_the_due_job_query_reads_the_due_index(store: SqlStore) -> None:
-    query = sa.select(cron_job.c.id).where(
-        cron_job.c.is_active, cron_job.c.next_run <= datetime(2025, 1, 1, tzinfo=UTC)
-    )
+def _plan(store: SqlStore, query: sa.Select[Any]) -> str:
     with store.engine.connect() as conn:
-        if store.dialect == "postgresql":
-            conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: force the choice
-            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
-        else:
-            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-            plan = "\n".join(
-                str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
-            )
-    assert "ix_cron_job_due" in plan, plan
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        explain = "EXPLAIN" if store.dialect == "postgresql" else "EXPLAIN QUERY PLAN"
+        return "\n".join(str(r[-1]) for r in conn.exec_driver_sql(f"{explain} {compiled}"))
+
+
+def _jobs(store: SqlStore, count: int, due: int) -> datetime:
+    """`count` jobs, the first `due` of them due at the instant returned; statistics fresh."""
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    rows = [
+        {
+            "name": f"j{i}",
+            "schedule": "daily",
+            "function_name": "f",
+            "priority": i % 3,
+            "next_run": now - timedelta(seconds=1) if i < due else now + timedelta(seconds=i),
+        }
+        for i in range(count)
+    ]
+    with store.transaction() as conn:
+        conn.execute(cron_job.insert(), rows)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+    return now
+
+
+def test_the_due_job_query_reads_the_due_index(store: SqlStore) -> None:
+    now = _jobs(store, 5000, due=0)
+    query = sa.select(cron_job.c.id).where(cron_job.c.is_active, cron_job.c.next_run <= now)
+    assert "ix_cron_job_due" in _plan(store, query)
+
+
+def test_a_claim_in_a_burst_walks_the_claim_index_without_sorting(store: SqlStore) -> None:
+    now = _jobs(store, 5000, due=5000)
+    plan = _plan(store, store._select_claimable(now, 500))
+    assert "ix_cron_job_claim" in plan, plan
+    assert "Sort" not in plan, plan  # PostgreSQL
+    assert "TEMP B-TREE" not in plan, plan  # SQLite

@@ -43,6 +43,13 @@ def upgrade() -> None:
         sqlite_where=_SCHEDULED,
         postgresql_where=_SCHEDULED,
     )
+    op.create_index(
+        "ix_cron_job_claim",
+        "cron_job",
+        [sa.text("priority DESC"), "next_run"],
+        sqlite_where=sa.text("is_active = 1"),
+        postgresql_where=sa.text("is_active"),
+    )
     # A job's history is listed in slot order (pending, missed and skipped rows never start).
     op.drop_index("ix_cron_job_run_history", table_name="cron_job_run")
     op.create_index("ix_cron_job_run_slots", "cron_job_run", ["job_id", "scheduled_for", "attempt"])
@@ -56,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cron_job_claim", table_name="cron_job")
     op.drop_index("ix_cron_job_run_pending", table_name="cron_job_run")
     op.drop_index("ix_cron_job_run_slots", table_name="cron_job_run")
     op.create_index("ix_cron_job_run_history", "cron_job_run", ["job_id", "started_at"])
