@@ -22,8 +22,10 @@ import sqlalchemy as sa
 
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.workers import WorkerStore
 from tests.acceptance.cli import YEARLY, cli_command, cli_env
 
+ONE_MINUTE = timedelta(minutes=1)
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
 
 
@@ -204,6 +206,9 @@ def test_workers_recover_when_their_connections_are_terminated(
     _slow_jobs(store, jobs, sleep=0.3)
     workers = start_workers(postgres_url, 2, tmp_path / "logs", CRONBASE_WORKER_LEASE_SECONDS="30")
     try:
+        # Both workers up (a worker that cannot reach its database at start exits, by design),
+        # and runs going.
+        wait_until(lambda: len(WorkerStore(store.engine).live(datetime.now(UTC), ONE_MINUTE)) == 2)
         wait_until(lambda: count(store, cron_job_run.c.status == "running") > 0)
         killed = 0
         while count(store, cron_job_run.c.status == "succeeded") < jobs // 2:
