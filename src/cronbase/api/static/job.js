@@ -17,6 +17,7 @@ let job = null;
 const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []);
 let runsOffset = 0;
 let refreshTimer = null;
+let runsWereBusy = false;
 
 function detail(term, ...value) {
   return [el("dt", {}, term), el("dd", {}, ...value)];
@@ -126,6 +127,10 @@ async function loadRuns() {
   document.getElementById("runs-older").disabled = data.pagination.next_offset === null;
   // A run waiting or going on will end soon: look again shortly to show how it ended.
   const busy = data.runs.some((run) => run.status === "pending" || run.status === "running");
+  // A run just ended: the job (its counts, last and next run) was read before it was
+  // recorded, so read it again.
+  if (runsWereBusy && !busy) await loadJob();
+  runsWereBusy = busy;
   refreshTimer = setTimeout(refreshAll, busy ? 2000 : 30000);
 }
 
@@ -167,6 +172,7 @@ runNowButton.addEventListener("click", () =>
     const { worker_running: workerRunning } = await api("/api/cron/workers");
     if (!workerRunning) await api("/api/cron/run", { method: "POST" });
     runsOffset = 0;
+    runsWereBusy = true; // a run was queued: read the job again once the history shows it ended
     await refreshAll();
   }),
 );
