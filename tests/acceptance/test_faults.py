@@ -26,7 +26,14 @@ from cronbase.store.workers import WorkerStore
 from tests.acceptance.cli import YEARLY, cli_command, cli_env
 
 ONE_MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
+
+
+def add_job(store: SqlStore, name: str, function: str = "slowNoop", **values: Any) -> None:
+    """A job that only the test makes due (yearly), due now unless `next_run` says otherwise."""
+    defaults = {"schedule": YEARLY, "next_run": datetime.now(UTC)}
+    store.insert_job({**defaults, "name": name, "function_name": function, **values})
 
 
 def start_workers(
@@ -77,16 +84,8 @@ def test_every_slot_runs_exactly_once_over_many_rounds(
 ) -> None:
     jobs, rounds = 300, 4
     workers_count = 4 if store.dialect == "postgresql" else 2
-    for i in range(jobs):
-        store.insert_job(
-            {
-                "name": f"job {i}",
-                "schedule": "cron:0 0 1 1 *",  # yearly: only the rounds make it due
-                "function_name": "slowNoop",
-                "metadata": {"sleep": 0},
-                "next_run": datetime.now(UTC) + timedelta(hours=1),
-            }
-        )
+    for i in range(jobs):  # only the rounds make them due
+        add_job(store, f"job {i}", metadata={"sleep": 0}, next_run=datetime.now(UTC) + HOUR)
     # A lease far longer than a turn of the loop: on a busy SQLite file a turn can wait seconds
     # for the write lock, and a lapsed lease would (rightly) be recorded abandoned.
     workers = start_workers(
@@ -126,16 +125,12 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease_and_retried(
     postgres_url: str, tmp_path: Path
 ) -> None:
     store = SqlStore.from_url(postgres_url)
-    store.insert_job(
-        {
-            "name": "Long",
-            "schedule": YEARLY,
-            "function_name": "slowNoop",
-            "metadata": {"sleep": 60, "retry_sleep": 0},
-            "next_run": datetime.now(UTC),
-            "max_attempts": 2,
-            "retry_delay_seconds": 1,
-        }
+    add_job(
+        store,
+        "Long",
+        metadata={"sleep": 60, "retry_sleep": 0},
+        max_attempts=2,
+        retry_delay_seconds=1,
     )
     [victim] = start_workers(postgres_url, 1, tmp_path / "logs")
     survivor = None
@@ -168,15 +163,7 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease_and_retried(
 
 def _slow_jobs(store: SqlStore, count: int, sleep: float) -> None:
     for i in range(count):
-        store.insert_job(
-            {
-                "name": f"slow {i}",
-                "schedule": YEARLY,
-                "function_name": "slowNoop",
-                "metadata": {"sleep": sleep},
-                "next_run": datetime.now(UTC),
-            }
-        )
+        add_job(store, f"slow {i}", metadata={"sleep": sleep})
 
 
 def _check_every_job_ran_once(store: SqlStore, jobs: int) -> None:
@@ -277,15 +264,10 @@ def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_
 ) -> None:
     store = SqlStore.from_url(postgres_url)
     now = datetime.now(UTC)
-
-    def job(name: str, function: str, **extra: Any) -> None:
-        values = {"name": name, "schedule": YEARLY, "function_name": function, "next_run": now}
-        store.insert_job({**values, **extra})
-
-    job("hung", "neverReturns", timeout_seconds=2, priority=10)
-    job("failing", "alwaysFails", max_attempts=3, retry_delay_seconds=1, priority=10)
+    add_job(store, "hung", "neverReturns", timeout_seconds=2, priority=10, next_run=now)
+    add_job(store, "failing", "alwaysFails", max_attempts=3, retry_delay_seconds=1, priority=10)
     for i in range(20):
-        job(f"quick {i}", "slowNoop", metadata={"sleep": 0.05})
+        add_job(store, f"quick {i}", metadata={"sleep": 0.05}, next_run=now)
     workers = start_workers(
         postgres_url,
         1,
@@ -364,16 +346,8 @@ def test_downtime_under_each_misfire_policy_with_a_real_worker(
 ) -> None:
     store = SqlStore.from_url(postgres_url)
     first = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
-    for policy in ("coalesce", "catch_up", "skip"):
-        store.insert_job(
-            {
-                "name": policy,
-                "schedule": "cron:* * * * *",
-                "function_name": "slowNoop",
-                "misfire_policy": policy,
-                "next_run": first,  # the worker was down for ten slots
-            }
-        )
+    for policy in ("coalesce", "catch_up", "skip"):  # the worker was down for ten slots
+        add_job(store, policy, schedule="cron:* * * * *", misfire_policy=policy, next_run=first)
     workers = start_workers(postgres_url, 1, tmp_path / "logs")
     try:
         wait_until(  # every job caught up, as its policy says
@@ -412,16 +386,7 @@ def test_a_long_run_under_each_overlap_policy_with_a_real_worker(
 ) -> None:
     store = SqlStore.from_url(postgres_url)
     for policy in ("skip", "allow", "queue"):
-        store.insert_job(
-            {
-                "name": policy,
-                "schedule": YEARLY,
-                "function_name": "slowNoop",
-                "metadata": {"sleep": 2},
-                "overlap_policy": policy,
-                "next_run": datetime.now(UTC),
-            }
-        )
+        add_job(store, policy, metadata={"sleep": 2}, overlap_policy=policy)
     workers = start_workers(postgres_url, 1, tmp_path / "logs")
     try:
         wait_until(lambda: count(store, cron_job_run.c.status == "running") == 3)

@@ -6,11 +6,11 @@ import contextlib
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +22,7 @@ from cronbase.runner.planning import MAX_RETRY_DELAY, retry_at
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
+from tests.conftest import _admin
 
 NOW = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
 
@@ -310,26 +311,19 @@ def test_results_of_runs_that_end_during_an_outage_are_recorded_when_it_ends(
         store.close()
 
 
-class _outage:
+@contextlib.contextmanager
+def _outage(admin_url: str, database: str | None) -> Iterator[None]:
     """The database refuses connections and its open ones are cut, until the block ends."""
-
-    def __init__(self, admin_url: str, database: str | None) -> None:
-        self.admin_url, self.database = admin_url, database
-
-    def _admin(self, *statements: str) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
-
-    def __enter__(self) -> None:
-        self._admin(
-            f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS false",
+    _admin(admin_url, f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
+    try:
+        _admin(
+            admin_url,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{self.database}' AND pid <> pg_backend_pid()",
+            f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
         )
-
-    def __exit__(self, *_exc: object) -> None:
-        self._admin(f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS true")
+        yield
+    finally:
+        _admin(admin_url, f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
 
 
 def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 
 # Execution option: begin this connection's transactions without taking SQLite's write lock.
 DEFERRED = "cronbase_deferred"
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's insert(): unlike the generic one, both have on_conflict_do_nothing()."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any) -> sa.Engine:

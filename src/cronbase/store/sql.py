@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cronbase.jobs import (
     Claim,
@@ -24,7 +23,7 @@ from cronbase.jobs import (
     SlotPlan,
     isoformat,
 )
-from cronbase.store.engine import DEFERRED, create_engine
+from cronbase.store.engine import DEFERRED, create_engine, dialect_insert
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
@@ -51,11 +50,6 @@ def _run(row: Any) -> Run:
     values["status"] = RunStatus(values["status"])
     values["trigger"] = RunTrigger(values["trigger"])
     return Run(**values)
-
-
-def _insert(dialect: str) -> Callable[..., Any]:
-    # Both dialects' insert() have on_conflict_do_nothing(); the generic one does not.
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class SqlStore:
@@ -459,7 +453,7 @@ class SqlStore:
         """INSERT of run rows, to execute with a list of rows: a slot (and attempt) that has a
         row already is left alone. One statement whatever the number of rows, so it is
         compiled once and cached."""
-        return _insert(self.dialect)(cron_job_run).on_conflict_do_nothing(
+        return dialect_insert(self.dialect)(cron_job_run).on_conflict_do_nothing(
             index_elements=["job_id", "scheduled_for", "attempt"],
             # A literal, not a bind parameter: once psycopg prepares the statement, PostgreSQL
             # cannot match a parameterised predicate to the partial unique index.

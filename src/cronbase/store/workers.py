@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from cronbase.store.engine import dialect_insert
 from cronbase.store.tables import cron_worker
 
 
@@ -34,9 +34,9 @@ class WorkerStore:
             "last_heartbeat": now,
         }
         # Idempotent: a retry after a commit whose acknowledgement was lost must not fail.
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(self.engine.dialect.name)(cron_worker)
         with self.engine.begin() as conn:
-            conn.execute(insert(cron_worker).values(values).on_conflict_do_nothing())
+            conn.execute(insert.values(values).on_conflict_do_nothing())
 
     def heartbeat(self, worker_id: str, now: datetime) -> None:
         with self.engine.begin() as conn:
