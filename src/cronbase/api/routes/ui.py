@@ -8,15 +8,17 @@ Everything a page loads comes from this server; the Content-Security-Policy says
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from cronbase.config import Settings
 
@@ -83,3 +85,24 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    _not_found_page_for_browsers(app, page)
+
+
+def _not_found_page_for_browsers(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
+    """A browser that follows a wrong link gets the UI's "no such page", not raw JSON; API
+    paths and clients that do not ask for HTML keep the JSON error envelope."""
+    json_handler = app.exception_handlers[HTTPException]
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        wants_page = (
+            isinstance(exc, HTTPException)
+            and exc.status_code == 404
+            and request.method in ("GET", "HEAD")
+            and not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", "")
+        )
+        if wants_page:
+            return page(request, "not_found.html", status=404, script="session.js")
+        return await json_handler(request, exc)
+
+    app.add_exception_handler(HTTPException, handler)

@@ -1,4 +1,4 @@
-// Small DOM and formatting helpers. Times show in the browser's time zone.
+// Small DOM and formatting helpers. Times show in the browser's time zone, with the zone named.
 
 /** Create an element: el("a", { href: "/" }, "text", child). Text is never parsed as HTML. */
 export function el(tag, attributes = {}, ...children) {
@@ -13,20 +13,28 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// One format for every instant the UI shows, with its zone, so a page never mixes styles:
+// "Nov 30, 2026, 3:07:00 PM EST". Relative texts ("in 4 minutes") carry it on hover.
 const absolute = new Intl.DateTimeFormat(undefined, {
   dateStyle: "medium",
   timeStyle: "long",
 });
-const short = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
-const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
-export function absoluteTime(iso) {
-  return absolute.format(new Date(iso));
+/** An instant (ISO text, Date or epoch milliseconds) in the one format. */
+export function absoluteTime(when) {
+  return absolute.format(new Date(when));
 }
 
-export function clockTime(date) {
-  return clock.format(date);
+// Instants the server writes into texts (a missed run's error names its first and last slot).
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** `text` with each ISO instant in it written in the one format. */
+export function withLocalTimes(text) {
+  return text.replace(ISO_INSTANT, (iso) => {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? iso : absoluteTime(date);
+  });
 }
 
 const UNITS = [
@@ -48,10 +56,10 @@ export function relativeTime(iso, now = Date.now()) {
   return "";
 }
 
-/** A <time> showing "in 4 minutes" (or a short date), with the full local time on hover. */
+/** A <time> showing "in 4 minutes" (or the instant), with the instant on hover. */
 export function timeElement(iso, { relativeText = true } = {}) {
   if (!iso) return el("span", { class: "muted" }, "—");
-  const text = relativeText ? relativeTime(iso) : short.format(new Date(iso));
+  const text = relativeText ? relativeTime(iso) : absoluteTime(iso);
   return el("time", { datetime: iso, title: absoluteTime(iso) }, text);
 }
 

@@ -4,7 +4,7 @@
 // breaker) and says so, instead of hammering a broken server all day, until the user resumes.
 
 import { api } from "./api.js";
-import { clockTime, el, relativeTime } from "./format.js";
+import { absoluteTime, el, relativeTime } from "./format.js";
 
 const STATE_KEY = "cronbase.heartbeat";
 const MAX_FAILURES = 3;
@@ -54,7 +54,7 @@ function render(state, nextAt, workers) {
   if (state.lastRunAt) {
     parts.push(
       "last ran at ",
-      el("time", { datetime: new Date(state.lastRunAt).toISOString() }, clockTime(state.lastRunAt)),
+      el("time", { datetime: new Date(state.lastRunAt).toISOString() }, absoluteTime(state.lastRunAt)),
       ` — ${summaryText(state.lastSummary)}. `,
     );
   } else {

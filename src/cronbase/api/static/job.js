@@ -1,7 +1,16 @@
 // One job: its settings, its run history (newest first, a page at a time), and the actions.
 
 import { api } from "./api.js";
-import { absoluteTime, duration, el, flash, flashNext, statusBadge, timeElement } from "./format.js";
+import {
+  absoluteTime,
+  duration,
+  el,
+  flash,
+  flashNext,
+  statusBadge,
+  timeElement,
+  withLocalTimes,
+} from "./format.js";
 import { pageNotice, startPage } from "./session.js";
 
 const RUNS_PER_PAGE = 20;
@@ -47,7 +56,7 @@ async function renderJob() {
     // A run started by hand leaves last_run (the last scheduled slot) alone; its time is here.
     ...detail("Last run", timeElement(metadata.last_execution || job.last_run)),
     ...detail("Runs / errors", `${metadata.execution_count || 0} / ${metadata.error_count || 0}`),
-    ...(metadata.last_error ? detail("Last error", el("span", { class: "error-text" }, metadata.last_error)) : []),
+    ...(metadata.last_error ? detail("Last error", el("span", { class: "error-text" }, withLocalTimes(metadata.last_error))) : []),
     ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
     ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
     ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
@@ -67,7 +76,8 @@ function nextRun() {
 }
 
 function outcomeCell(run) {
-  const text = run.error ?? (run.result ? JSON.stringify(run.result) : "");
+  // A result is the job's own data and shows as it is; an error is text for people.
+  const text = run.error ? withLocalTimes(run.error) : run.result ? JSON.stringify(run.result) : "";
   if (!text) return el("span", { class: "muted" }, "—");
   const kind = run.error ? "error-text" : "result";
   if (text.length <= 80) return el("code", { class: kind }, text);
