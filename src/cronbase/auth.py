@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -63,16 +64,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def principal_from_jwt(token: str, secret: str) -> Principal:
+def principal_from_jwt(token: str, secret: str, max_ttl_seconds: float) -> Principal:
     """Verify an HS256 JWT and read its claims: `exp` (required: no token lives forever),
     `role`, `tenant_id`, and `sub` or `email`.
 
-    Raise NotAuthenticated for a bad signature, an expired token or missing claims.
+    Raise NotAuthenticated for a bad signature, an expired token, an `exp` more than
+    `max_ttl_seconds` after now, or missing claims.
     """
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], options={"require": ["exp", "role"]}
         )
+        _check_lifetime(claims["exp"], max_ttl_seconds)
         role = Role(claims["role"])
         tenant = claims.get("tenant_id")
         tenant_id = UUID(str(tenant)) if tenant else None
@@ -82,3 +85,16 @@ def principal_from_jwt(token: str, secret: str) -> Principal:
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
         raise NotAuthenticated(f"the token is not valid: {exc}") from exc
     return Principal(str(claims.get("email") or claims.get("sub") or ""), role, tenant_id)
+
+
+def _check_lifetime(exp: float, max_ttl_seconds: float) -> None:
+    # Measured from now, not from `iat`: iat is optional, and this way every token accepted at
+    # any moment expires within the cap, whatever its issuer wrote. PyJWT has checked that exp
+    # is a number and not past; it uses the system clock, so this does too.
+    remaining = exp - time.time()
+    if remaining > max_ttl_seconds:
+        raise NotAuthenticated(
+            f"the token's exp is {remaining:.0f} s from now, more than the "
+            f"{max_ttl_seconds:.0f} s a JWT may live here (CRONBASE_JWT_MAX_TTL_SECONDS): "
+            "issue tokens that expire sooner"
+        )

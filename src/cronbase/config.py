@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///cronbase.db"
+MIN_JWT_SECRET_BYTES = 32
 
 
 def normalize_database_url(url: str) -> str:
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(
         None, description="HS256 secret of the JWTs the API accepts besides its own tokens"
     )
+    jwt_max_ttl_seconds: float = Field(
+        86400.0,
+        gt=0,
+        description="a JWT whose exp is further than this from now is refused",
+    )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="how long a stopping server waits for the run in progress"
     )
@@ -70,6 +76,21 @@ class Settings(BaseSettings):
                 f"got {url.split(':', 1)[0]!r}"
             )
         return url
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_jwt_secret(cls, secret: str | None) -> str | None:
+        if not secret:
+            return None  # unset, or set to nothing: no JWTs are accepted
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash output. A short
+        # secret can be brute-forced offline from any one token, and then forges superadmins.
+        if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"CRONBASE_JWT_SECRET is {len(secret.encode())} bytes long; it must be at least "
+                f"{MIN_JWT_SECRET_BYTES} random bytes (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return secret
 
     @property
     def job_module_list(self) -> list[str]:

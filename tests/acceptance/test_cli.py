@@ -292,3 +292,18 @@ def test_jobs_add_takes_retries_and_isolation_and_jobs_list_shows_them(cli: Cli)
     )  # fmt: skip
     assert refused.returncode != 0
     assert "max_attempts" in refused.stderr
+
+
+def test_serve_refuses_to_start_with_a_short_jwt_secret(database_url: str) -> None:
+    env = cli_env(database_url, CRONBASE_JWT_SECRET="x")
+    refused = subprocess.run(
+        cli_command("serve", "--port", str(_free_port())),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,  # a server that started would still be serving: a failure
+    )
+    assert refused.returncode == 2
+    assert "CRONBASE_JWT_SECRET" in refused.stderr
+    assert "at least 32" in refused.stderr

@@ -406,3 +406,23 @@ def test_every_malformed_or_unfit_credential_is_refused(base_url: str, tenants: 
             if problem:
                 problems.append(f"{label}: {problem}")
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("label", "exp", "expected"),
+    [
+        ("exp 10^30, a token that would never expire", 10**30, 401),
+        ("exp 25 hours away, past the default 24-hour cap", timedelta(hours=25), 401),
+        ("exp 23 hours away, within the cap", timedelta(hours=23), 200),
+    ],
+)
+def test_a_jwt_that_lives_longer_than_the_cap_is_refused_with_the_reason(
+    base_url: str, label: str, exp: int | timedelta, expected: int
+) -> None:
+    when = datetime.now(UTC) + exp if isinstance(exp, timedelta) else exp
+    token = make_jwt({"sub": "host@x.test", "role": "superadmin", "exp": when})
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        response = client.get("/api/cron/jobs")
+    assert _envelope_problem(response, expected) is None, f"{label}: {response.text}"
+    if expected == 401:
+        assert "CRONBASE_JWT_MAX_TTL_SECONDS" in response.json()["message"]

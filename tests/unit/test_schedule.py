@@ -175,6 +175,35 @@ def test_day_of_month_and_day_of_week(schedule: str, after: datetime, expected: 
 
 
 @pytest.mark.parametrize(
+    ("schedule", "after", "expected", "description"),
+    [
+        # As in Debian's cron: a step past the end of its range sets only the first value.
+        ("cron:0 */30 * * *", WED, utc(2025, 1, 16, 0, 0), "At 00:00 every day"),
+        ("cron:*/60 * * * *", WED, utc(2025, 1, 15, 11, 0), "At the start of every hour"),
+        ("cron:0 0 */100 * *", WED, utc(2025, 2, 1, 0, 0), "At 00:00 on every 100th day"),
+        ("cron:0 0 5/40 * *", WED, utc(2025, 2, 5, 0, 0), "At 00:00 on the fifth day"),
+        ("cron:0 8-18/20 * * *", WED, utc(2025, 1, 16, 8, 0), "At 08:00 every day"),
+        ("cron:0 0 1 */13 *", WED, utc(2026, 1, 1, 0, 0), "At 00:00 on January 1"),
+        ("cron:0 0 * * */8", WED, utc(2025, 1, 19, 0, 0), "every eighth day of week"),
+        ("cron:0 0 * * */99999999999999999999", WED, utc(2025, 1, 19, 0, 0), "every"),
+        # `*/100` still starts with `*`: day 1 AND a Monday (September 1st, 2025).
+        ("cron:0 0 */100 * 1", WED, utc(2025, 9, 1, 0, 0), "if it's on Monday"),
+    ],
+)
+def test_a_step_larger_than_its_field_matches_the_first_value_of_its_range(
+    schedule: str, after: datetime, expected: datetime, description: str
+) -> None:
+    assert next_fire(schedule, after) == expected
+    assert description in describe(schedule)
+
+
+def test_a_starred_field_with_a_large_step_keeps_its_wildcard_dst_behaviour() -> None:
+    # `0 */30` fires only at 00:00, but its hour starts with `*`: a wildcard job, as in cronie.
+    assert parse_schedule("cron:0 */30 * * *").fixed_time is False
+    assert parse_schedule("cron:0 0 * * *").fixed_time is True
+
+
+@pytest.mark.parametrize(
     ("schedule", "fragments"),
     [
         ("", ["empty", "every_N_minutes", "cron:"]),
@@ -214,11 +243,10 @@ def test_day_of_month_and_day_of_week(schedule: str, after: datetime, expected: 
         ("cron:0 0 * DEC-JAN *", ["month field: range DEC-JAN is reversed"]),
         ("cron:0 0 * * SAT-MON", ["day-of-week field: range SAT-MON is reversed"]),
         ("cron:0 0 * * 6-1", ["day-of-week field: range 6-1 is reversed"]),
-        ("cron:*/0 * * * *", ["minute field: step 0", "1-59"]),
-        ("cron:0 0-23/0 * * *", ["hour field: step 0", "1-23"]),
-        ("cron:*/60 * * * *", ["minute field: step 60", "out of range 1-59"]),
-        ("cron:0 */24 * * *", ["hour field: step 24", "1-23"]),
-        ("cron:0 0 * */12 *", ["month field: step 12", "1-11"]),
+        ("cron:*/0 * * * *", ["minute field: step 0", "1 or more"]),
+        ("cron:0 0-23/0 * * *", ["hour field: step 0", "1 or more"]),
+        ("cron:0 0 * */00 *", ["month field: step 00", "1 or more"]),
+        ("cron:*/-1 * * * *", ["minute field", "step", "whole number"]),
         ("cron:*/ * * * *", ["minute field", "step", "number"]),
         ("cron:*/x * * * *", ["minute field", "step", "number"]),
         ("cron:*/5/2 * * * *", ["minute field", "step"]),

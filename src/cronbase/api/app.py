@@ -72,6 +72,7 @@ def create_app(
         manager=JobManager(store, registry, clock),
         new_runner=new_runner,
         jwt_secret=settings.jwt_secret,
+        jwt_max_ttl_seconds=settings.jwt_max_ttl_seconds,
     )
     # The embedded worker has its own runner, as each POST /run has: a Runner drives one
     # control loop and is not shared between threads.

@@ -31,6 +31,7 @@ class Services:
     manager: JobManager
     new_runner: Callable[[], Runner]  # one per POST /run: a Runner is not shared by threads
     jwt_secret: str | None
+    jwt_max_ttl_seconds: float
 
 
 def _services(request: Request) -> Services:
@@ -59,7 +60,7 @@ def _principal(
             raise NotAuthenticated("the API token is unknown or revoked")
         return principal
     if services.jwt_secret and token.count(".") == 2:
-        return principal_from_jwt(token, services.jwt_secret)
+        return principal_from_jwt(token, services.jwt_secret, services.jwt_max_ttl_seconds)
     raise NotAuthenticated("the bearer token is neither a cronbase API token nor a valid JWT")
 
 

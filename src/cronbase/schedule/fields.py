@@ -59,7 +59,10 @@ class Term:
     def values(self) -> range:
         return range(self.low, self.high + 1, self.step)
 
-    def render(self) -> str:
+    def render(self, *, keep_star: bool) -> str:
+        if self.star and self.step > self.high - self.low and not keep_star:
+            # `*/60` in the minute field is minute 0 alone: say so, for the description.
+            return str(self.low)
         if self.star:
             return "*" if self.step == 1 else f"*/{self.step}"
         if self.low == self.high:
@@ -85,7 +88,9 @@ class ParsedField:
         return self.terms[0].star
 
     def render(self) -> str:
-        return ",".join(term.render() for term in self.terms)
+        # A day field starting with `*` tells cronsim to AND the two day fields: keep the star.
+        keep_star = self.definition in (DAY_OF_MONTH, DAY_OF_WEEK)
+        return ",".join(term.render(keep_star=keep_star) for term in self.terms)
 
 
 def parse_field(definition: FieldDef, text: str) -> ParsedField:
@@ -110,7 +115,7 @@ def _parse_term(definition: FieldDef, item: str, text: str) -> Term:
     low = _parse_value(definition, low_text, item)
     if not dash:
         # cronie reads `a/n` as "a through the field's maximum, every n".
-        return Term(low, definition.high if slash else low, step, star=False)
+        return _stepped(low, definition.high if slash else low, step)
     high = _parse_value(definition, high_text, item)
     if definition is DAY_OF_WEEK and high == 0 and low > 0:
         # cronie's one exception to "no reversed ranges": a day-of-week range ending in
@@ -120,18 +125,25 @@ def _parse_term(definition: FieldDef, item: str, text: str) -> Term:
         raise _fail(
             definition, f"range {low_text}-{high_text} is reversed; write the low end first"
         )
-    return Term(low, high, step, star=False)
+    return _stepped(low, high, step)
+
+
+def _stepped(low: int, high: int, step: int) -> Term:
+    # A step past the end of its range reaches only the start: write `5-31/40` as `5`, so that
+    # the description says what runs rather than "every 40th day from 5 through 31".
+    return Term(low, low if step > high - low else high, step if step <= high - low else 1, False)
 
 
 def _parse_step(definition: FieldDef, text: str, item: str) -> int:
-    # A step larger than the field's span would only ever match the start value, so it is
-    # almost always a mistake (`*/60` meant "hourly"): reject it rather than guess.
-    span = definition.high - definition.low
+    # Debian's cron (and cronie, and every Vixie-derived cron) takes any step of at least 1
+    # and sets only the values it reaches: `*/60` in the minute field is minute 0 alone,
+    # `*/100` in the day-of-month field is day 1. So do we (OpenBSD's cron refuses them).
     if not _DIGITS.fullmatch(text):
-        raise _fail(definition, f"the step in {item!r} must be a number 1-{span}")
-    if len(text) > 6 or not 1 <= int(text) <= span:
-        raise _fail(definition, f"step {_short(text)} in {item!r} is out of range 1-{span}")
-    return int(text)
+        raise _fail(definition, f"the step in {item!r} must be a whole number, 1 or more")
+    step = int(text)  # at most MAX_LENGTH digits: the whole schedule is no longer
+    if step < 1:
+        raise _fail(definition, f"step {text} in {item!r} must be 1 or more")
+    return step
 
 
 def _parse_value(definition: FieldDef, text: str, item: str) -> int:

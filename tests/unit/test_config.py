@@ -1,0 +1,25 @@
+"""Settings that would make cronbase unsafe are refused before anything starts."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from cronbase.config import Settings
+
+
+@pytest.mark.parametrize("secret", ["x", "s" * 31, "é" * 15])
+def test_a_jwt_secret_shorter_than_32_bytes_is_refused_naming_the_setting(secret: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match=r"CRONBASE_JWT_SECRET .* at least 32"):
+        Settings(jwt_secret=secret)
+
+
+def test_a_jwt_secret_of_32_bytes_is_taken_and_an_empty_one_means_none() -> None:
+    assert Settings(jwt_secret="é" * 16).jwt_secret == "é" * 16  # 32 bytes in UTF-8
+    assert Settings(jwt_secret="").jwt_secret is None
+
+
+def test_the_jwt_lifetime_cap_defaults_to_a_day_and_must_be_positive() -> None:
+    assert Settings().jwt_max_ttl_seconds == 86400
+    with pytest.raises(pydantic.ValidationError, match="jwt_max_ttl_seconds"):
+        Settings(jwt_max_ttl_seconds=0)
