@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from cronbase.api.deps import Services, ServicesDep
 from cronbase.api.errors import BodySizeLimit, error_response, install_error_handlers
+from cronbase.api.redirects import RelativeRedirects
 from cronbase.api.routes import cron, jobs
 from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
@@ -105,6 +106,7 @@ def create_app(
     app.state.worker = worker if run_worker else None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(RelativeRedirects)
     app.include_router(jobs.router)
     app.include_router(cron.router)
     install_ui(app, settings)

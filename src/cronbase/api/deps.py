@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cronbase.auth import (
@@ -75,3 +76,9 @@ AdminDep = Annotated[Principal, Depends(_admin)]
 
 # Any signed-in caller, whatever the role: for what every role may read (who am I, workers).
 CallerDep = Annotated[Principal, Depends(_principal)]
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller of `request` as the routes see it, or NotAuthenticated; for error handlers."""
+    credentials = await _bearer(request)
+    return await run_in_threadpool(_principal, _services(request), credentials)

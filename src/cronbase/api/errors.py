@@ -11,15 +11,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cronbase.api.deps import authenticate
 from cronbase.auth import NotAuthenticated, PermissionDenied
 from cronbase.errors import InvalidJob, InvalidSchedule, InvalidTimezone, JobNotFound
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def error_response(
@@ -37,7 +39,14 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI reads and validates the body before it resolves the dependencies that
+    # authenticate: a caller without a valid token learns nothing about the body's faults.
+    if request.url.path.startswith("/api/"):
+        try:
+            await authenticate(request)
+        except NotAuthenticated as not_authenticated:
+            return await _not_authenticated(request, not_authenticated)
     problems = exc.errors()
     if any(problem["type"] == "json_invalid" for problem in problems):
         return error_response(
@@ -93,13 +102,18 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
-    return sorted(methods)
+    # Ask each route whether it takes the path with each method: FastAPI's included routers
+    # keep their routes out of `app.routes`, but answer `matches` like any route.
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    # No route takes the path at all: it is a file under a mount, which serves GET and HEAD.
+    return allowed or ["GET", "HEAD"]
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -150,9 +164,14 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(HTTPException):
+    # An HTTPException, because FastAPI turns any other error raised while it reads the body
+    # into "400 There was an error parsing the body".
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than {limit} bytes")
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
