@@ -25,6 +25,7 @@ from cronbase.registry import JobRegistry, load_job_modules
 from cronbase.runner import Runner, Worker
 from cronbase.schedule import describe, preview
 from cronbase.store import SqlStore
+from cronbase.store.engine import database_location
 from cronbase.store.migrate import check_schema, upgrade
 from cronbase.store.tokens import TokenStore
 from cronbase.store.workers import WorkerStore
@@ -82,6 +83,7 @@ def _print_json(data: Any) -> None:
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
     store = _open_store(_settings(), check=False)
+    print(f"database: {database_location(store.engine.url)}")
     before, after = upgrade(store.engine)
     print(f"schema is at {after}" if before == after else f"migrated schema {before} -> {after}")
 
@@ -217,6 +219,7 @@ def cmd_tenant_list(_args: argparse.Namespace) -> None:
 def cmd_status(_args: argparse.Namespace) -> None:
     settings = _settings()
     store, now = _open_store(settings), datetime.now(UTC)
+    print(f"database: {database_location(store.engine.url)}")
     workers = WorkerStore(store.engine).live(now, stale_after=timedelta(minutes=2))
     print(f"workers alive: {len(workers)}")
     for worker in workers:

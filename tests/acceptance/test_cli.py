@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from cronbase.store import SqlStore
+from cronbase.store.engine import database_location
 from tests.acceptance.cli import YEARLY, cli_command, cli_env
 from tests.acceptance.conftest import Cli
 
@@ -245,6 +246,7 @@ def test_status_shows_the_live_worker_and_its_run_in_progress(
         worker.kill()
         worker.wait()
     assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0] == f"database: {database_location(database_url)}"
     assert "workers alive: 1" in status.stdout
     assert "runs in progress: 1" in status.stdout
     assert "  Slow  on " in status.stdout
@@ -307,3 +309,18 @@ def test_serve_refuses_to_start_with_a_short_jwt_secret(database_url: str) -> No
     assert refused.returncode == 2
     assert "CRONBASE_JWT_SECRET" in refused.stderr
     assert "at least 32" in refused.stderr
+
+
+@pytest.mark.parametrize("command", [("jobs", "list"), ("status",), ("run-due",)])
+def test_a_command_run_elsewhere_names_the_missing_database_and_creates_none(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    env = cli_env("unused")
+    del env["CRONBASE_DATABASE_URL"]  # the default, sqlite:///cronbase.db, is relative
+    refused = subprocess.run(
+        cli_command(*command), env=env, cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2
+    assert f"there is no database at sqlite:///{tmp_path / 'cronbase.db'}" in refused.stderr
+    assert "run `cronbase migrate`" in refused.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
+import sqlalchemy as sa
+
 from cronbase.store import SqlStore
+from cronbase.store.engine import database_location
 from cronbase.testing import FakeClock
 from tests.api.conftest import Callers
 
@@ -196,3 +200,15 @@ def test_functions_preview_and_health(callers: Callers) -> None:
     assert callers.anonymous.get("/healthz").json()["data"] == {"status": "ok"}
     ready = callers.anonymous.get("/readyz").json()
     assert ready["data"]["database"] == "ok"
+
+
+def test_readyz_names_the_database_that_is_behind(base_url: str, store: SqlStore) -> None:
+    with store.transaction() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    ready = httpx.get(f"{base_url}/readyz")
+    assert ready.status_code == 503
+    message = ready.json()["message"]
+    assert f"the database {database_location(store.engine.url)} has schema revision 0001" in (
+        message
+    )
+    assert "run `cronbase migrate`" in message

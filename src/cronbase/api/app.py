@@ -24,6 +24,7 @@ from cronbase.manager import JobManager
 from cronbase.registry import JobRegistry, load_job_modules
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
+from cronbase.store.engine import database_location
 from cronbase.store.migrate import check_schema, current_revision
 from cronbase.store.tokens import TokenStore
 
@@ -133,7 +134,8 @@ def _add_health_routes(app: FastAPI) -> None:
         except SchemaOutOfDate as exc:
             return error_response(503, str(exc))
         except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
-            return error_response(503, f"the database is unreachable: {type(exc).__name__}")
+            where = database_location(services.store.engine.url)
+            return error_response(503, f"the database {where} is unreachable: {type(exc).__name__}")
         return Envelope(data=Readiness(schema_revision=revision or ""))
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+
+logger = logging.getLogger(__name__)
 
 # Execution option: begin this connection's transactions without taking SQLite's write lock.
 DEFERRED = "cronbase_deferred"
@@ -25,6 +31,57 @@ def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any)
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The absolute path of a SQLite URL's database file; None for other databases and for
+    in-memory SQLite."""
+    parsed = sa.make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a SQLite URI filename: leave it to SQLite
+        return None
+    return Path(name).absolute()
+
+
+def database_location(url: str | sa.URL) -> str:
+    """Where the database is, for messages: the absolute file of a SQLite URL, or the URL
+    with its password hidden."""
+    path = sqlite_file(url)
+    if path is not None:
+        return f"sqlite:///{path}"
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def _create_private_file(path: Path) -> None:
+    # SQLite creates a missing database file 0644 (less the umask): readable by every local
+    # user, with every job's metadata and every token hash in it. Create it first, 0600, in
+    # one step (O_EXCL): creating and then chmod-ing would leave a window where another
+    # process can open it. SQLite gives the -wal and -shm files the database file's mode.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it meanwhile
+    except OSError:
+        return  # a missing directory, say: SQLite's own error names the file
+    os.close(fd)
+
+
+def _warn_if_others_can_read(path: Path) -> None:
+    # An existing file keeps its mode: the operator may share it with a group on purpose.
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & (stat.S_IROTH | stat.S_IWOTH):
+        logger.warning(
+            "the database file %s is readable by other users (mode %o); "
+            "`chmod 600 %s` makes it private",
+            path,
+            mode,
+            path,
+        )
+
+
 def _sqlite_engine(url: str, busy_timeout: float, **kwargs: Any) -> sa.Engine:
     # The driver's own transaction handling is switched off (isolation_level=None) so that we
     # choose how each transaction begins. The store's transactions write, and take the write
@@ -34,6 +91,15 @@ def _sqlite_engine(url: str, busy_timeout: float, **kwargs: Any) -> sa.Engine:
     engine = sa.create_engine(
         url, connect_args={"timeout": busy_timeout, "isolation_level": None}, **kwargs
     )
+
+    path = sqlite_file(url)
+    if path is not None:
+        _warn_if_others_can_read(path)
+
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_args: Any) -> None:
+            if not path.exists():
+                _create_private_file(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from cronbase.errors import SchemaOutOfDate
+from cronbase.store.engine import database_location, sqlite_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -47,11 +48,22 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise SchemaOutOfDate unless the database is at the newest revision."""
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        found = "an empty database" if current is None else f"schema revision {current}"
+    """Raise SchemaOutOfDate unless the database is at the newest revision.
+
+    A SQLite file that does not exist is not created: a command run from the wrong directory
+    should say where it looked, not leave an empty database there.
+    """
+    where, head = database_location(engine.url), head_revision()
+    path = sqlite_file(engine.url)
+    if path is not None and not path.exists():
         raise SchemaOutOfDate(
-            f"the database has {found} but this cronbase needs {head}: "
+            f"there is no database at {where}: run `cronbase migrate` to create it, "
+            "or set CRONBASE_DATABASE_URL to the database you meant"
+        )
+    current = current_revision(engine)
+    if current != head:
+        found = "is empty" if current is None else f"has schema revision {current}"
+        raise SchemaOutOfDate(
+            f"the database {where} {found} but this cronbase needs {head}: "
             "run `cronbase migrate` to bring it up to date"
         )
