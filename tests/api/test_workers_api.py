@@ -26,7 +26,9 @@ def _create(api: httpx.Client, name: str, function: str = "echo", **extra: Any) 
 def test_no_worker_means_worker_running_is_false(callers: Callers) -> None:
     response = callers.admin_a.get("/api/cron/workers")
     assert response.status_code == 200, response.text
-    assert response.json()["data"] == {"worker_running": False, "workers": []}
+    assert response.json()["data"] == {"worker_running": False, "alive": 0, "workers": None}
+    everything = callers.superadmin.get("/api/cron/workers").json()["data"]
+    assert everything == {"worker_running": False, "alive": 0, "workers": []}
 
 
 def test_a_heartbeating_worker_is_listed_and_stale_or_stopped_ones_are_not(
@@ -43,11 +45,26 @@ def test_a_heartbeating_worker_is_listed_and_stale_or_stopped_ones_are_not(
     data = callers.superadmin.get("/api/cron/workers").json()["data"]
 
     assert data["worker_running"] is True
+    assert data["alive"] == 1
     [worker] = data["workers"]
     assert worker["id"] == "live-1"
     assert worker["host"] == "host-a"
     assert worker["pid"] == 101
     assert worker["last_heartbeat"] == "2025-01-15T10:29:55Z"
+
+
+@pytest.mark.parametrize("who", ["admin_a", "jwt_admin_a", "user"])
+def test_only_superadmins_see_the_workers_hosts_and_pids(
+    callers: Callers, store: SqlStore, clock: FakeClock, who: str
+) -> None:
+    workers = WorkerStore(store.engine)
+    for pid in (101, 102):
+        workers.register(f"secret-host:{pid}:abc", "secret-host", pid, clock.now())
+    response = getattr(callers, who).get("/api/cron/workers")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"worker_running": True, "alive": 2, "workers": None}
+    assert "secret-host" not in response.text
+    assert "secret-host" in callers.superadmin.get("/api/cron/workers").text
 
 
 @pytest.mark.parametrize("who", ["superadmin", "admin_a", "jwt_admin_a", "user"])

@@ -3,6 +3,8 @@ admin runs the due jobs every interval; after 3 failures in a row it stops and s
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable
 
@@ -46,10 +48,21 @@ def test_with_a_worker_running_the_page_leaves_the_jobs_to_it(
 ) -> None:
     seen = browse()
     seen.sign_in(serve(worker=True, interval=0.3, delay=0.1), tokens.admin_a)
-    expect(seen.page.locator("#heartbeat-status")).to_contain_text("Jobs are run by 1 worker(s)")
+    status = seen.page.locator("#heartbeat-status")
+    expect(status).to_have_text("Jobs are run by 1 worker(s).")  # an admin sees no host or pid
     seen.page.wait_for_timeout(1200)  # (time.sleep would stop Playwright seeing requests)
     assert seen.calls("/api/cron/workers") >= 2  # it keeps looking
     assert seen.calls("/api/cron/run") == 0
+
+
+def test_a_superadmin_sees_which_host_and_pid_run_the_jobs(
+    serve: Callable[..., str], browse: Callable[..., BrowserPage], tokens: Tokens
+) -> None:
+    seen = browse()
+    seen.sign_in(serve(worker=True, interval=0.3, delay=0.1), tokens.superadmin)
+    expect(seen.page.locator("#heartbeat-status")).to_have_text(
+        f"Jobs are run by 1 worker(s): {socket.gethostname()} (pid {os.getpid()})."
+    )
 
 
 def test_three_failures_in_a_row_stop_the_heartbeat_until_resumed(

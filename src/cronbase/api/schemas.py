@@ -271,7 +271,11 @@ class WorkerList(BaseModel):
         description="true when at least one worker heartbeated recently; false means an "
         "API-only deployment, where something must call POST /api/cron/run"
     )
-    workers: list[WorkerPublic]
+    alive: int = Field(description="how many workers heartbeated recently")
+    workers: list[WorkerPublic] | None = Field(
+        description="the live workers with their host and pid: for superadmins only, null "
+        "for every other role"
+    )
 
 
 class LatestRuns(BaseModel):

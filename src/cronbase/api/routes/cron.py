@@ -98,25 +98,28 @@ def tenants(services: ServicesDep, caller: AdminDep) -> Envelope[TenantList]:
 
 
 @router.get("/workers", summary="The live workers, and whether any is running")
-def workers(services: ServicesDep, _caller: CallerDep) -> Envelope[WorkerList]:
+def workers(services: ServicesDep, caller: CallerDep) -> Envelope[WorkerList]:
     """Workers that have not stopped and heartbeated within the last two minutes. With none,
-    nothing runs due jobs unless something calls POST /api/cron/run (the Web UI's heartbeat)."""
+    nothing runs due jobs unless something calls POST /api/cron/run (the Web UI's heartbeat).
+    Every role learns how many are alive; only superadmins see their hosts and pids."""
     live = WorkerStore(services.store.engine).live(
         services.manager.clock.now(), stale_after=WORKER_STALE_AFTER
     )
+    listed = [
+        WorkerPublic(
+            id=w.id,
+            host=w.host,
+            pid=w.pid,
+            started_at=w.started_at,
+            last_heartbeat=w.last_heartbeat,
+        )
+        for w in live
+    ]
     return Envelope(
         data=WorkerList(
             worker_running=bool(live),
-            workers=[
-                WorkerPublic(
-                    id=w.id,
-                    host=w.host,
-                    pid=w.pid,
-                    started_at=w.started_at,
-                    last_heartbeat=w.last_heartbeat,
-                )
-                for w in live
-            ],
+            alive=len(live),
+            workers=listed if caller.is_superadmin else None,
         )
     )
 

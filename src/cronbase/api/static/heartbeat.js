@@ -37,7 +37,14 @@ function summaryText(summary) {
   );
 }
 
-function render(state, nextAt, workers) {
+/** "Jobs are run by 2 worker(s)", naming them for a superadmin (the only role that gets
+ * their hosts and pids from /api/cron/workers). */
+function workersText({ alive, workers }) {
+  const names = (workers || []).map((w) => `${w.host} (pid ${w.pid})`).join(", ");
+  return `Jobs are run by ${alive} worker(s)${names ? `: ${names}` : ""}.`;
+}
+
+function render(state, nextAt, live) {
   banner.hidden = !state.stopped;
   if (state.stopped) {
     document.getElementById("heartbeat-banner-text").textContent =
@@ -45,9 +52,8 @@ function render(state, nextAt, workers) {
       `(last error: ${state.lastError}). No worker is running, so due jobs do not run ` +
       "until you resume it.";
   }
-  if (workers?.length) {
-    const names = workers.map((w) => `${w.host} (pid ${w.pid})`).join(", ");
-    statusLine.replaceChildren(`Jobs are run by ${workers.length} worker(s): ${names}.`);
+  if (live?.alive) {
+    statusLine.replaceChildren(workersText(live));
     return;
   }
   const parts = ["Heartbeat (no worker is running): "];
@@ -93,10 +99,10 @@ export function startHeartbeat({ intervalSeconds, delaySeconds }) {
     }
     saveState({ ...state, lastAttemptAt: Date.now() });
     try {
-      const { workers } = await api("/api/cron/workers");
-      if (workers.length) {
+      const live = await api("/api/cron/workers");
+      if (live.alive) {
         nextAt = null;
-        render(loadState(), null, workers);
+        render(loadState(), null, live);
         timer = setTimeout(beat, interval);
         return;
       }
@@ -125,9 +131,9 @@ export function startHeartbeat({ intervalSeconds, delaySeconds }) {
 
   // Show straight away whether a worker runs; the first beat comes after the delay.
   api("/api/cron/workers")
-    .then(({ workers }) => {
-      if (workers.length) {
-        render(loadState(), null, workers);
+    .then((live) => {
+      if (live.alive) {
+        render(loadState(), null, live);
         timer = setTimeout(beat, Math.max(delay, interval));
       } else {
         scheduleNext();
