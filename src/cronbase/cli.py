@@ -136,6 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from cronbase.api import create_app
+    from cronbase.api.server import server_config
 
     settings = _settings()
     store = _open_store(settings)
@@ -148,9 +149,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         url,
         "" if args.no_worker else " with an embedded worker",
     )
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning"
-    )
+    log_level = "info" if args.verbose else "warning"
+    uvicorn.Server(
+        server_config(app, settings, host=args.host, port=args.port, log_level=log_level)
+    ).run()
 
 
 def _first_start(tokens: TokenStore, url: str) -> None:

@@ -57,6 +57,21 @@ class Settings(BaseSettings):
         30.0, ge=0, description="how long a stopping server waits for the run in progress"
     )
 
+    # The HTTP server's limits (cronbase.api.server): a client that sends endless headers,
+    # or opens connections and sends nothing, must not hold memory or file descriptors.
+    http_max_header_bytes: int = Field(
+        16384, ge=1024, le=1048576, description="largest request line and headers, in bytes"
+    )
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="how long a client has to send a request's headers"
+    )
+    http_max_connections: int = Field(
+        500,
+        ge=1,
+        le=100000,
+        description="most connections open at once; keep it well under `ulimit -n`",
+    )
+
     # The Web UI's heartbeat (the seed's CronHeartbeat): with no worker running, an open page
     # of an admin calls POST /api/cron/run this often, starting this long after it loads.
     ui_heartbeat_interval_seconds: float = Field(

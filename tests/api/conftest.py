@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from cronbase.api import create_app
+from cronbase.api.server import server_config
 from cronbase.auth import Role, hash_token, new_token
 from cronbase.config import Settings
 from cronbase.registry import JobContext, JobRegistry, load_job_modules
@@ -52,8 +53,17 @@ def registry() -> JobRegistry:
 
 
 class LiveServer:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    """The server `cronbase serve` runs (its protocol and limits from `settings`) on a free port."""
+
+    def __init__(self, app: Any, settings: Settings | None = None) -> None:
+        config = server_config(
+            app,
+            settings or Settings(),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
