@@ -25,6 +25,7 @@ from cronbase.jobs import (
 )
 from cronbase.store.engine import DEFERRED, create_engine, dialect_insert
 from cronbase.store.tables import cron_job, cron_job_run, tenants
+from cronbase.store.types import instant_key, timestamp_key
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
@@ -181,7 +182,7 @@ class SqlStore:
     def earliest_next_run(self) -> datetime | None:
         """When the next run falls due: the earliest next_run of an active job or run_after of
         a pending run (served by ix_cron_job_due and ix_cron_job_run_pending)."""
-        job = sa.select(sa.func.min(cron_job.c.next_run)).where(cron_job.c.is_active)
+        job = sa.select(sa.func.min(timestamp_key(cron_job.c.next_run))).where(cron_job.c.is_active)
         # Only pending runs that could start: not a paused job's retries (unless manual).
         pending = (
             sa.select(sa.func.min(cron_job_run.c.run_after))
@@ -198,7 +199,7 @@ class SqlStore:
     # --- claiming and finishing runs ---------------------------------------------------------
 
     def _due(self, now: datetime) -> sa.ColumnElement[bool]:
-        return sa.and_(cron_job.c.is_active, cron_job.c.next_run <= now)
+        return sa.and_(cron_job.c.is_active, timestamp_key(cron_job.c.next_run) <= instant_key(now))
 
     def due_jobs(self, now: datetime) -> dict[UUID, UUID | None]:
         """The active jobs due at `now`, claimed or not, as {job id: tenant id} (to count skips)."""
@@ -384,7 +385,7 @@ class SqlStore:
         return (
             sa.select(cron_job)
             .where(self._due(now), sa.not_(sa.and_(waits_for_previous, running)))
-            .order_by(cron_job.c.priority.desc(), cron_job.c.next_run)
+            .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -637,7 +638,8 @@ class SqlStore:
 
     def due_counts(self, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
         """(jobs due now, of which due for longer than `overdue_after`)."""
-        overdue = sa.func.sum(sa.case((cron_job.c.next_run < now - overdue_after, 1), else_=0))
+        late = timestamp_key(cron_job.c.next_run) < instant_key(now - overdue_after)
+        overdue = sa.func.sum(sa.case((late, 1), else_=0))
         query = sa.select(sa.func.count(), overdue).where(self._due(now))
         with self.reading() as conn:
             due, late = conn.execute(query).one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cronbase.store.types import JSONDocument, UTCDateTime, new_uuid
+from cronbase.store.types import JSONDocument, UTCDateTime, new_uuid, timestamp_key
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -152,17 +152,20 @@ cron_job = sa.Table(
     sa.Column("retry_delay_seconds", sa.Integer(), nullable=False, server_default="30"),
     # thread (the default) or process: a child process that is killed at the deadline.
     sa.Column("isolation", sa.Text(), nullable=False, server_default="thread"),
-    # The due-job query reads only this index, whatever the size of the table. Each predicate
-    # is spelled the way SQLAlchemy renders `is_active` in WHERE, or the planner ignores it.
-    sa.Index(
-        "ix_cron_job_due",
-        "next_run",
-        sqlite_where=sa.text("is_active = 1"),
-        postgresql_where=sa.text("is_active"),
-    ),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
+)
+
+# The due-job query reads only this index, whatever the size of the table. Each predicate
+# is spelled the way SQLAlchemy renders `is_active` in WHERE, or the planner ignores it.
+# next_run is indexed as the due query compares it (timestamp_key: the column on PostgreSQL,
+# its text normalized on SQLite, so that next_run written by plain SQL falls due too).
+sa.Index(
+    "ix_cron_job_due",
+    timestamp_key(cron_job.c.next_run),
+    sqlite_where=sa.text("is_active = 1"),
+    postgresql_where=sa.text("is_active"),
 )
 
 # The claim walks due jobs in the order they are taken (priority first, then next_run) without
@@ -171,7 +174,7 @@ cron_job = sa.Table(
 sa.Index(
     "ix_cron_job_claim",
     cron_job.c.priority.desc(),
-    cron_job.c.next_run,
+    timestamp_key(cron_job.c.next_run),
     sqlite_where=sa.text("is_active = 1"),
     postgresql_where=sa.text("is_active"),
 )

@@ -54,5 +54,45 @@ def _new_uuid_postgresql(_element: new_uuid, _compiler: Any, **_kw: Any) -> str:
 
 @compiles(new_uuid, "sqlite")
 def _new_uuid_sqlite(_element: new_uuid, _compiler: Any, **_kw: Any) -> str:
-    # SQLAlchemy's Uuid is CHAR(32) hex on SQLite; a version-4 layout is not needed for uniqueness.
-    return "(lower(hex(randomblob(16))))"
+    # SQLAlchemy's Uuid is 32 hex digits on SQLite. A version-4 layout, as gen_random_uuid()
+    # gives on PostgreSQL: digit 13 is the version (4), digit 17 the variant (8, 9, a or b).
+    return (
+        "(lower(hex(randomblob(4)) || hex(randomblob(2)) || '4' || "
+        "substr(hex(randomblob(2)), 2) || substr('89ab', abs(random() % 4) + 1, 1) || "
+        "substr(hex(randomblob(2)), 2) || hex(randomblob(6))))"
+    )
+
+
+class timestamp_key(FunctionElement[datetime]):
+    """A timestamp as SQL should compare it: chronologically, whatever wrote it.
+
+    PostgreSQL parses every timestamp into TIMESTAMPTZ, so this is the column itself. SQLite
+    keeps the text it was given: cronbase writes `2026-11-30 15:01:20.000000`, but plain SQL
+    may write `2026-11-30T15:01:20+00:00` or `...T17:01:20+02:00`, and as text the `T` sorts
+    after every time of the day, so such a job never fell due. SQLite's strftime() reads every
+    ISO 8601 form, applies the offset, and writes one form that sorts in time order, to the
+    millisecond (what SQLite's date functions keep). The due indexes are built on this same
+    expression, so the due query still reads only the index.
+    """
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(timestamp_key)
+def _timestamp_key(element: timestamp_key, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(timestamp_key, "sqlite")
+def _timestamp_key_sqlite(element: timestamp_key, compiler: Any, **kw: Any) -> str:
+    # The format is literal SQL, not a parameter: SQLite uses an index on an expression only
+    # for the very same expression.
+    return f"strftime('%Y-%m-%d %H:%M:%f', {compiler.process(element.clauses, **kw)})"
+
+
+def instant_key(value: datetime) -> timestamp_key:
+    """`value` in the form timestamp_key compares, cut down to the millisecond: a timestamp
+    counts as reached only once it has passed, whichever database rounds what."""
+    cut = value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return timestamp_key(sa.literal(cut, UTCDateTime()))
