@@ -34,7 +34,8 @@ from harness import (
     set_next_run,
 )
 
-from cronbase.store.tables import cron_job, cron_job_run, employees, tenants, users
+from cronbase.builtin.tables import employees, users
+from cronbase.store.tables import cron_job, cron_job_run, tenants
 
 Row = tuple[str, str, str, Any]
 LEAD_S = 4.0  # jobs fall due this long after the workers are launched (they start in ~1 s)

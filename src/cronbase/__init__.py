@@ -15,7 +15,7 @@ from cronbase.errors import (
     StoreError,
     UnknownJobFunction,
 )
-from cronbase.registry import JobContext, JobRegistry
+from cronbase.registry import JobContext, JobGroup, JobRegistry
 
 __all__ = [
     "Clock",
@@ -26,6 +26,7 @@ __all__ = [
     "InvalidSchedule",
     "InvalidTimezone",
     "JobContext",
+    "JobGroup",
     "JobNotFound",
     "JobRegistry",
     "SchemaOutOfDate",

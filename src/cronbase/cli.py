@@ -16,12 +16,14 @@ from typing import Any
 import pydantic
 
 from cronbase.auth import Role, check_identity, hash_token, new_token
+from cronbase.builtin import DEFAULT_JOBS
 from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError, CronbaseError, InvalidJob
+from cronbase.job_modules import load_job_modules
 from cronbase.jobs import Isolation, MisfirePolicy, OverlapPolicy, isoformat
 from cronbase.manager import SYSTEM, JobManager, JobSpec
-from cronbase.registry import JobRegistry, load_job_modules
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.schedule import describe, preview
 from cronbase.store import SqlStore
@@ -91,7 +93,7 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 def cmd_seed(_args: argparse.Namespace) -> None:
     settings = _settings()
     manager = JobManager(_open_store(settings), _registry(settings), SystemClock())
-    created = manager.seed_default_jobs()
+    created = manager.seed_default_jobs(DEFAULT_JOBS)
     for job in created:
         print(f"created {job.name!r} ({job.schedule}, {'active' if job.is_active else 'inactive'})")
     if not created:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,31 +23,6 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 # The caller for work that no user asks for: the CLI, the worker, the seed.
 SYSTEM = Principal("system", Role.SUPERADMIN, None)
-
-# The seed's three default jobs: names, schedules, active flags and metadata as documented.
-DEFAULT_JOBS: list[dict[str, Any]] = [
-    {
-        "name": "Mark Users Offline",
-        "schedule": "every_5_minutes",
-        "function_name": "markUsersOffline",
-        "is_active": True,
-        "metadata": {"timeout_minutes": 5},
-    },
-    {
-        "name": "Clean Old Activities",
-        "schedule": "daily",
-        "function_name": "cleanOldActivities",
-        "is_active": False,
-        "metadata": {"retention_days": 90},
-    },
-    {
-        "name": "Sync Denormalized Fields",
-        "schedule": "hourly",
-        "function_name": "syncDenormalizedFields",
-        "is_active": False,
-        "metadata": {},
-    },
-]
 
 
 @dataclass(frozen=True)
@@ -182,8 +158,10 @@ class JobManager:
     def _next_run(self, values: dict[str, Any]) -> datetime:
         return parse_schedule(values["schedule"], values["timezone"]).next_after(self.clock.now())
 
-    def seed_default_jobs(self) -> list[Job]:
-        """Create the seed's default jobs that do not exist yet; return the ones created."""
+    def seed_default_jobs(self, defaults: Sequence[Mapping[str, Any]]) -> list[Job]:
+        """Create the jobs of `defaults` (each a dict of name, schedule, function_name,
+        is_active and metadata) whose name no job has yet; return the ones created. The seed's
+        are cronbase.builtin.DEFAULT_JOBS."""
         now = self.clock.now()
         rows = [
             {
@@ -194,7 +172,7 @@ class JobManager:
                 "created_at": now + timedelta(microseconds=index),
                 "updated_at": now,
             }
-            for index, values in enumerate(DEFAULT_JOBS)
+            for index, values in enumerate(defaults)
         ]
         return self.store.insert_jobs_unless_named(rows)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from cronbase.errors import ConfigurationError, DuplicateJob, UnknownJobFunction
+from cronbase.errors import DuplicateJob, UnknownJobFunction
 from cronbase.jobs import json_problem
 
 
@@ -76,8 +75,9 @@ class RegisteredFunction:
     description: str
 
 
-class JobRegistry:
-    """Maps function names to job functions. A name can be registered once."""
+class JobGroup:
+    """Job functions registered by name: a module's set of jobs, for a registry to include
+    (like a procrastinate Blueprint or a Flask blueprint). A name can be registered once."""
 
     def __init__(self) -> None:
         self._functions: dict[str, RegisteredFunction] = {}
@@ -88,13 +88,16 @@ class JobRegistry:
         """Decorator: register the function under `name`. Raise DuplicateJob if it is taken."""
 
         def register(func: JobFunction) -> JobFunction:
-            if name in self._functions:
-                raise DuplicateJob(name)
             doc = description or (func.__doc__ or "").strip().split("\n\n")[0]
-            self._functions[name] = RegisteredFunction(name, func, " ".join(doc.split()))
+            self._add(RegisteredFunction(name, func, " ".join(doc.split())))
             return func
 
         return register
+
+    def _add(self, function: RegisteredFunction) -> None:
+        if function.name in self._functions:
+            raise DuplicateJob(function.name)
+        self._functions[function.name] = function
 
     def get(self, name: str | None) -> RegisteredFunction:
         """Return the function registered as `name`; raise UnknownJobFunction if there is none."""
@@ -112,18 +115,31 @@ class JobRegistry:
         return [self._functions[name] for name in self.names()]
 
 
-# The registry job modules decorate: `from cronbase.registry import registry`.
+class JobRegistry(JobGroup):
+    """The job functions a runner and the API know: its own, plus the groups it includes.
+
+    `JobRegistry()` is empty; `JobRegistry(*groups)` starts with the groups' functions, and
+    `include` adds a group's functions as they are at that moment.
+    """
+
+    def __init__(self, *groups: JobGroup) -> None:
+        super().__init__()
+        for group in groups:
+            self.include(group)
+
+    def include(self, group: JobGroup) -> None:
+        """Add every function of `group`. Including the same functions again changes nothing;
+        a name already registered for another function raises DuplicateJob, and then none of
+        the group's functions is added."""
+        new = [f for f in group.functions() if self._functions.get(f.name) != f]
+        clash = next((f.name for f in new if f.name in self._functions), None)
+        if clash is not None:
+            raise DuplicateJob(clash)
+        for function in new:
+            self._add(function)
+
+
+# The default registry: job modules named in CRONBASE_JOB_MODULES register into it with
+# `from cronbase.registry import registry`. `cronbase.job_modules.load_job_modules` adds the
+# built-in jobs to it.
 registry = JobRegistry()
-
-
-def load_job_modules(modules: list[str]) -> JobRegistry:
-    """Import the built-in jobs and each user module (which register themselves); return the registry."""
-    importlib.import_module("cronbase.builtin_jobs")
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"CRONBASE_JOB_MODULES names {module!r}, which cannot be imported: {exc}"
-            ) from exc
-    return registry

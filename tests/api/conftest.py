@@ -22,8 +22,9 @@ import uvicorn
 from cronbase.api import create_app
 from cronbase.api.server import server_config
 from cronbase.auth import Role, hash_token, new_token
+from cronbase.builtin import BUILTIN_JOBS
 from cronbase.config import Settings
-from cronbase.registry import JobContext, JobRegistry, load_job_modules
+from cronbase.registry import JobContext, JobGroup, JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
@@ -31,20 +32,23 @@ from cronbase.testing import FakeClock
 JWT_SECRET = "test-secret-" + "x" * 32
 
 
+# Two jobs of the API tests' own: one that succeeds with what it was given, one that fails.
+test_jobs = JobGroup()
+
+
+@test_jobs.job("echo", description="Return the job's metadata.")
+def echo(ctx: JobContext) -> dict[str, Any]:
+    return {"metadata": ctx.metadata}
+
+
+@test_jobs.job("boom", description="Always fail.")
+def boom(_ctx: JobContext) -> dict[str, Any]:
+    raise RuntimeError("boom")
+
+
 def api_registry() -> JobRegistry:
-    """The built-in jobs plus `echo` and `boom`, registered once per process."""
-    registry = load_job_modules([])
-    if "echo" not in registry:
-
-        @registry.job("echo", description="Return the job's metadata.")
-        def echo(ctx: JobContext) -> dict[str, Any]:
-            return {"metadata": ctx.metadata}
-
-        @registry.job("boom", description="Always fail.")
-        def boom(_ctx: JobContext) -> dict[str, Any]:
-            raise RuntimeError("boom")
-
-    return registry
+    """A registry of the tests' own: the built-in jobs plus `echo` and `boom`."""
+    return JobRegistry(BUILTIN_JOBS, test_jobs)
 
 
 @pytest.fixture

@@ -15,13 +15,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from cronbase import builtin_jobs
-from cronbase.errors import StoreError
-from cronbase.jobs import isoformat
-from cronbase.registry import JobContext, registry
-from cronbase.store import SqlStore
-from cronbase.store.crm import ISO_DATETIME
-from cronbase.store.tables import (
+from cronbase.builtin import BUILTIN_JOBS
+from cronbase.builtin.jobs import clean_old_activities
+from cronbase.builtin.presence import ISO_DATETIME
+from cronbase.builtin.tables import (
     accounts,
     activities,
     activities_archive,
@@ -29,10 +26,17 @@ from cronbase.store.tables import (
     employees,
     users,
 )
+from cronbase.errors import StoreError
+from cronbase.jobs import isoformat
+from cronbase.registry import JobContext, JobRegistry
+from cronbase.store import SqlStore
 from tests.conftest import NOW
 
 RunJob = Callable[..., dict[str, Any]]
 Insert = Callable[[sa.Table, list[dict[str, Any]]], None]
+
+# The tests' own registry: the built-ins, as the CLI and the API include them.
+registry = JobRegistry(BUILTIN_JOBS)
 
 
 @pytest.fixture
@@ -81,7 +85,7 @@ def test_the_three_jobs_are_registered_with_their_descriptions() -> None:
     assert descriptions["markUsersOffline"].startswith("Mark users and employees offline")
     assert descriptions["cleanOldActivities"].startswith("Archive or delete activities")
     assert descriptions["syncDenormalizedFields"].startswith("Refresh cached copies")
-    assert registry.get("cleanOldActivities").func is builtin_jobs.clean_old_activities
+    assert registry.get("cleanOldActivities").func is clean_old_activities
 
 
 # --- markUsersOffline ------------------------------------------------------------------------
@@ -476,7 +480,7 @@ def test_a_failing_batch_is_rolled_back_whole_and_the_batches_before_it_stay(
 # --- syncDenormalizedFields ------------------------------------------------------------------
 
 
-def _crm(insert_rows: Insert, tenant: uuid.UUID) -> dict[str, uuid.UUID]:
+def _accounts_and_contacts(insert_rows: Insert, tenant: uuid.UUID) -> dict[str, uuid.UUID]:
     """A small CRM where every denormalized field is stale in some row and right in another."""
     ids = {name: uuid.uuid4() for name in ["acme", "beta", "gamma", "delta"]}
     ids |= {f"c{n}": uuid.uuid4() for n in range(1, 7)}
@@ -532,7 +536,7 @@ def _column(store: SqlStore, table: sa.Table, column: str) -> dict[uuid.UUID, An
 def test_sync_fixes_every_stale_field_and_a_second_run_changes_nothing(
     store: SqlStore, make_tenant: Callable[..., uuid.UUID], insert_rows: Insert, run_job: RunJob
 ) -> None:
-    ids = _crm(insert_rows, make_tenant())
+    ids = _accounts_and_contacts(insert_rows, make_tenant())
 
     result = run_job("syncDenormalizedFields")
 
@@ -565,7 +569,10 @@ def test_a_tenants_sync_touches_only_its_rows_and_a_global_one_all(
     store: SqlStore, make_tenant: Callable[..., uuid.UUID], insert_rows: Insert, run_job: RunJob
 ) -> None:
     acme, globex = make_tenant("Acme"), make_tenant("Globex")
-    acme_ids, globex_ids = _crm(insert_rows, acme), _crm(insert_rows, globex)
+    acme_ids, globex_ids = (
+        _accounts_and_contacts(insert_rows, acme),
+        _accounts_and_contacts(insert_rows, globex),
+    )
     tables = (accounts, contacts, activities)
     before = {table.name: _rows(store, table) for table in tables}
 

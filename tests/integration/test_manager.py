@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cronbase.builtin import BUILTIN_JOBS, DEFAULT_JOBS
 from cronbase.errors import InvalidJob
 from cronbase.manager import SYSTEM, JobManager, JobSpec
-from cronbase.registry import load_job_modules
+from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
 from cronbase.testing import FakeClock
@@ -18,7 +19,7 @@ from cronbase.testing import FakeClock
 
 @pytest.fixture
 def manager(store: SqlStore, clock: FakeClock) -> JobManager:
-    return JobManager(store, load_job_modules([]), clock)
+    return JobManager(store, JobRegistry(BUILTIN_JOBS), clock)
 
 
 def job_count(store: SqlStore) -> int:
@@ -78,8 +79,8 @@ def test_a_tenant_job_is_stored_with_its_zone(
 
 
 def test_seed_creates_the_three_default_jobs_once(manager: JobManager, store: SqlStore) -> None:
-    created = manager.seed_default_jobs()
-    assert manager.seed_default_jobs() == []
+    created = manager.seed_default_jobs(DEFAULT_JOBS)
+    assert manager.seed_default_jobs(DEFAULT_JOBS) == []
 
     jobs = {job.function_name: job for job in store.list_jobs()}
     assert [job.name for job in created] == [

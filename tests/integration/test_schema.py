@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex
 
+import cronbase.builtin.tables  # noqa: F401  (adds the host CRM tables to `metadata`)
 from cronbase.errors import SchemaOutOfDate
 from cronbase.store import SqlStore, create_engine
 from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade

@@ -7,12 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cronbase.builtin import BUILTIN_JOBS, DEFAULT_JOBS
+from cronbase.builtin.tables import employees, users
 from cronbase.jobs import isoformat
 from cronbase.manager import JobManager
-from cronbase.registry import load_job_modules
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
-from cronbase.store.tables import employees, users
 from cronbase.testing import FakeClock
 
 
@@ -24,8 +25,8 @@ def presence(store: SqlStore, table: sa.Table) -> dict[str, dict[str, Any]]:
 def test_mark_users_offline_runs_from_the_seeded_job(
     store: SqlStore, clock: FakeClock, insert_rows: Any
 ) -> None:
-    registry = load_job_modules([])
-    JobManager(store, registry, clock).seed_default_jobs()
+    registry = JobRegistry(BUILTIN_JOBS)
+    JobManager(store, registry, clock).seed_default_jobs(DEFAULT_JOBS)
     clock.advance(timedelta(minutes=5))  # the seeded job falls due
     stale = isoformat(clock.now() - timedelta(minutes=12))
     fresh = isoformat(clock.now() - timedelta(minutes=1))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 from playwright.sync_api import Page, expect
 
+from cronbase.builtin import DEFAULT_JOBS
 from cronbase.clock import SystemClock
 from cronbase.manager import JobManager
 from cronbase.store import SqlStore
@@ -18,7 +19,7 @@ from tests.ui.conftest import SCREENSHOTS, BrowserPage, Tenants, Tokens
 def _operator_jobs(
     store: SqlStore, tenants: Tenants, make_job: Callable[..., uuid.UUID]
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    JobManager(store, api_registry(), SystemClock()).seed_default_jobs()
+    JobManager(store, api_registry(), SystemClock()).seed_default_jobs(DEFAULT_JOBS)
     digest = make_job(
         "Send daily digest",
         tenant_id=tenants.a,

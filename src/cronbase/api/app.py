@@ -20,8 +20,9 @@ from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
 from cronbase.clock import Clock, SystemClock
 from cronbase.config import Settings
 from cronbase.errors import SchemaOutOfDate
+from cronbase.job_modules import load_job_modules
 from cronbase.manager import JobManager
-from cronbase.registry import JobRegistry, load_job_modules
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location

@@ -1,4 +1,8 @@
-"""Table definitions (SQLAlchemy Core). The Alembic migrations create exactly these tables."""
+"""Table definitions (SQLAlchemy Core) of the scheduler, and the column helpers they share.
+
+The Alembic migrations create exactly the tables of `metadata`: these, and the host CRM tables
+that `cronbase.builtin.tables` adds to it.
+"""
 
 from __future__ import annotations
 
@@ -16,107 +20,34 @@ NAMING = {
 metadata = sa.MetaData(naming_convention=NAMING)
 
 
-def _id() -> sa.Column[object]:
+def id_column() -> sa.Column[object]:
     return sa.Column("id", sa.Uuid(), primary_key=True, server_default=new_uuid())
 
 
-def _tenant_id(*, nullable: bool = False, ondelete: str | None = "CASCADE") -> sa.Column[object]:
+def tenant_id_column(
+    *, nullable: bool = False, ondelete: str | None = "CASCADE"
+) -> sa.Column[object]:
     return sa.Column(
         "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete=ondelete), nullable=nullable
     )
 
 
-def _created_at() -> sa.Column[object]:
+def created_at_column() -> sa.Column[object]:
     return sa.Column("created_at", UTCDateTime(), nullable=False, server_default=sa.func.now())
 
 
-def _json(name: str) -> sa.Column[object]:
+def json_column(name: str) -> sa.Column[object]:
     return sa.Column(name, JSONDocument, nullable=False, server_default=sa.text("'{}'"))
 
 
-# --- the host CRM tables the built-in jobs work on -------------------------------------------
+# --- tenants: the host application's, which jobs and tokens may belong to -------------------
 
 tenants = sa.Table(
     "tenants",
     metadata,
-    _id(),
+    id_column(),
     sa.Column("name", sa.Text(), nullable=False),
-    _created_at(),
-)
-
-# Presence lives in metadata (live_status, last_seen), as the seed's monitoring SQL reads it.
-users = sa.Table(
-    "users",
-    metadata,
-    _id(),
-    _tenant_id(nullable=True),
-    sa.Column("email", sa.Text(), nullable=False),
-    _json("metadata"),
-    _created_at(),
-)
-
-employees = sa.Table(
-    "employees",
-    metadata,
-    _id(),
-    _tenant_id(nullable=True),
-    sa.Column("email", sa.Text(), nullable=False),
-    _json("metadata"),
-    _created_at(),
-)
-
-accounts = sa.Table(
-    "accounts",
-    metadata,
-    _id(),
-    _tenant_id(),
-    sa.Column("name", sa.Text(), nullable=False),
-    sa.Column("contact_count", sa.Integer(), nullable=False, server_default="0"),
-    _created_at(),
-)
-
-contacts = sa.Table(
-    "contacts",
-    metadata,
-    _id(),
-    _tenant_id(),
-    sa.Column("account_id", sa.Uuid(), sa.ForeignKey("accounts.id", ondelete="SET NULL")),
-    sa.Column("first_name", sa.Text(), nullable=False, server_default=""),
-    sa.Column("last_name", sa.Text(), nullable=False, server_default=""),
-    sa.Column("email", sa.Text()),
-    sa.Column("account_name", sa.Text()),  # denormalized from accounts.name
-    _created_at(),
-    sa.Index(None, "account_id"),
-)
-
-
-def _activity_columns() -> list[sa.Column[object]]:
-    return [
-        _id(),
-        _tenant_id(),
-        sa.Column("type", sa.Text(), nullable=False, server_default="note"),
-        sa.Column("subject", sa.Text(), nullable=False, server_default=""),
-        sa.Column("related_to", sa.Text()),  # 'account' or 'contact'
-        sa.Column("related_id", sa.Uuid()),
-        sa.Column("related_name", sa.Text()),  # denormalized name of the related record
-        _json("metadata"),
-        _created_at(),
-    ]
-
-
-activities = sa.Table(
-    "activities",
-    metadata,
-    *_activity_columns(),
-    sa.Index(None, "created_at"),
-    sa.Index(None, "related_id"),
-)
-
-activities_archive = sa.Table(
-    "activities_archive",
-    metadata,
-    *_activity_columns(),
-    sa.Column("archived_at", UTCDateTime(), nullable=False, server_default=sa.func.now()),
+    created_at_column(),
 )
 
 # --- cronbase's own tables --------------------------------------------------------------------
@@ -124,18 +55,18 @@ activities_archive = sa.Table(
 cron_job = sa.Table(
     "cron_job",
     metadata,
-    _id(),
+    id_column(),
     # NULL for global jobs; no cascade, as in the seed: a tenant with jobs cannot vanish silently.
-    _tenant_id(nullable=True, ondelete=None),
+    tenant_id_column(nullable=True, ondelete=None),
     sa.Column("name", sa.Text(), nullable=False),
     sa.Column("schedule", sa.Text(), nullable=False),
     sa.Column("function_name", sa.Text()),
     sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true()),
     sa.Column("last_run", UTCDateTime()),
     sa.Column("next_run", UTCDateTime()),
-    _json("metadata"),
+    json_column("metadata"),
     sa.Column("timezone", sa.Text(), nullable=False, server_default="UTC"),
-    _created_at(),
+    created_at_column(),
     sa.Column("updated_at", UTCDateTime(), nullable=False, server_default=sa.func.now()),
     # When more jobs are due than a worker has free slots, higher priority goes first.
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
@@ -182,7 +113,7 @@ sa.Index(
 cron_job_run = sa.Table(
     "cron_job_run",
     metadata,
-    _id(),
+    id_column(),
     sa.Column(
         "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), nullable=False
     ),
@@ -252,11 +183,11 @@ cron_worker = sa.Table(
 cron_api_token = sa.Table(
     "cron_api_token",
     metadata,
-    _id(),
+    id_column(),
     sa.Column("email", sa.Text(), nullable=False),
     sa.Column("role", sa.Text(), nullable=False),  # user, admin or superadmin
-    _tenant_id(nullable=True),  # NULL for superadmins
+    tenant_id_column(nullable=True),  # NULL for superadmins
     sa.Column("token_hash", sa.Text(), nullable=False, unique=True),
-    _created_at(),
+    created_at_column(),
     sa.Column("revoked_at", UTCDateTime()),
 )

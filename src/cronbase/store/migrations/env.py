@@ -5,6 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+# The migrations create the host CRM tables too, so `metadata` must hold them for autogenerate
+# to compare against; importing cronbase.builtin.tables adds them to it.
+import cronbase.builtin.tables  # noqa: F401
 from cronbase.store.tables import metadata
 
 connection = context.config.attributes["connection"]
