@@ -20,26 +20,23 @@ from cronbase.store.tables import (
 )
 from cronbase.store.types import UTCDateTime
 
-# Presence lives in metadata (live_status, last_seen), as the seed's monitoring SQL reads it.
-users = sa.Table(
-    "users",
-    metadata,
-    id_column(),
-    tenant_id_column(nullable=True),
-    sa.Column("email", sa.Text(), nullable=False),
-    json_column("metadata"),
-    created_at_column(),
-)
 
-employees = sa.Table(
-    "employees",
-    metadata,
-    id_column(),
-    tenant_id_column(nullable=True),
-    sa.Column("email", sa.Text(), nullable=False),
-    json_column("metadata"),
-    created_at_column(),
-)
+def _people(name: str) -> sa.Table:
+    """users and employees have the same columns. Presence lives in metadata (live_status,
+    last_seen), as the seed's monitoring SQL reads it."""
+    return sa.Table(
+        name,
+        metadata,
+        id_column(),
+        tenant_id_column(nullable=True),
+        sa.Column("email", sa.Text(), nullable=False),
+        json_column("metadata"),
+        created_at_column(),
+    )
+
+
+users = _people("users")
+employees = _people("employees")
 
 accounts = sa.Table(
     "accounts",
