@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         30.0, ge=0, description="how long a stopping server waits for the run in progress"
     )
 
+    # Failed authentications (cronbase.api.signin_limit): per client address, in this process.
+    auth_max_failures: int = Field(
+        10, ge=1, le=100000, description="failed authentications an address may make per window"
+    )
+    auth_failure_window_seconds: float = Field(
+        60.0, gt=0, le=86400, description="the window over which failed authentications count"
+    )
+
     # The HTTP server's limits (cronbase.api.server): a client that sends endless headers,
     # or opens connections and sends nothing, must not hold memory or file descriptors.
     http_max_header_bytes: int = Field(

@@ -17,6 +17,7 @@ from cronbase.api.redirects import RelativeRedirects
 from cronbase.api.routes import cron, jobs
 from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
+from cronbase.api.signin_limit import FailedAuthLimit, FailedAuthLimiter
 from cronbase.clock import Clock, SystemClock
 from cronbase.config import Settings
 from cronbase.errors import SchemaOutOfDate
@@ -41,6 +42,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         409: "Conflict with a concurrent change",
         413: "Request body too large",
         422: "Invalid input",
+        429: "Too many failed authentications from this address",
     }.items()
 }
 
@@ -109,6 +111,10 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RelativeRedirects)
+    limiter = FailedAuthLimiter(
+        clock, settings.auth_max_failures, timedelta(seconds=settings.auth_failure_window_seconds)
+    )
+    app.add_middleware(FailedAuthLimit, limiter=limiter)  # outermost: before the body is read
     app.include_router(jobs.router)
     app.include_router(cron.router)
     install_ui(app, settings)
