@@ -146,7 +146,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     settings = Settings(database_url=url, jwt_secret=JWT_SECRET, auth_max_failures=100_000)
     app = create_app(settings, store=store, clock=clock, registry=api_registry())
     try:
-        with LiveServer(app) as base_url:
+        with LiveServer(app, settings) as base_url:
             response = httpx.get(f"{base_url}/openapi.json")
             assert response.json() == OPENAPI, "the schema under test is not the one served"
             yield Server(base_url, store, clock)

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
+import pytest
 
+from cronbase.api import create_app
 from cronbase.auth import Role
+from cronbase.config import Settings
+from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import _token
+from tests.api.conftest import LiveServer, _token
 
-MAX_FAILURES = 10  # the default CRONBASE_AUTH_MAX_FAILURES
+MAX_FAILURES = 10
+WINDOW_SECONDS = 60
+
+
+@pytest.fixture
+def base_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
+    settings = Settings(
+        database_url=str(store.engine.url),
+        auth_max_failures=MAX_FAILURES,
+        auth_failure_window_seconds=WINDOW_SECONDS,
+    )
+    app = create_app(settings, store=store, clock=clock, registry=registry)
+    with LiveServer(app, settings) as url:
+        yield url
 
 
 def client(base_url: str, address: str, token: str | None) -> httpx.Client:
@@ -34,7 +52,7 @@ def test_repeated_failures_from_one_address_get_429_until_the_window_passes(
             assert guesser.get("/api/cron/jobs").status_code == 401
         limited = guesser.get("/api/cron/jobs")
         assert limited.status_code == 429
-        assert 0 < int(limited.headers["retry-after"]) <= 60
+        assert 0 < int(limited.headers["retry-after"]) <= WINDOW_SECONDS
         assert limited.json()["status"] == "error"
         assert "failed authentications" in limited.json()["message"]
         # A right guess from that address is not told apart from a wrong one...
@@ -44,7 +62,7 @@ def test_repeated_failures_from_one_address_get_429_until_the_window_passes(
         assert colleague.get("/api/cron/jobs").status_code == 200
         assert colleague_typo.get("/api/cron/jobs").status_code == 401
 
-        clock.advance(timedelta(seconds=61))
+        clock.advance(timedelta(seconds=WINDOW_SECONDS + 1))
         assert guesser_with_token.get("/api/cron/jobs").status_code == 200
         assert guesser.get("/api/cron/jobs").status_code == 401
 

@@ -110,7 +110,7 @@ def serve(store: SqlStore) -> Iterator[Callable[..., str]]:
                 registry=api_registry(),
                 run_worker=worker,
             )
-            return running.enter_context(LiveServer(app))
+            return running.enter_context(LiveServer(app, settings))
 
         yield start
 
