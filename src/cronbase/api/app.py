@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cronbase.api.deps import Services, ServicesDep
+from cronbase.api.docs import install_docs
 from cronbase.api.errors import BodySizeLimit, error_response, install_error_handlers
 from cronbase.api.redirects import RelativeRedirects
 from cronbase.api.routes import cron, jobs
@@ -105,6 +106,8 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # install_docs serves them from the package
+        redoc_url=None,
     )
     app.state.services = services
     app.state.worker = worker if run_worker else None
@@ -118,6 +121,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(cron.router)
     install_ui(app, settings)
+    install_docs(app)
     _add_health_routes(app)
     return app
 
