@@ -206,3 +206,28 @@ def test_uvicorn_command_line_takes_the_protocol_and_its_limits(
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_when_every_connection_is_busy_a_new_one_gets_503(server: Server) -> None:
+    # Each busy connection has sent its headers and is still sending the body it announced.
+    busy = [server.connect() for _ in range(MAX_CONNECTIONS)]
+    try:
+        for sock in busy:
+            sock.sendall(
+                b"POST /api/cron/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n{"
+            )
+        deadline = time.monotonic() + 5
+        while server.open_connections() < MAX_CONNECTIONS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with server.connect() as newcomer:
+            newcomer.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_until_closed(newcomer).startswith(b"HTTP/1.1 503 ")
+        assert not any(is_closed(sock) for sock in busy)  # none of the busy ones was dropped
+    finally:
+        for sock in busy:
+            sock.close()
+    deadline = time.monotonic() + 5
+    while server.open_connections() > 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
