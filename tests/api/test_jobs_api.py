@@ -74,6 +74,7 @@ def test_create_list_run_and_read_history_in_the_seed_shapes(
         "users_marked_offline": 0,
         "employees_marked_offline": 0,
         "total": 0,
+        "unreadable_last_seen": 0,
     }
 
 

@@ -80,6 +80,11 @@ def _ago(**delta: float) -> str:
     return isoformat(NOW - timedelta(**delta)) or ""
 
 
+def _epoch(**delta: float) -> int:
+    """Whole seconds since the epoch, `delta` before NOW."""
+    return int((NOW - timedelta(**delta)).timestamp())
+
+
 def test_the_three_jobs_are_registered_with_their_descriptions() -> None:
     descriptions = {name: registry.get(name).description for name in registry.names()}
     assert descriptions["markUsersOffline"].startswith("Mark users and employees offline")
@@ -130,7 +135,12 @@ def test_stale_users_and_employees_go_offline_keeping_their_other_metadata(
 
     result = run_job("markUsersOffline")
 
-    assert result == {"users_marked_offline": 2, "employees_marked_offline": 1, "total": 3}
+    assert result == {
+        "users_marked_offline": 2,
+        "employees_marked_offline": 1,
+        "total": 3,
+        "unreadable_last_seen": 0,
+    }
     after = _metadata(store, users)
     assert after[user_ids[0]] == {**stale, "live_status": "offline"}
     assert after[user_ids[1]] == {**user_rows[1], "live_status": "offline"}
@@ -156,7 +166,30 @@ def test_stale_users_and_employees_go_offline_keeping_their_other_metadata(
         ("2025-01-15 10:20:00.5Z", True),
         ("2025-01-15T10:20Z", True),
         ("2024-02-29T10:00:00Z", True),  # a real leap day
-        ("2025-01-15t10:20:00z", False),  # a lowercase t is refused: julianday() cannot read it
+        # PostgreSQL's own text form (what now()::text gives), and offsets of whole hours
+        ("2025-01-15 10:24:59.196084+00", True),
+        ("2025-01-15 10:25:00.196084+00", False),
+        ("2025-01-15T12:24:00+02", True),
+        ("2025-01-15T05:24:00-05", True),
+        ("2025-01-15T05:26:00-05", False),
+        ("2025-01-15T15:54:59+05:30", True),
+        ("2025-01-15 10:20", True),
+        ("2025-01-15T10:20:00.5", True),
+        # JSON numbers: seconds since the epoch, milliseconds above 10^11
+        (_epoch(minutes=10), True),
+        (_epoch(minutes=5), False),  # the cutoff itself
+        (_epoch(minutes=5) + 0.5, False),
+        (_epoch(minutes=5) - 0.5, True),
+        (_epoch(minutes=10) * 1000, True),
+        (_epoch(minutes=5) * 1000 - 1, True),
+        (_epoch(minutes=5) * 1000, False),
+        (_epoch(minutes=1) * 1000 + 0.5, False),
+        (10**11, False),  # seconds: the year 5138
+        (10**11 + 1, True),  # milliseconds: March 1973
+        (0, True),
+        (-86400, True),  # 1969
+        (10**400, False),  # milliseconds, far in the future, and no overflow on either side
+        (1e300, False),
     ],
 )
 def test_last_seen_is_read_as_an_instant(
@@ -168,6 +201,7 @@ def test_last_seen_is_read_as_an_instant(
     result = run_job("markUsersOffline", postgres_time_zone="America/New_York")
 
     assert result["users_marked_offline"] == int(stale)
+    assert result["unreadable_last_seen"] == 0
     assert ("live_status" in _metadata(store, users)[user]) is stale
 
 
@@ -190,9 +224,17 @@ def test_last_seen_is_read_as_an_instant(
         "2025-01-15T10:00:00+0200",
         "2025-01-15T10:00:00Z trailing",
         " 2025-01-15T10:00:00Z",
-        1736935200,  # epoch seconds are not an ISO-8601 string
-        None,
+        "2025-01-15t10:20:00z",  # a lowercase t: julianday() cannot read it
+        "2025-01-15T10:00:00+15",  # an offset past 14 hours
+        "2025-01-15T10:00:00+02:0",
+        "2025-01-15T10:00:00.Z",  # a decimal point without digits
+        "2025-01-15T10:00:00 +01:00",  # a space before the offset (julianday() reads it)
+        "2025-01-15 24:00:00+00",  # julianday() reads it as the next midnight
+        "1736935200",  # epoch seconds, but as a string
+        True,
+        [1736935200],
         {"at": "2025-01-15T10:00:00Z"},
+        None,  # a null last_seen is no last_seen: left alone, not counted
     ],
 )
 def test_a_malformed_last_seen_is_skipped_without_failing_the_others(
@@ -204,10 +246,43 @@ def test_a_malformed_last_seen_is_skipped_without_failing_the_others(
 
     result = run_job("markUsersOffline")
 
-    assert result == {"users_marked_offline": 1, "employees_marked_offline": 0, "total": 1}
+    assert result == {
+        "users_marked_offline": 1,
+        "employees_marked_offline": 0,
+        "total": 1,
+        "unreadable_last_seen": 0 if last_seen is None else 2,
+    }
     assert _metadata(store, users)[good]["live_status"] == "offline"
     assert _metadata(store, users)[malformed] == bad
     assert _metadata(store, employees)[malformed_employee] == bad
+
+
+def test_unreadable_last_seen_is_counted_where_the_job_looks_and_each_time(
+    store: SqlStore, make_tenant: Callable[..., uuid.UUID], insert_rows: Insert, run_job: RunJob
+) -> None:
+    acme, globex = make_tenant("Acme"), make_tenant("Globex")
+    garbage = {"last_seen": "a while ago", "live_status": "online"}
+    counted = _people(insert_rows, users, acme, garbage)
+    counted += _people(insert_rows, employees, acme, garbage)
+    _people(
+        insert_rows,
+        users,
+        acme,
+        {**garbage, "live_status": "offline"},  # already offline: the job does not read it
+        {"live_status": "online"},  # no last_seen
+    )
+    _people(insert_rows, users, globex, garbage)  # another tenant's
+    [stale] = _people(insert_rows, employees, acme, {"last_seen": _epoch(hours=1) * 1000})
+
+    first = run_job("markUsersOffline", tenant_id=acme)
+    second = run_job("markUsersOffline", tenant_id=acme)
+
+    assert (first["employees_marked_offline"], first["unreadable_last_seen"]) == (1, 2)
+    assert (second["total"], second["unreadable_last_seen"]) == (0, 2)  # still there, unchanged
+    assert _metadata(store, employees)[stale]["live_status"] == "offline"
+    assert _metadata(store, users)[counted[0]] == garbage
+    assert _metadata(store, employees)[counted[1]] == garbage
+    assert run_job("markUsersOffline")["unreadable_last_seen"] == 3  # globex's too
 
 
 def _calendar_days() -> list[tuple[str, bool]]:
@@ -238,6 +313,9 @@ def test_postgresql_matches_the_pattern_alike_and_casts_whatever_it_accepts(
         "9999-12-31T23:59:59.9999999999-14:59",
         "2024-02-29 23:59",
         "2000-02-29T00:00:00.5z",
+        "0001-01-01 00:00:00+14",
+        "9999-12-31 23:59:59.999999-14",
+        "2026-11-30 14:45:50.196084+00",
     ]
     texts = [text for text, _ in cases] + extremes
     # The CASE casts only what the pattern accepts; one uncastable match fails the query.
@@ -247,7 +325,7 @@ def test_postgresql_matches_the_pattern_alike_and_casts_whatever_it_accepts(
     """
     with psycopg.connect(postgres_admin_url) as conn:
         rows = conn.execute(query, {"p": ISO_DATETIME, "texts": texts}).fetchall()
-    assert [matched for matched, _ in rows] == [real for _, real in cases] + [True] * 4
+    assert [matched for matched, _ in rows] == [real for _, real in cases] + [True] * len(extremes)
     assert all(cast for matched, cast in rows if matched)
 
 
@@ -267,6 +345,7 @@ def test_a_tenants_job_marks_only_its_tenant_and_a_global_job_marks_all(
         "users_marked_offline": 1,
         "employees_marked_offline": 1,
         "total": 2,
+        "unreadable_last_seen": 0,
     }
     user_status = {id_: meta["live_status"] for id_, meta in _metadata(store, users).items()}
     assert user_status == {acme_user: "offline", globex_user: "online", no_tenant_user: "online"}
@@ -276,6 +355,7 @@ def test_a_tenants_job_marks_only_its_tenant_and_a_global_job_marks_all(
         "users_marked_offline": 2,
         "employees_marked_offline": 1,
         "total": 3,
+        "unreadable_last_seen": 0,
     }
     statuses = [
         meta["live_status"]

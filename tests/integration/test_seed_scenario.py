@@ -64,4 +64,9 @@ def test_mark_users_offline_runs_from_the_seeded_job(
     }
     job = next(j for j in store.list_jobs() if j.function_name == "markUsersOffline")
     [run] = store.list_runs(job.id)
-    assert run.result == {"users_marked_offline": 1, "employees_marked_offline": 2, "total": 3}
+    assert run.result == {
+        "users_marked_offline": 1,
+        "employees_marked_offline": 2,
+        "total": 3,
+        "unreadable_last_seen": 0,
+    }

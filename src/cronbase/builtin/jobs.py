@@ -30,18 +30,25 @@ def mark_users_offline(ctx: JobContext) -> dict[str, Any]:
     """Mark users and employees offline when their last heartbeat is older than the timeout.
 
     Option `timeout_minutes` (a number > 0, default 5). A user or employee whose
-    metadata.last_seen (an ISO-8601 date-time; UTC without an offset) is more than
-    timeout_minutes before the run gets metadata.live_status = 'offline'; its other metadata
-    keys are kept. Rows already offline, without a last_seen, or with one that is not a
-    date-time are left alone.
+    metadata.last_seen is more than timeout_minutes before the run gets metadata.live_status =
+    'offline'; its other metadata keys are kept. last_seen is an ISO-8601 date-time (T or a
+    space, Z, ±hh, ±hh:mm or no offset, which is UTC) or a JSON number of epoch seconds
+    (milliseconds above 10^11). Rows already offline or without a last_seen are left alone;
+    so are rows whose last_seen cannot be read, counted in unreadable_last_seen.
     """
     timeout = number_option(ctx.metadata, "timeout_minutes", 5, minimum=0, inclusive=False)
     cutoff = time_before(ctx.now, "timeout_minutes", timedelta(minutes=1), timeout)
     counts = presence.mark_offline(ctx.connection, tenant_id=ctx.tenant_id, last_seen_before=cutoff)
+    if counts.unreadable:
+        ctx.logger.warning(
+            "%d users and employees have a metadata.last_seen that cannot be read; left alone",
+            counts.unreadable,
+        )
     return {
         "users_marked_offline": counts.users,
         "employees_marked_offline": counts.employees,
         "total": counts.users + counts.employees,
+        "unreadable_last_seen": counts.unreadable,
     }
 
 
