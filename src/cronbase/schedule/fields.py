@@ -129,9 +129,11 @@ def _parse_term(definition: FieldDef, item: str, text: str) -> Term:
 
 
 def _stepped(low: int, high: int, step: int) -> Term:
-    # A step past the end of its range reaches only the start: write `5-31/40` as `5`, so that
-    # the description says what runs rather than "every 40th day from 5 through 31".
-    return Term(low, low if step > high - low else high, step if step <= high - low else 1, False)
+    if step > high - low:
+        # A step past the end of its range reaches only the start: write `5-31/40` as `5`, so
+        # the description says what runs rather than "every 40th day from 5 through 31".
+        return Term(low, low, 1, star=False)
+    return Term(low, high, step, star=False)
 
 
 def _parse_step(definition: FieldDef, text: str, item: str) -> int:
@@ -142,7 +144,7 @@ def _parse_step(definition: FieldDef, text: str, item: str) -> int:
         raise _fail(definition, f"the step in {item!r} must be a whole number, 1 or more")
     step = int(text)  # at most MAX_LENGTH digits: the whole schedule is no longer
     if step < 1:
-        raise _fail(definition, f"step {text} in {item!r} must be 1 or more")
+        raise _fail(definition, f"step {_short(text)} in {_short(item)!r} must be 1 or more")
     return step
 
 
