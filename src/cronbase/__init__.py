@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cronbase.clock import Clock, SystemClock
 from cronbase.errors import (
+    ConcurrentChange,
     ConfigurationError,
     CronbaseError,
     DuplicateJob,
@@ -14,11 +15,13 @@ from cronbase.errors import (
     SchemaOutOfDate,
     StoreError,
     UnknownJobFunction,
+    ValueRefused,
 )
 from cronbase.registry import JobContext, JobGroup, JobRegistry
 
 __all__ = [
     "Clock",
+    "ConcurrentChange",
     "ConfigurationError",
     "CronbaseError",
     "DuplicateJob",
@@ -33,4 +36,5 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "UnknownJobFunction",
+    "ValueRefused",
 ]

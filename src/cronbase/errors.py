@@ -65,6 +65,15 @@ class StoreError(CronbaseError):
     """The database failed; always raised `from` the driver's error."""
 
 
+class ConcurrentChange(StoreError):
+    """The database refused a write that validation allowed, because something changed
+    meanwhile (a tenant or job was deleted); retrying may succeed."""
+
+
+class ValueRefused(StoreError):
+    """The database refused a value that validation let through (a bug to fix there)."""
+
+
 class SchemaOutOfDate(CronbaseError):
     """The database schema is older than this cronbase; run `cronbase migrate`."""
 

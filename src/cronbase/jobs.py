@@ -169,6 +169,18 @@ class Outcome:
     result: dict[str, Any] | None = None
     error: str | None = None
     retry_at: datetime | None = None  # attempts remain: the next one may start then
+    # Built by another worker for a run whose lease lapsed: recorded only if the lease is
+    # still lapsed then (its owner may have renewed it meanwhile).
+    lapsed: bool = False
+
+
+class Recorded(StrEnum):
+    """What recording an outcome did."""
+
+    RECORDED = "recorded"
+    ALREADY_ENDED = "already_ended"  # another worker recorded it abandoned: its lease lapsed
+    DELETED = "deleted"  # the job, and its runs with it, was deleted while the run went on
+    LEASE_RENEWED = "lease_renewed"  # a lapsed outcome whose run's owner renewed the lease
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +13,7 @@ from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
 from cronbase.jobs import Isolation, Job, MisfirePolicy, OverlapPolicy, Run, json_problem
+from cronbase.monitoring import keep_monitoring_keys
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule, validate_timezone
 from cronbase.store import SqlStore
@@ -62,7 +63,7 @@ class JobManager:
                 raise PermissionDenied("an admin can create jobs for their own tenant only")
             spec = replace(spec, tenant_id=caller.tenant_id)
         values = self._validated(spec)
-        values["metadata"] = _keep_monitoring_keys(values["metadata"], {})
+        values["metadata"] = keep_monitoring_keys(values["metadata"], {})
         now = self.clock.now()
         values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
         return self.store.insert_job(values)
@@ -124,7 +125,7 @@ class JobManager:
         values = self._validated(replace(current, **changes))
         values = {key: value for key, value in values.items() if key in changes}
         if "metadata" in values:
-            values["metadata"] = _keep_monitoring_keys(values["metadata"], job.metadata)
+            values["metadata"] = keep_monitoring_keys(values["metadata"], job.metadata)
         if _reschedules(job, values):
             values["next_run"] = self._next_run({**current.__dict__, **values})
         values["updated_at"] = self.clock.now()
@@ -144,6 +145,15 @@ class JobManager:
         """A page of the job's runs, newest first."""
         self.get_job(job_id, caller)
         return self.store.list_runs(job_id, limit=limit, offset=offset)
+
+    def latest_runs(self, job_ids: Iterable[UUID], caller: Principal) -> dict[UUID, Run]:
+        """The newest run of each of the jobs that has one, leaving out the jobs that do not
+        exist or that the caller may not see (one query however many jobs)."""
+        if caller.is_superadmin:
+            return self.store.latest_runs(job_ids)
+        if caller.tenant_id is None:  # an admin always has a tenant; never show global jobs
+            return {}
+        return self.store.latest_runs(job_ids, tenant_id=caller.tenant_id)
 
     def run_now(self, job_id: UUID, caller: Principal) -> Run:
         """Queue a manual run of the job, outside its schedule; a worker starts it as soon as
@@ -224,15 +234,6 @@ class JobManager:
             "retry_delay_seconds": spec.retry_delay_seconds,
             "isolation": spec.isolation,
         }
-
-
-# Written by the runner after each run (the seed's monitoring keys); clients cannot set them.
-MONITORING_KEYS = ("last_execution", "execution_count", "last_error", "error_count")
-
-
-def _keep_monitoring_keys(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    kept = {key: old[key] for key in MONITORING_KEYS if key in old}
-    return {**{k: v for k, v in new.items() if k not in MONITORING_KEYS}, **kept}
 
 
 def _scope(caller: Principal) -> UUID | None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.jobs import Outcome, RunStatus, SlotPlan
+from cronbase.jobs import Outcome, Recorded, RunStatus, SlotPlan
 from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
@@ -137,7 +137,7 @@ def test_runs_of_a_dead_worker_are_abandoned_once_their_lease_lapses(
     assert "lease" in job.metadata["last_error"]
     # the dead worker's late result is refused rather than overwriting the record
     late = Outcome(claims[0], RunStatus.SUCCEEDED, clock.now(), clock.now())
-    assert store.finish_runs([late]) == [False]
+    assert store.record_outcomes([late]) == [Recorded.ALREADY_ENDED]
     assert statuses(store) == ["abandoned"]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.schema import CreateIndex
 import cronbase.builtin.tables  # noqa: F401  (adds the host CRM tables to `metadata`)
 from cronbase.errors import SchemaOutOfDate
 from cronbase.store import SqlStore, create_engine
+from cronbase.store.claims import select_claimable
 from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
 from cronbase.store.tables import cron_job, metadata
 
@@ -137,7 +138,7 @@ def test_the_due_job_query_reads_the_due_index(store: SqlStore) -> None:
 
 def test_a_claim_in_a_burst_walks_the_claim_index_without_sorting(store: SqlStore) -> None:
     now = _jobs(store, 5000, due=5000)
-    plan = _plan(store, store._select_claimable(now, 500))
+    plan = _plan(store, select_claimable(now, 500))
     assert "ix_cron_job_claim" in plan, plan
     assert "Sort" not in plan, plan  # PostgreSQL
     assert "TEMP B-TREE" not in plan, plan  # SQLite

@@ -9,14 +9,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cronbase.api.deps import authenticate
 from cronbase.auth import NotAuthenticated, PermissionDenied
-from cronbase.errors import InvalidJob, InvalidSchedule, InvalidTimezone, JobNotFound
+from cronbase.errors import (
+    ConcurrentChange,
+    InvalidJob,
+    InvalidSchedule,
+    InvalidTimezone,
+    JobNotFound,
+    ValueRefused,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +87,15 @@ async def _forbidden(_request: Request, exc: PermissionDenied) -> JSONResponse:
     return error_response(403, str(exc))
 
 
-async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+async def _conflict(_request: Request, exc: ConcurrentChange) -> JSONResponse:
     # Validation passed, then the database disagreed: a tenant or job vanished meanwhile.
-    logger.info("integrity error answered with 409: %s", exc.orig)
+    logger.info("answered 409: %s", exc)
     return error_response(409, "the request conflicts with a concurrent change; retry it")
 
 
-async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+async def _value_refused(_request: Request, exc: ValueRefused) -> JSONResponse:
     # A value the database refused although validation let it through (a bug to fix there).
-    logger.warning("database refused a value: %s", exc.orig)
+    logger.warning("answered 422: %s", exc)
     return error_response(422, "the database refused a value in the request")
 
 
@@ -128,8 +134,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]
     app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, _conflict)  # type: ignore[arg-type]
-    app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConcurrentChange, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(ValueRefused, _value_refused)  # type: ignore[arg-type]
     app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

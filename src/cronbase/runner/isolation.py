@@ -26,6 +26,7 @@ from uuid import UUID
 
 from cronbase.errors import CronbaseError
 from cronbase.registry import JobContext, JobFunction, checked_result
+from cronbase.runner.outcomes import error_text
 from cronbase.store import SqlStore
 
 _POLL_SECONDS = 0.05  # how often the waiting parent looks at `cancelled`
@@ -147,9 +148,8 @@ def _child_main(
     try:
         outcome = ("result", _run(reference, function_name, database_url, job))
     except BaseException as exc:  # noqa: BLE001 - sent to the parent as the run's error
-        # As Runner._record words a thread run's error, so the run history reads the same.
-        text = str(exc) if isinstance(exc, CronbaseError) else f"{type(exc).__name__}: {exc}"
-        outcome = ("error", text)
+        # Worded as a thread run's error is, so the run history reads the same.
+        outcome = ("error", error_text(exc))
     sender.send(outcome)
 
 

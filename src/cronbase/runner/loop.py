@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 
 from cronbase.clock import Clock
 from cronbase.runner.runner import Runner
@@ -31,11 +30,10 @@ class Worker:
         self.clock = clock
         self.max_sleep = max_sleep
         self.grace = grace
-        self.stop = threading.Event()
+        self.stop = runner.stop  # one stop condition, the runner's: setting it stops both
         self.registry = WorkerStore(runner.store.engine)
         self._failures = 0  # failed turns in a row
         self._last_heartbeat: float | None = None
-        runner.should_stop = self.stop.is_set
 
     def tick(self) -> float:
         """One turn: run what is due; return how long to wait before the next turn."""

@@ -1,8 +1,9 @@
 """Job functions in threads: a bounded number at once, each with an optional deadline.
 
-A thread cannot be killed. At its deadline a run's slot is given back and its context's
-`cancelled` event is set, so a well-behaved job stops; one that does not keeps its thread until
-it returns, and what it returns then is ignored (the run was recorded timed_out already).
+A thread cannot be killed. At its deadline a run's seat in the pool is given back and its
+context's `cancelled` event is set, so a well-behaved job stops; one that does not keeps its
+thread until it returns, and what it returns then is ignored (the run was recorded timed_out
+already).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ IDLE_THREAD_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class Slot:
+class Execution:
+    """A claimed run going on in the pool (or about to start)."""
+
     claim: Claim
     started: datetime
     deadline: float | None  # on the clock's monotonic scale
@@ -36,7 +39,7 @@ class Slot:
 
 @dataclass(frozen=True)
 class Finished:
-    slot: Slot
+    execution: Execution
     result: dict[str, Any] | None
     error: BaseException | None
 
@@ -45,17 +48,17 @@ class JobThreads:
     """Up to `size` runs at a time, on threads that are reused from run to run.
 
     A thread stays with its run until the function returns, even after the run's deadline
-    gave its slot back; the next run then starts on another (new) thread.
+    gave its seat back; the next run then starts on another (new) thread.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._running: dict[UUID, Slot] = {}
+        self._running: dict[UUID, Execution] = {}
         self._done: queue.Queue[_Done] = queue.Queue()
         # How long a run takes, on average of the recent ones (an exponential moving average
         # of wall-clock seconds): None until one has finished.
         self.mean_run_seconds: float | None = None
-        self._work: queue.SimpleQueue[tuple[Slot, JobCall]] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[tuple[Execution, JobCall]] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for work and not yet promised any
         self._lock = threading.Lock()
 
@@ -63,13 +66,13 @@ class JobThreads:
     def free(self) -> int:
         return self.size - len(self._running)
 
-    def running(self) -> list[Slot]:
+    def running(self) -> list[Execution]:
         return list(self._running.values())
 
-    def start(self, slot: Slot, call: JobCall) -> None:
-        self._running[slot.claim.run_id] = slot
+    def start(self, execution: Execution, call: JobCall) -> None:
+        self._running[execution.claim.run_id] = execution
         with self._lock:
-            self._work.put((slot, call))
+            self._work.put((execution, call))
             if self._idle > 0:  # promised to a waiting thread
                 self._idle -= 1
                 return
@@ -78,7 +81,7 @@ class JobThreads:
     def _serve(self) -> None:
         while True:
             try:
-                slot, call = self._work.get(timeout=IDLE_THREAD_SECONDS)
+                execution, call = self._work.get(timeout=IDLE_THREAD_SECONDS)
             except queue.Empty:
                 with self._lock:
                     # Work is put under the lock; an empty queue means none was promised to
@@ -89,17 +92,36 @@ class JobThreads:
                 continue
             began = time.perf_counter()
             try:
-                result, error = call(slot.cancelled), None
+                result, error = call(execution.cancelled), None
             except BaseException as exc:  # noqa: BLE001 - handed to the control loop as data
                 result, error = None, exc
-            self._done.put((slot.claim.run_id, result, error, time.perf_counter() - began))
+            self._done.put((execution.claim.run_id, result, error, time.perf_counter() - began))
             del result, error
-            del slot, call  # hold nothing of the last run while idle
+            del execution, call  # hold nothing of the last run while idle
             with self._lock:
                 self._idle += 1
 
     def collect(self, timeout: float) -> list[Finished]:
-        """Wait up to `timeout` seconds for a run to finish; return every finished run."""
+        """Wait up to `timeout` seconds for a run to finish; return every finished run.
+
+        The late return of a run that timed out earlier does not count: it was recorded then,
+        so the wait goes on for a run that is still in the pool.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            items = self._take(max(deadline - time.monotonic(), 0.0))
+            finished = []
+            for run_id, result, error, seconds in items:
+                mean = self.mean_run_seconds
+                self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
+                execution = self._running.pop(run_id, None)
+                if execution is not None:  # else it timed out earlier and was recorded then
+                    finished.append(Finished(execution, result, error))
+            if finished or not items or time.monotonic() >= deadline:
+                return finished
+
+    def _take(self, timeout: float) -> list[_Done]:
+        """Every run that ended, waiting up to `timeout` seconds for the first."""
         items = []
         try:
             items.append(
@@ -109,34 +131,28 @@ class JobThreads:
                 items.append(self._done.get_nowait())
         except queue.Empty:
             pass
-        finished = []
-        for run_id, result, error, seconds in items:
-            mean = self.mean_run_seconds
-            self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
-            slot = self._running.pop(run_id, None)
-            if slot is not None:  # else it timed out earlier and was recorded then
-                finished.append(Finished(slot, result, error))
-        return finished
+        return items
 
-    def expired(self, monotonic_now: float) -> list[Slot]:
-        """Give back the slots of runs past their deadline, telling each job to stop."""
+    def expired(self, monotonic_now: float) -> list[Execution]:
+        """Take the runs past their deadline out of the pool, telling each job to stop."""
         late = [
             s
             for s in self._running.values()
             if s.deadline is not None and s.deadline <= monotonic_now
         ]
-        for slot in late:
-            slot.cancelled.set()
-            del self._running[slot.claim.run_id]
+        for execution in late:
+            execution.cancelled.set()
+            del self._running[execution.claim.run_id]
         return late
 
-    def give_up(self) -> list[Slot]:
-        """Give back every slot, telling each job to stop (the worker is shutting down)."""
-        slots = list(self._running.values())
-        for slot in slots:
-            slot.cancelled.set()
+    def give_up(self) -> list[Execution]:
+        """Take every run out of the pool, telling each job to stop (the worker is shutting
+        down)."""
+        executions = list(self._running.values())
+        for execution in executions:
+            execution.cancelled.set()
         self._running.clear()
-        return slots
+        return executions
 
     def next_deadline(self) -> float | None:
         deadlines = [s.deadline for s in self._running.values() if s.deadline is not None]

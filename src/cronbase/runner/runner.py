@@ -1,8 +1,7 @@
-"""One round of due jobs: claim them, run each registered function, record how it ended."""
+"""The runner: claims due runs, starts them on its threads, and records how they ended."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -17,34 +16,20 @@ from typing import Any
 from uuid import UUID
 
 from cronbase.clock import Clock
-from cronbase.errors import CronbaseError
-from cronbase.jobs import (
-    Claim,
-    Isolation,
-    Job,
-    Outcome,
-    RunStatus,
-    RunSummary,
-    isoformat,
-    storable_text,
-)
-from cronbase.registry import JobContext, JobRegistry, checked_result
-from cronbase.runner.isolation import ChildJob, call_in_child
-from cronbase.runner.planning import plan_slots, retry_at
-from cronbase.runner.pool import JobThreads, Slot
-from cronbase.store import SqlStore
-from cronbase.store.sql import DEFAULT_LEASE
+from cronbase.jobs import Claim, Outcome, Recorded, RunSummary
+from cronbase.registry import JobRegistry
+from cronbase.runner import policy
+from cronbase.runner.calling import call_job
+from cronbase.runner.outcomes import CannotRun, LeaseLapsed, ShutDown, TimedOut, build_outcome
+from cronbase.runner.planning import plan_slots
+from cronbase.runner.pool import Execution, JobThreads
+from cronbase.runner.reporting import report, report_abandoned
+from cronbase.store import Store
+from cronbase.store.leases import DEFAULT_LEASE
 
 logger = logging.getLogger(__name__)
 
-# Claim ahead as much work as the worker gets through in this long (see Runner).
-CLAIM_AHEAD_SECONDS = 0.1
-MAX_PREFETCH = 500
-# Record ended runs in one transaction per this long, or per this many.
-RECORD_DELAY_SECONDS = 0.05
-MAX_RECORD_BATCH = 1000
-# Look for runs whose worker died this often.
-SWEEP_SECONDS = 1.0
+Stopping = Callable[[], bool]
 
 
 def default_worker_id() -> str:
@@ -55,24 +40,22 @@ def default_worker_id() -> str:
 class Runner:
     """Runs due jobs against a store, `concurrency` at a time. Safe from many processes at once.
 
-    `step(now)` does one turn of the control loop: record finished and timed-out runs, renew
-    leases, record runs whose worker died as abandoned, and claim due jobs: enough to fill the
-    free slots and to keep `prefetch` more waiting for a slot.
+    `step(now)` does one turn of the control loop: record ended and timed-out runs, renew
+    leases, record runs whose worker died as abandoned, and claim runs: enough to fill the
+    free threads and to keep `prefetch` more waiting (see policy.py for when and how many).
 
-    Unless given, `prefetch` follows the jobs: as many as the worker will get through in
-    CLAIM_AHEAD_SECONDS at the recent mean run time. A burst of short jobs is then claimed in
-    batches of hundreds, one transaction each, while long jobs are claimed only as slots free
-    up, so they are not held here while another worker has room.
-
-    Results are recorded in batches too: one transaction for the runs that ended in the last
+    Results are recorded in batches: one transaction for the runs that ended in the last
     RECORD_DELAY_SECONDS (or sooner, once nothing else is running). When that transaction fails
     (the database restarts, a connection is cut), the results stay in memory and are written
     on a later turn: no run record is lost.
+
+    `stop` is the runner's one stop condition (a Worker sets it): once set, claims that have
+    not started stay unstarted, to be given back.
     """
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Store,
         registry: JobRegistry,
         clock: Clock,
         *,
@@ -81,6 +64,7 @@ class Runner:
         prefetch: int | None = None,
         lease: timedelta = DEFAULT_LEASE,
         jitter: Callable[[], float] = random.random,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -90,30 +74,25 @@ class Runner:
         self._fixed_prefetch = prefetch
         self.lease = lease
         self.jitter = jitter
+        self.stop = stop if stop is not None else threading.Event()
         self._leases_renewed = clock.monotonic()
-        self._swept: float | None = None  # when abandoned runs were last looked for
+        self._swept: float | None = None  # when lapsed leases were last looked for
         self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
         self._more_due = False  # the last claim took all it asked for: more may be waiting
-        self._queued: deque[Claim] = deque()  # claimed, waiting for a free slot
+        self._queued: deque[Claim] = deque()  # claimed, waiting for a free thread
         self._ended: list[Outcome] = []  # ended, not yet recorded
-        # Once true, claims that have not started stay unstarted, to be given back.
-        self.should_stop: Callable[[], bool] = lambda: False
 
     @property
     def busy(self) -> bool:
-        """Whether runs are going, waiting for a slot, or waiting to be recorded."""
+        """Whether runs are going, waiting for a thread, or waiting to be recorded."""
         return self.threads.free < self.threads.size or bool(self._queued or self._ended)
 
     @property
     def prefetch(self) -> int:
-        """How many claims to keep waiting for a slot (see the class docstring)."""
+        """How many claims to keep waiting for a thread (see policy.prefetch)."""
         if self._fixed_prefetch is not None:
             return self._fixed_prefetch
-        mean = self.threads.mean_run_seconds
-        if mean is None:
-            return 0
-        ahead = self.threads.size * CLAIM_AHEAD_SECONDS / max(mean, 1e-6)
-        return min(int(ahead), MAX_PREFETCH)
+        return policy.prefetch(self.threads.size, self.threads.mean_run_seconds)
 
     @property
     def unrecorded(self) -> int:
@@ -121,26 +100,29 @@ class Runner:
         return len(self._ended)
 
     def run_due(
-        self, now: datetime | None = None, *, should_stop: Callable[[], bool] = lambda: False
+        self, now: datetime | None = None, *, should_stop: Stopping = lambda: False
     ) -> RunSummary:
         """Execute every active job whose next_run <= now (default: the clock's now), and
         pending runs whose time has come, and wait for them. Each due (job, slot) runs exactly
         once across all processes; a due job that another process claimed is counted as
-        skipped. Once `should_stop` turns true, nothing more is claimed and the round ends
-        when the runs in progress end.
+        skipped. Once `should_stop` turns true (or the runner's `stop` is set), nothing more
+        is claimed and the round ends when the runs in progress end.
         """
         now = now or self.clock.now()
         seen = self.store.due_jobs(now)
         summary = RunSummary(tenants=seen)
-        self.should_stop = should_stop
+
+        def stopping() -> bool:
+            return self.stop.is_set() or should_stop()
+
         while True:
-            if should_stop():
+            if stopping():
                 self.release_queued()
                 claimed = 0
             else:
-                claimed = self.step(now, summary)
+                claimed = self._step(now, summary, stopping)
             if self.busy:
-                self.wait(self.max_wait(), summary)
+                self._wait(self._max_wait(stopping), summary, stopping)
             elif not claimed:
                 break
         done = {UUID(item["id"]) for item in summary.executed + summary.failed}
@@ -149,59 +131,16 @@ class Runner:
 
     def step(self, now: datetime, summary: RunSummary | None = None) -> int:
         """One turn of the control loop; return how many due jobs it took off the queue."""
-        summary = summary if summary is not None else RunSummary()
-        self.wait(0, summary)
-        self._renew_leases()
-        self._sweep_abandoned(now)
-        prefetch = self.prefetch
-        # Claim when free slots would stay empty, or when the claims waiting run low; not for
-        # every slot that frees up.
-        if len(self._queued) >= self.threads.free and len(self._queued) > prefetch // 2:
-            return 0
-        wanted = self.threads.free + prefetch - len(self._queued)
-        if wanted <= 0:
-            return 0
-        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
-        if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
-            self._leases_renewed = self.clock.monotonic()
-        self._more_due = taken >= wanted
-        for claim in claims:
-            summary.tenants[claim.job.id] = claim.job.tenant_id
-        self._queued.extend(claims)
-        self._start_queued()
-        return taken
-
-    def _sweep_abandoned(self, now: datetime) -> None:
-        # A lease is renewed every third of its length, so looking once a second is plenty.
-        monotonic = self.clock.monotonic()
-        if self._swept is not None and monotonic - self._swept < SWEEP_SECONDS:
-            return
-        retry = functools.partial(self._retry_at, status=RunStatus.ABANDONED)
-        for run in self.store.abandon_expired(now, retry):
-            logger.warning(
-                "run abandoned: job %s, worker %s",
-                run.job_id,
-                run.worker_id,
-                extra={"action": "run_abandoned", "run_id": str(run.id)},
-            )
-        self._swept = monotonic
+        return self._step(now, _summary(summary), self.stop.is_set)
 
     def wait(self, timeout: float, summary: RunSummary | None = None) -> None:
-        """Wait up to `timeout` seconds for runs to end; start waiting claims in the slots
+        """Wait up to `timeout` seconds for runs to end; start waiting claims on the threads
         that freed up, and record the runs that ended."""
-        summary = summary if summary is not None else RunSummary()
-        for finished in self.threads.collect(timeout):
-            self._end(self._outcome(finished.slot, finished.result, finished.error))
-        for slot in self.threads.expired(self.clock.monotonic()):
-            seconds = slot.claim.job.timeout_seconds
-            self._end(self._outcome(slot, None, _TimedOut(f"timed out after {seconds}s")))
-        self._start_queued()
-        if self._ended and (
-            self.threads.free == self.threads.size
-            or len(self._ended) >= MAX_RECORD_BATCH
-            or self.clock.monotonic() - self._first_ended >= RECORD_DELAY_SECONDS
-        ):
-            self.flush(summary)
+        self._wait(timeout, _summary(summary), self.stop.is_set)
+
+    def max_wait(self) -> float:
+        """How long the control loop may block (see policy.max_wait)."""
+        return self._max_wait(self.stop.is_set)
 
     def flush(self, summary: RunSummary | None = None) -> None:
         """Record the runs that ended, in one transaction. If it fails, they are kept for the
@@ -209,21 +148,21 @@ class Runner:
         if not self._ended:
             return
         ended = self._ended
-        recorded = self.store.finish_runs(ended)
+        verdicts = self.store.record_outcomes(ended)
         self._ended = []
-        for outcome, was_recorded in zip(ended, recorded, strict=True):
-            self._report(outcome, was_recorded, summary if summary is not None else RunSummary())
+        for outcome, verdict in zip(ended, verdicts, strict=True):
+            report(outcome, verdict, _summary(summary))
 
     def give_up(self) -> int:
         """The worker is stopping: give the claims that never started back to the queue, and
         record every run still going as abandoned; return how many were still going."""
-        slots = self.threads.give_up()
-        for slot in slots:
-            error = _ShutDown("the worker shut down before the run ended (after its grace period)")
-            self._end(self._outcome(slot, None, error))
+        executions = self.threads.give_up()
+        for execution in executions:
+            why = ShutDown("the worker shut down before the run ended (after its grace period)")
+            self._end(execution, None, why)
         self.release_queued()
         self.flush()
-        return len(slots)
+        return len(executions)
 
     def release_queued(self) -> None:
         """Give the claims that have not started back to the queue, for any worker to take."""
@@ -233,35 +172,78 @@ class Runner:
             self.store.release_runs(run_ids, self.worker_id, self.clock.now())
             self._queued.clear()
 
-    def max_wait(self) -> float:
-        """How long the control loop may block: until the next deadline, lease renewal or
-        batch of results to record; not at all while free slots could take more work."""
-        if self.threads.free and (self._queued or self._more_due) and not self.should_stop():
-            return 0.0
-        wake = [self._leases_renewed + self.lease.total_seconds() / 3]
-        deadline = self.threads.next_deadline()
-        if deadline is not None:
-            wake.append(deadline)
-        if self._ended:
-            wake.append(self._first_ended + RECORD_DELAY_SECONDS)
-        return max(min(wake) - self.clock.monotonic(), 0.0)
+    def _step(self, now: datetime, summary: RunSummary, stopping: Stopping) -> int:
+        self._wait(0, summary, stopping)
+        self._renew_leases()
+        self._sweep_lapsed(now)
+        wanted = policy.claims_wanted(len(self._queued), self.threads.free, self.prefetch)
+        if wanted <= 0:
+            return 0
+        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
+        if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
+            self._leases_renewed = self.clock.monotonic()
+        self._more_due = taken >= wanted
+        for claim in claims:
+            summary.tenants[claim.job.id] = claim.job.tenant_id
+        self._queued.extend(claims)
+        self._start_queued(stopping)
+        return taken
 
-    def _leases_stale(self) -> bool:
-        return self.clock.monotonic() - self._leases_renewed > self.lease.total_seconds() * 2 / 3
+    def _wait(self, timeout: float, summary: RunSummary, stopping: Stopping) -> None:
+        for finished in self.threads.collect(timeout):
+            self._end(finished.execution, finished.result, finished.error)
+        for execution in self.threads.expired(self.clock.monotonic()):
+            seconds = execution.claim.job.timeout_seconds
+            self._end(execution, None, TimedOut(f"timed out after {seconds}s"))
+        self._start_queued(stopping)
+        idle = self.threads.free == self.threads.size
+        if policy.flush_due(len(self._ended), idle, self._first_ended, self.clock.monotonic()):
+            self.flush(summary)
+
+    def _max_wait(self, stopping: Stopping) -> float:
+        free = self.threads.free
+        return policy.max_wait(
+            self.clock.monotonic(),
+            more_to_start=bool(free and (self._queued or self._more_due) and not stopping()),
+            renewed=self._leases_renewed,
+            lease_seconds=self.lease.total_seconds(),
+            next_deadline=self.threads.next_deadline(),
+            first_ended=self._first_ended if self._ended else None,
+        )
 
     def _renew_leases(self) -> None:
         now = self.clock.monotonic()
-        if now - self._leases_renewed < self.lease.total_seconds() / 3:
+        if not policy.renewal_due(self._leases_renewed, self.lease.total_seconds(), now):
             return
-        run_ids = [slot.claim.run_id for slot in self.threads.running()]
+        run_ids = [execution.claim.run_id for execution in self.threads.running()]
         run_ids += [claim.run_id for claim in self._queued]
         self.store.extend_leases(run_ids, self.worker_id, self.clock.now() + self.lease)
         self._leases_renewed = now
 
-    def _start_queued(self) -> None:
-        if self.should_stop():
+    def _sweep_lapsed(self, now: datetime) -> None:
+        """Record as abandoned the runs whose lease lapsed (their worker died): through the
+        same outcome builder and recording as any other ending."""
+        monotonic = self.clock.monotonic()
+        if not policy.sweep_due(self._swept, monotonic):
             return
-        if self._queued and self._leases_stale():
+        lapsed = self.store.lapsed_claims(now)
+        outcomes = [
+            build_outcome(claim, run.started_at or now, now, None, LeaseLapsed(), self.jitter())
+            for claim, run in lapsed
+        ]
+        verdicts = self.store.record_outcomes(outcomes)
+        for (_, run), verdict in zip(lapsed, verdicts, strict=True):
+            if verdict is Recorded.RECORDED:
+                report_abandoned(run)
+        self._swept = monotonic
+
+    def _start_queued(self, stopping: Stopping) -> None:
+        if stopping():
+            return
+        since = self.clock.monotonic()
+        if self._queued and policy.leases_stale(
+            self._leases_renewed, self.lease.total_seconds(), since
+        ):
             # Cut off from the database for most of a lease: other workers may soon record
             # these claims abandoned (and retry them). Drop them rather than run them twice.
             logger.warning(
@@ -273,126 +255,24 @@ class Runner:
             claim = self._queued.popleft()
             timeout = claim.job.timeout_seconds
             deadline = self.clock.monotonic() + timeout if timeout else None
-            slot = Slot(claim, self.clock.now(), deadline, threading.Event())
+            execution = Execution(claim, self.clock.now(), deadline, threading.Event())
             if claim.error:  # cannot run at all: record it without a thread
-                self._end(self._outcome(slot, None, _CannotRun(claim.error)))
+                self._end(execution, None, CannotRun(claim.error))
                 continue
-            self.threads.start(slot, functools.partial(self._call, slot))
+            call = functools.partial(call_job, self.store, self.registry, execution)
+            self.threads.start(execution, call)
 
-    def _end(self, outcome: Outcome) -> None:
+    def _end(
+        self, execution: Execution, result: dict[str, Any] | None, error: BaseException | None
+    ) -> None:
+        """Queue the outcome of a run that ended, to be recorded with the next batch."""
+        outcome = build_outcome(
+            execution.claim, execution.started, self.clock.now(), result, error, self.jitter()
+        )
         if not self._ended:
             self._first_ended = self.clock.monotonic()
         self._ended.append(outcome)
 
-    def _retry_at(
-        self, job: Job, attempt: int, ended: datetime, *, status: RunStatus
-    ) -> datetime | None:
-        return retry_at(job, attempt, status, ended, self.jitter())
 
-    def _outcome(
-        self, slot: Slot, result: dict[str, Any] | None, error: BaseException | None
-    ) -> Outcome:
-        claim, finished = slot.claim, self.clock.now()
-        if error is None:
-            return Outcome(claim, RunStatus.SUCCEEDED, slot.started, finished, result)
-        status = _STATUS_OF.get(type(error), RunStatus.FAILED)
-        text = (
-            str(error) if isinstance(error, CronbaseError) else f"{type(error).__name__}: {error}"
-        )
-        again = None
-        if not isinstance(error, _CannotRun):  # a broken schedule stays broken
-            again = self._retry_at(claim.job, claim.attempt, finished, status=status)
-        return Outcome(claim, status, slot.started, finished, None, storable_text(text), again)
-
-    def _report(self, outcome: Outcome, recorded: bool, summary: RunSummary) -> None:
-        claim, job = outcome.claim, outcome.claim.job
-        if not recorded:
-            logger.warning("run of %s ended after it was recorded abandoned", job.name)
-            return
-        extra = {
-            "action": f"run_{outcome.status.value}",
-            "job": str(job.id),
-            "run_id": str(claim.run_id),
-            "attempt": claim.attempt,
-        }
-        if outcome.status is RunStatus.SUCCEEDED:
-            summary.executed.append(
-                {
-                    "id": str(job.id),
-                    "name": job.name,
-                    "function_name": job.function_name,
-                    "next_run": isoformat(claim.next_run),
-                    "executed_at": isoformat(outcome.started_at),
-                }
-            )
-            logger.info(
-                "run succeeded: %s (%s) in %.3fs, next run %s",
-                job.name,
-                job.function_name,
-                (outcome.finished_at - outcome.started_at).total_seconds(),
-                isoformat(claim.next_run),
-                extra=extra,
-            )
-            return
-        summary.failed.append({"id": str(job.id), "name": job.name, "error": outcome.error})
-        retrying = (
-            f"; attempt {claim.attempt} of {job.max_attempts}, next at "
-            f"{isoformat(outcome.retry_at)}"
-            if outcome.retry_at
-            else ""
-        )
-        logger.warning(
-            "run %s: %s (%s): %s%s",
-            outcome.status.value,
-            job.name,
-            job.function_name,
-            outcome.error,
-            retrying,
-            extra=extra,
-        )
-
-    def _call(self, slot: Slot, cancelled: threading.Event) -> dict[str, Any]:
-        """Call the job's function in its own transaction: committed on return, else rolled back."""
-        job = slot.claim.job
-        function = self.registry.get(job.function_name)
-        metadata = dict(job.metadata) if isinstance(job.metadata, dict) else {}
-        if job.isolation == Isolation.PROCESS:
-            child = ChildJob(
-                job.id, job.tenant_id, metadata, slot.claim.slot, slot.started, slot.claim.attempt
-            )
-            url = self.store.engine.url.render_as_string(hide_password=False)
-            return call_in_child(job.function_name or "", function.func, url, child, cancelled)
-        with contextlib.ExitStack() as opened:
-            context = JobContext(
-                job_id=job.id,
-                tenant_id=job.tenant_id,
-                metadata=metadata,
-                scheduled_for=slot.claim.slot,
-                now=slot.started,
-                logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
-                cancelled=cancelled,
-                attempt=slot.claim.attempt,
-                connect=lambda: opened.enter_context(self.store.connection()),
-            )
-            result = checked_result(function.func(context), job.function_name)
-            if context.connected:
-                context.connection.commit()
-        return result
-
-
-class _TimedOut(CronbaseError):
-    """The run was still going at its deadline."""
-
-
-class _ShutDown(CronbaseError):
-    """The worker stopped before the run ended."""
-
-
-class _CannotRun(CronbaseError):
-    """The job cannot run at all (for example, its stored schedule is invalid)."""
-
-
-_STATUS_OF: dict[type[BaseException], RunStatus] = {
-    _TimedOut: RunStatus.TIMED_OUT,
-    _ShutDown: RunStatus.ABANDONED,
-}
+def _summary(summary: RunSummary | None) -> RunSummary:
+    return summary if summary is not None else RunSummary()

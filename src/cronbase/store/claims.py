@@ -1,0 +1,235 @@
+"""Claiming: due jobs (their slot gets a running run row and their next_run moves on) and
+pending runs (retries, manual runs), in one transaction per batch.
+
+Claims take row locks with FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the clause renders
+as nothing and BEGIN IMMEDIATE (see engine.py) serializes claimants instead. Either way the
+unique (job_id, scheduled_for, attempt) index is the last word on "exactly once".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import (
+    Claim,
+    Job,
+    MisfirePolicy,
+    OverlapPolicy,
+    RunStatus,
+    RunTrigger,
+    SlotPlan,
+)
+from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
+from cronbase.store.rows import (
+    PENDING,
+    due,
+    history_row,
+    job_from_row,
+    missed_row,
+    run_insert,
+    running_jobs,
+)
+from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.types import timestamp_key
+
+# Given a due job and "now": which slot runs, which are missed, and the next next_run.
+PlanSlots = Callable[[Job, datetime], SlotPlan]
+
+
+def claim_due(
+    conn: sa.Connection,
+    dialect: str,
+    now: datetime,
+    worker_id: str,
+    plan: PlanSlots,
+    limit: int,
+    lease_until: datetime,
+) -> tuple[list[Claim], int]:
+    """Pending runs first, then due jobs, up to `limit` claims (see Store.claim_due)."""
+    queued = claim_pending(conn, now, worker_id, lease_until, limit)
+    if len(queued) >= limit:
+        return queued, len(queued)
+    jobs = [job_from_row(row) for row in conn.execute(select_claimable(now, limit - len(queued)))]
+    if not jobs:
+        return queued, len(queued)
+    plans = {job.id: plan(job, now) for job in jobs}
+    to_run, skipped = split_by_overlap(jobs, plans, running_jobs(conn, [job.id for job in jobs]))
+    run_ids = _insert_runs(conn, dialect, to_run, plans, now, worker_id, lease_until)
+    _insert_history(conn, dialect, jobs, plans, skipped, now)
+    _move_on(conn, jobs, plans, set(run_ids), now)
+    claims = [
+        Claim(
+            run_ids[job.id],
+            job,
+            plans[job.id].run_slot or now,
+            plans[job.id].next_run,
+            plans[job.id].error,
+        )
+        for job in to_run
+        if job.id in run_ids  # else the slot had a run row already
+    ]
+    return queued + claims, len(queued) + len(jobs)
+
+
+def select_claimable(now: datetime, limit: int) -> sa.Select[Any]:
+    """Due jobs, highest priority first, then the longest overdue, locked; not those another
+    worker holds, nor a queue or catch_up job whose previous run still goes on."""
+    running = sa.exists().where(
+        cron_job_run.c.job_id == cron_job.c.id,
+        cron_job_run.c.status == RunStatus.RUNNING.value,
+    )
+    waits_for_previous = sa.or_(
+        cron_job.c.overlap_policy == OverlapPolicy.QUEUE.value,
+        cron_job.c.misfire_policy == MisfirePolicy.CATCH_UP.value,
+    )
+    return (
+        sa.select(cron_job)
+        .where(due(now), sa.not_(sa.and_(waits_for_previous, running)))
+        .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def claim_pending(
+    conn: sa.Connection, now: datetime, worker_id: str, lease_until: datetime, limit: int
+) -> list[Claim]:
+    """Claim pending runs (retries, manual runs) whose time has come, one per job unless
+    the job allows overlap, and none of a job whose previous run is still going."""
+    rows = conn.execute(_select_pending(now, limit)).all()
+    # The NOT EXISTS of the query saw the runs committed when the statement began; a run
+    # another worker committed since (before we locked the job) shows in a fresh look.
+    busy = running_jobs(conn, list({row.id for row in rows})) if rows else set()
+    claims, seen = [], set()
+    for row in rows:
+        job = job_from_row(row)
+        if job.overlap_policy != OverlapPolicy.ALLOW and (job.id in seen or job.id in busy):
+            continue
+        seen.add(job.id)
+        trigger = RunTrigger(row.run_trigger)
+        claims.append(
+            Claim(row.run_id, job, row.run_slot, job.next_run, None, row.run_attempt, trigger)
+        )
+    if claims:
+        conn.execute(
+            cron_job_run.update()
+            .where(cron_job_run.c.id.in_([claim.run_id for claim in claims]))
+            .values(
+                status=RunStatus.RUNNING.value,
+                started_at=now,
+                worker_id=worker_id,
+                lease_until=lease_until,
+                run_after=None,
+            )
+        )
+    return claims
+
+
+def _select_pending(now: datetime, limit: int) -> sa.Select[Any]:
+    other = cron_job_run.alias("other")
+    running = sa.exists().where(
+        other.c.job_id == cron_job_run.c.job_id,
+        sa.text("other.status = 'running'"),  # a literal, to match ix_cron_job_run_running
+    )
+    return (
+        sa.select(
+            cron_job,
+            cron_job_run.c.id.label("run_id"),
+            cron_job_run.c.scheduled_for.label("run_slot"),
+            cron_job_run.c.attempt.label("run_attempt"),
+            cron_job_run.c.trigger.label("run_trigger"),
+        )
+        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .where(
+            PENDING,
+            cron_job_run.c.run_after <= now,
+            # A paused job's retries wait for it to resume; a manual run is what was asked.
+            sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
+            sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
+        )
+        .order_by(cron_job.c.priority.desc(), cron_job_run.c.run_after)
+        .limit(limit)
+        # The job's row too: a worker claiming the job's next slot skips it meanwhile.
+        .with_for_update(of=[cron_job_run, cron_job], skip_locked=True)
+    )
+
+
+def _insert_runs(
+    conn: sa.Connection,
+    dialect: str,
+    jobs: list[Job],
+    plans: dict[UUID, SlotPlan],
+    now: datetime,
+    worker_id: str,
+    lease_until: datetime,
+) -> dict[UUID, UUID]:
+    """Insert the running rows of the slots that run; return {job id: run id} for the slots
+    that had no row yet."""
+    if not jobs:
+        return {}
+    rows = [
+        {
+            "job_id": job.id,
+            "tenant_id": job.tenant_id,
+            "scheduled_for": plans[job.id].run_slot,
+            "started_at": now,
+            "status": RunStatus.RUNNING.value,
+            "worker_id": worker_id,
+            "trigger": RunTrigger.SCHEDULE.value,
+            "lease_until": lease_until,
+        }
+        for job in jobs
+    ]
+    insert = run_insert(dialect).returning(cron_job_run.c.job_id, cron_job_run.c.id)
+    return {job_id: run_id for job_id, run_id in conn.execute(insert, rows)}  # noqa: C416
+
+
+def _insert_history(
+    conn: sa.Connection,
+    dialect: str,
+    jobs: list[Job],
+    plans: dict[UUID, SlotPlan],
+    skipped: list[Job],
+    now: datetime,
+) -> None:
+    """Rows for slots that do not run: missed ones, and ones skipped for overlap."""
+    rows = []
+    for job in jobs:
+        missed = plans[job.id].missed
+        if missed is not None:
+            rows.append(missed_row(job, missed, now))
+    for job in skipped:
+        slot = plans[job.id].run_slot
+        assert slot is not None  # split_by_overlap skips only slots that would run
+        rows.append(history_row(job, slot, now, RunStatus.SKIPPED, SKIPPED_FOR_OVERLAP))
+    if rows:
+        conn.execute(run_insert(dialect), rows)
+
+
+def _move_on(
+    conn: sa.Connection,
+    jobs: list[Job],
+    plans: dict[UUID, SlotPlan],
+    ran: set[UUID],
+    now: datetime,
+) -> None:
+    """Set each claimed job's next_run from its plan, and last_run if a slot of it runs now
+    (one statement, executed for many)."""
+    conn.execute(
+        cron_job.update()
+        .where(cron_job.c.id == sa.bindparam("b_id"))
+        .values(next_run=sa.bindparam("b_next"), last_run=sa.bindparam("b_last")),
+        [
+            {
+                "b_id": job.id,
+                "b_next": plans[job.id].next_run,
+                "b_last": now if job.id in ran else job.last_run,
+            }
+            for job in jobs
+        ],
+    )

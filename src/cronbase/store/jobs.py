@@ -1,0 +1,115 @@
+"""Jobs and tenants: create, read, update, delete. Each function runs on the connection it is
+given, inside the caller's transaction (see SqlStore)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
+from cronbase.store.tables import cron_job, cron_job_run, tenants
+
+# Serializes seeding on PostgreSQL (SQLite's BEGIN IMMEDIATE serializes it already).
+_SEED_LOCK = 7245032
+
+
+def insert_tenant(conn: sa.Connection, name: str) -> UUID:
+    return conn.execute(tenants.insert().values(name=name).returning(tenants.c.id)).scalar_one()
+
+
+def list_tenants(conn: sa.Connection) -> list[tuple[UUID, str]]:
+    query = sa.select(tenants.c.id, tenants.c.name).order_by(tenants.c.name)
+    return [(tenant_id, name) for tenant_id, name in conn.execute(query)]
+
+
+def tenant_exists(conn: sa.Connection, tenant_id: UUID) -> bool:
+    query = sa.select(tenants.c.id).where(tenants.c.id == tenant_id)
+    return conn.execute(query).first() is not None
+
+
+def insert_job(conn: sa.Connection, values: dict[str, Any]) -> Job:
+    row = conn.execute(cron_job.insert().values(**values).returning(*cron_job.c)).one()
+    return job_from_row(row)
+
+
+def insert_jobs_unless_named(
+    conn: sa.Connection, dialect: str, jobs: list[dict[str, Any]]
+) -> list[Job]:
+    inserted = []
+    if dialect == "postgresql":
+        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_SEED_LOCK})"))
+    for values in jobs:
+        exists = sa.select(cron_job.c.id).where(
+            cron_job.c.tenant_id.is_(None), cron_job.c.name == values["name"]
+        )
+        if conn.execute(exists).first() is None:
+            inserted.append(insert_job(conn, values))
+    return inserted
+
+
+def update_job(
+    conn: sa.Connection, job_id: UUID, values: dict[str, Any], tenant_id: UUID | None
+) -> Job | None:
+    row = conn.execute(
+        cron_job.update().where(this_job(job_id, tenant_id)).values(**values).returning(*cron_job.c)
+    ).first()
+    return job_from_row(row) if row else None
+
+
+def delete_job(conn: sa.Connection, job_id: UUID, tenant_id: UUID | None) -> bool:
+    deleted = conn.execute(cron_job.delete().where(this_job(job_id, tenant_id)))
+    return deleted.rowcount == 1
+
+
+def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
+    row = conn.execute(sa.select(cron_job).where(cron_job.c.id == job_id)).first()
+    return job_from_row(row) if row else None
+
+
+def list_jobs(
+    conn: sa.Connection, tenant_id: UUID | None, is_active: bool | None, limit: int, offset: int
+) -> list[Job]:
+    query = sa.select(cron_job).order_by(cron_job.c.created_at, cron_job.c.id)
+    if tenant_id is not None:
+        query = query.where(cron_job.c.tenant_id == tenant_id)
+    if is_active is not None:
+        query = query.where(cron_job.c.is_active.is_(is_active))
+    return [job_from_row(row) for row in conn.execute(query.limit(limit).offset(offset))]
+
+
+def enqueue_run(
+    conn: sa.Connection, job_id: UUID, now: datetime, tenant_id: UUID | None
+) -> Run | None:
+    # Locked, so two clicks at once queue one run, and a DELETE waits for us.
+    tenant = conn.execute(
+        sa.select(cron_job.c.tenant_id).where(this_job(job_id, tenant_id)).with_for_update()
+    ).first()
+    if tenant is None:
+        return None
+    waiting = conn.execute(
+        sa.select(cron_job_run).where(
+            cron_job_run.c.job_id == job_id,
+            PENDING,
+            cron_job_run.c.trigger == RunTrigger.MANUAL.value,
+            cron_job_run.c.attempt == 1,  # not a retry, which may wait for hours
+        )
+    ).first()
+    if waiting is not None:
+        return run_from_row(waiting)
+    row = conn.execute(
+        cron_job_run.insert()
+        .values(
+            job_id=job_id,
+            tenant_id=tenant.tenant_id,
+            scheduled_for=now,
+            status=RunStatus.PENDING.value,
+            trigger=RunTrigger.MANUAL.value,
+            run_after=now,
+        )
+        .returning(*cron_job_run.c)
+    ).one()
+    return run_from_row(row)

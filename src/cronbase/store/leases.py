@@ -1,0 +1,70 @@
+"""Leases on claimed runs: renewed while a run goes on, given back when a worker stops before
+starting a claim, and found lapsed when the worker that held them is gone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Claim, Run, RunStatus, RunTrigger
+from cronbase.store.rows import job_from_row, run_from_row
+from cronbase.store.tables import cron_job, cron_job_run
+
+# How long a claim holds its run; the worker renews it every third of this while the run goes on.
+DEFAULT_LEASE = timedelta(seconds=60)
+# A literal, to match the partial index ix_cron_job_run_leases (see rows.py).
+_RUNNING = sa.text("cron_job_run.status = 'running'")
+_JOB = "job__"  # the prefix of the job's columns where a query reads a run with its job
+
+
+def _held_by(run_ids: list[UUID], worker_id: str) -> sa.ColumnElement[bool]:
+    """The runs still running under `worker_id`'s claim (not since taken by another)."""
+    return sa.and_(
+        cron_job_run.c.id.in_(run_ids),
+        cron_job_run.c.status == RunStatus.RUNNING.value,
+        cron_job_run.c.worker_id == worker_id,
+    )
+
+
+def release_runs(conn: sa.Connection, run_ids: list[UUID], worker_id: str, now: datetime) -> None:
+    conn.execute(
+        cron_job_run.update()
+        .where(_held_by(run_ids, worker_id))
+        .values(
+            status=RunStatus.PENDING.value,
+            run_after=now,
+            started_at=None,
+            worker_id=None,
+            lease_until=None,
+        )
+    )
+
+
+def extend_leases(
+    conn: sa.Connection, run_ids: list[UUID], worker_id: str, until: datetime
+) -> None:
+    conn.execute(
+        cron_job_run.update().where(_held_by(run_ids, worker_id)).values(lease_until=until)
+    )
+
+
+def lapsed_claims(conn: sa.Connection, now: datetime) -> list[tuple[Claim, Run]]:
+    """The runs still running whose lease lapsed before `now`, each as the claim its worker
+    held (with the job as it is now) and as the run row."""
+    query = (
+        sa.select(cron_job_run, *(c.label(_JOB + c.name) for c in cron_job.c))
+        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .where(_RUNNING, cron_job_run.c.lease_until < now)
+        .order_by(cron_job_run.c.lease_until)
+    )
+    lapsed = []
+    for row in conn.execute(query):
+        run = run_from_row(row)
+        job = job_from_row(row, prefix=_JOB)
+        claim = Claim(
+            run.id, job, run.scheduled_for, job.next_run, None, run.attempt, RunTrigger(run.trigger)
+        )
+        lapsed.append((claim, run))
+    return lapsed

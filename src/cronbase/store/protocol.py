@@ -1,0 +1,173 @@
+"""The store's contract: what cronbase asks of its database, stated once.
+
+SqlStore (sql.py) is the implementation, for SQLite and PostgreSQL alike. Every method runs
+in a transaction of its own and raises cronbase errors: ConcurrentChange when a write loses
+to a concurrent change (a tenant or job deleted meanwhile), ValueRefused when the database
+refuses a value; the driver's OperationalError (the database is unreachable) passes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, SlotPlan
+
+# Given a due job and "now": which slot runs, which are missed, and the next next_run.
+PlanSlots = Callable[[Job, datetime], SlotPlan]
+
+
+class Store(Protocol):
+    engine: sa.Engine
+
+    def connection(self) -> AbstractContextManager[sa.Connection]:
+        """A connection in commit-as-you-go mode, for job functions; uncommitted work is
+        rolled back on exit. It does not lock other processes out while the job waits."""
+        ...
+
+    # --- tenants and jobs ---------------------------------------------------------------------
+
+    def insert_tenant(self, name: str) -> UUID: ...
+
+    def list_tenants(self) -> list[tuple[UUID, str]]:
+        """(id, name) of every tenant, by name."""
+        ...
+
+    def tenant_exists(self, tenant_id: UUID) -> bool: ...
+
+    def insert_job(self, values: dict[str, Any]) -> Job:
+        """Insert a job from validated column values; return it as stored."""
+        ...
+
+    def insert_jobs_unless_named(self, jobs: list[dict[str, Any]]) -> list[Job]:
+        """Insert each global job whose name no global job has yet; return the inserted ones.
+        Safe when several processes seed at once."""
+        ...
+
+    def update_job(
+        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
+    ) -> Job | None:
+        """Set `values` on the job; return it, or None if it does not exist (or, with
+        `tenant_id`, no longer belongs to that tenant)."""
+        ...
+
+    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+        """Delete the job and its run history; return False if it did not exist (or, with
+        `tenant_id`, no longer belongs to that tenant)."""
+        ...
+
+    def get_job(self, job_id: UUID) -> Job | None: ...
+
+    def list_jobs(
+        self,
+        *,
+        tenant_id: UUID | None = None,
+        is_active: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Job]:
+        """A page of jobs in a stable order (creation time, then id)."""
+        ...
+
+    def enqueue_run(
+        self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
+    ) -> Run | None:
+        """Queue a manual run of the job, to start as soon as a worker is free; return it, or
+        None if the job does not exist (or, with `tenant_id`, is not that tenant's). A manual
+        run already waiting is returned instead of queueing a second one."""
+        ...
+
+    # --- claims and leases --------------------------------------------------------------------
+
+    def claim_due(
+        self,
+        now: datetime,
+        worker_id: str,
+        plan: PlanSlots,
+        limit: int = 100,
+        lease: timedelta = ...,
+    ) -> tuple[list[Claim], int]:
+        """Claim up to `limit` runs in one transaction; return the claims and how many due
+        jobs and pending runs were taken off the queue.
+
+        Pending runs (retries, manual runs) whose time has come go first, one per job unless
+        the job's overlap policy is `allow`, none of a job whose previous run still goes on,
+        and none of a paused job but manual ones. Then due jobs, highest priority first, then
+        the longest overdue: `plan` says, per job, which slot runs, which are missed and the
+        next next_run. A slot that runs gets a run row (running, leased to `worker_id` until
+        now + lease); missed slots get one `missed` row; a slot due while the job's previous
+        run still goes on gets a `skipped` row, unless the overlap policy is `allow` (`queue`
+        and catch_up jobs wait unclaimed until the previous run ends). Jobs another worker
+        holds are passed over, not waited for. A slot that has a run row already does not run
+        again, whatever the number of workers.
+        """
+        ...
+
+    def extend_leases(self, run_ids: list[UUID], worker_id: str, until: datetime) -> None:
+        """Renew the leases of the runs `worker_id` still holds."""
+        ...
+
+    def release_runs(self, run_ids: list[UUID], worker_id: str, now: datetime) -> None:
+        """Give back runs `worker_id` claimed and never started (it is stopping): they become
+        pending again, for any worker to take."""
+        ...
+
+    def lapsed_claims(self, now: datetime) -> list[tuple[Claim, Run]]:
+        """Runs still running whose lease lapsed before `now` (their worker died, or lost the
+        database for longer than the lease), each as a claim and as its run row; nothing is
+        changed. Record them with record_outcomes (outcomes marked `lapsed`)."""
+        ...
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def record_outcomes(self, outcomes: list[Outcome]) -> list[Recorded]:
+        """Record how claimed runs ended, in one transaction; say for each what happened.
+
+        An outcome is recorded (RECORDED) if its run is still running, and, for an outcome
+        marked `lapsed`, if the run's lease is still lapsed at its finished_at (else
+        LEASE_RENEWED: the owner renewed it meanwhile). A run no longer running was recorded
+        abandoned by another worker (ALREADY_ENDED); a run whose job was deleted meanwhile is
+        gone (DELETED). An outcome with `retry_at` queues the next attempt as a pending run
+        and leaves the job's monitoring keys alone; any other counts in them (only the last
+        attempt counts).
+        """
+        ...
+
+    # --- status -------------------------------------------------------------------------------
+
+    def due_jobs(self, now: datetime) -> dict[UUID, UUID | None]:
+        """The active jobs due at `now`, claimed or not, as {job id: tenant id}."""
+        ...
+
+    def earliest_next_run(self) -> datetime | None:
+        """When the next run falls due: the earliest next_run of an active job, or run_after
+        of a pending run that could start (not a paused job's retry); None if nothing will."""
+        ...
+
+    def runs_in_progress(self) -> list[tuple[Run, str]]:
+        """Runs still going, oldest first, each with its job's name."""
+        ...
+
+    def due_counts(self, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
+        """(jobs due now, of which due for longer than `overdue_after`)."""
+        ...
+
+    def failing_jobs(self) -> list[Job]:
+        """Active jobs whose latest counted run failed (their metadata carries last_error)."""
+        ...
+
+    def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
+        """A page of a job's runs, newest first: by slot, then attempt."""
+        ...
+
+    def latest_runs(
+        self, job_ids: Iterable[UUID], *, tenant_id: UUID | None = None
+    ) -> dict[UUID, Run]:
+        """{job id: its newest run} for those of the jobs that have runs (with `tenant_id`,
+        only that tenant's jobs), in one query whatever the number of jobs."""
+        ...

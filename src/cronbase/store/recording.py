@@ -1,0 +1,123 @@
+"""Recording how runs ended: every ending (a result, an error, a timeout, a shutdown, a lapsed
+lease) arrives as an Outcome built beforehand, and goes through record_outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Outcome, Recorded, RunStatus
+from cronbase.monitoring import count_run
+from cronbase.store.rows import retry_row, run_insert
+from cronbase.store.tables import cron_job, cron_job_run
+
+
+def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) -> list[Recorded]:
+    """Record the outcomes; say for each what happened (see Store.record_outcomes)."""
+    # Lock the jobs before the runs, in id order: the order in which a DELETE of a job
+    # cascades, so the two cannot deadlock.
+    metadata = _lock_jobs(conn, {outcome.claim.job.id for outcome in outcomes})
+    runs = _lock_runs(conn, [outcome.claim.run_id for outcome in outcomes])
+    verdicts = [_verdict(outcome, metadata, runs) for outcome in outcomes]
+    recorded = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
+    if recorded:
+        _update_runs(conn, recorded)
+        retries = [
+            retry_row(o.claim.job, o.claim.slot, o.claim.attempt, o.claim.trigger, o.retry_at)
+            for o in recorded
+            if o.retry_at is not None
+        ]
+        if retries:
+            conn.execute(run_insert(dialect), retries)
+        _count_runs(conn, metadata, [o for o in recorded if o.retry_at is None])
+    return verdicts
+
+
+def _lock_jobs(conn: sa.Connection, job_ids: set[UUID]) -> dict[UUID, Any]:
+    """Lock the jobs' rows, in id order; return the metadata of those that still exist."""
+    query = (
+        sa.select(cron_job.c.id, cron_job.c.metadata)
+        .where(cron_job.c.id.in_(sorted(job_ids)))
+        .order_by(cron_job.c.id)
+        .with_for_update()
+    )
+    return {job_id: metadata for job_id, metadata in conn.execute(query)}  # noqa: C416
+
+
+def _lock_runs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[str, Any]]:
+    """Lock the runs' rows; return {run id: (status, lease_until)} of those that exist."""
+    query = (
+        sa.select(cron_job_run.c.id, cron_job_run.c.status, cron_job_run.c.lease_until)
+        .where(cron_job_run.c.id.in_(run_ids))
+        .with_for_update()
+    )
+    return {run_id: (status, lease) for run_id, status, lease in conn.execute(query)}
+
+
+def _verdict(
+    outcome: Outcome, metadata: dict[UUID, Any], runs: dict[UUID, tuple[str, Any]]
+) -> Recorded:
+    run = runs.get(outcome.claim.run_id)
+    if outcome.claim.job.id not in metadata or run is None:
+        return Recorded.DELETED
+    status, lease_until = run
+    if status != RunStatus.RUNNING.value:
+        return Recorded.ALREADY_ENDED
+    if outcome.lapsed and not _lapsed(lease_until, outcome.finished_at):
+        return Recorded.LEASE_RENEWED
+    return Recorded.RECORDED
+
+
+def _lapsed(lease_until: datetime | None, at: datetime) -> bool:
+    return lease_until is not None and lease_until < at
+
+
+def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
+    conn.execute(
+        cron_job_run.update()
+        .where(cron_job_run.c.id == sa.bindparam("b_id"))
+        .values(
+            status=sa.bindparam("b_status"),
+            started_at=sa.bindparam("b_started"),
+            finished_at=sa.bindparam("b_finished"),
+            result=sa.bindparam("b_result", type_=cron_job_run.c.result.type),
+            error=sa.bindparam("b_error"),
+            lease_until=None,
+        ),
+        [
+            {
+                "b_id": o.claim.run_id,
+                "b_status": o.status.value,
+                "b_started": o.started_at,
+                "b_finished": o.finished_at,
+                "b_result": o.result,
+                "b_error": o.error,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+def _count_runs(conn: sa.Connection, metadata: dict[UUID, Any], outcomes: list[Outcome]) -> None:
+    """Count the runs in their jobs' monitoring keys (only the last attempt of a run counts:
+    the caller leaves out outcomes that will be retried). One statement, executed for many."""
+    counted = dict(metadata)
+    for o in outcomes:
+        current = counted[o.claim.job.id]
+        if isinstance(current, dict):  # else the metadata is not ours to count in
+            counted[o.claim.job.id] = count_run(current, o.started_at, o.status, o.error)
+    rows = [
+        {"b_id": job_id, "b_metadata": value}
+        for job_id, value in counted.items()
+        if value is not metadata[job_id]
+    ]
+    if rows:
+        conn.execute(
+            cron_job.update()
+            .where(cron_job.c.id == sa.bindparam("b_id"))
+            .values(metadata=sa.bindparam("b_metadata", type_=cron_job.c.metadata.type)),
+            rows,
+        )

@@ -1,0 +1,127 @@
+"""What the store's modules share: rows read back as domain objects, the run rows they write,
+and the predicates spelled to match partial indexes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, Missed, Run, RunStatus, RunTrigger, isoformat
+from cronbase.store.engine import dialect_insert
+from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.types import instant_key, timestamp_key
+
+# Literals, not bind parameters: once psycopg prepares a statement, PostgreSQL cannot match a
+# parameterised predicate to a partial index. Each is the predicate of the index it names.
+SCHEDULED_SLOT = "trigger = 'schedule'"  # uq_cron_job_run_slot
+PENDING = sa.text("cron_job_run.status = 'pending'")  # ix_cron_job_run_pending
+
+
+def job_from_row(row: Any, prefix: str = "") -> Job:
+    """The job in `row`, whose columns carry `prefix` where a query reads them with others."""
+    mapping = row._mapping
+    return Job(**{column.name: mapping[prefix + column.name] for column in cron_job.c})
+
+
+def run_from_row(row: Any) -> Run:
+    mapping = getattr(row, "_mapping", row)  # a Row, or a Row's mapping with extra columns
+    values = {column.name: mapping[column.name] for column in cron_job_run.c}
+    values["status"] = RunStatus(values["status"])
+    values["trigger"] = RunTrigger(values["trigger"])
+    return Run(**values)
+
+
+def this_job(job_id: UUID, tenant_id: UUID | None) -> sa.ColumnElement[bool]:
+    """The job, and with `tenant_id` only while it belongs to that tenant."""
+    # The tenant is checked again in the writing statement itself, so a job moved to another
+    # tenant between the visibility check and the write is not touched.
+    if tenant_id is None:
+        return cron_job.c.id == job_id
+    return sa.and_(cron_job.c.id == job_id, cron_job.c.tenant_id == tenant_id)
+
+
+def due(now: datetime) -> sa.ColumnElement[bool]:
+    """Active jobs whose next_run has come (served by ix_cron_job_due and ix_cron_job_claim)."""
+    return sa.and_(cron_job.c.is_active, timestamp_key(cron_job.c.next_run) <= instant_key(now))
+
+
+def running_jobs(conn: sa.Connection, job_ids: list[UUID]) -> set[UUID]:
+    """Which of the jobs have a run going."""
+    query = sa.select(cron_job_run.c.job_id).where(
+        cron_job_run.c.job_id.in_(job_ids), cron_job_run.c.status == RunStatus.RUNNING.value
+    )
+    return set(conn.execute(query).scalars())
+
+
+def run_insert(dialect: str) -> Any:
+    """INSERT of run rows, to execute with a list of rows: a slot (and attempt) that has a
+    row already is left alone. One statement whatever the number of rows, so it is compiled
+    once and cached."""
+    return dialect_insert(dialect)(cron_job_run).on_conflict_do_nothing(
+        index_elements=["job_id", "scheduled_for", "attempt"],
+        index_where=sa.text(SCHEDULED_SLOT),
+    )
+
+
+def history_row(
+    job: Job,
+    slot: datetime,
+    now: datetime,
+    status: RunStatus,
+    error: str,
+    result: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row of a slot that did not run (missed, or skipped for overlap)."""
+    return {
+        "job_id": job.id,
+        "tenant_id": job.tenant_id,
+        "scheduled_for": slot,
+        "started_at": None,
+        "finished_at": now,
+        "status": status.value,
+        "error": error,
+        "result": result,
+        "trigger": RunTrigger.SCHEDULE.value,
+        "worker_id": None,
+        "lease_until": None,
+    }
+
+
+def missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
+    """One row for the slots that passed without a run, with their count and range."""
+    count = f"{missed.count}{'+' if missed.more else ''}"
+    error = (
+        f"{count} slot(s) from {isoformat(missed.first)} to {isoformat(missed.last)} passed "
+        f"without a run (misfire policy {job.misfire_policy})"
+    )
+    result = {
+        "missed_slots": missed.count,
+        "more": missed.more,
+        "first": isoformat(missed.first),
+        "last": isoformat(missed.last),
+    }
+    return history_row(job, missed.first, now, RunStatus.MISSED, error, result)
+
+
+def retry_row(
+    job: Job, slot: datetime, attempt: int, trigger: RunTrigger, run_after: datetime
+) -> dict[str, Any]:
+    """The pending run of the next attempt at the same slot."""
+    return {
+        "job_id": job.id,
+        "tenant_id": job.tenant_id,
+        "scheduled_for": slot,
+        "started_at": None,
+        "finished_at": None,
+        "status": RunStatus.PENDING.value,
+        "error": None,
+        "result": None,
+        "attempt": attempt + 1,
+        "trigger": trigger.value,
+        "worker_id": None,
+        "lease_until": None,
+        "run_after": run_after,
+    }

@@ -1,0 +1,98 @@
+"""Read-only questions about the runs: what is due, what runs, what failed, the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.store.rows import PENDING, due, job_from_row, run_from_row
+from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.types import instant_key, timestamp_key
+
+
+def due_jobs(conn: sa.Connection, now: datetime) -> dict[UUID, UUID | None]:
+    query = sa.select(cron_job.c.id, cron_job.c.tenant_id).where(due(now))
+    return {job_id: tenant_id for job_id, tenant_id in conn.execute(query)}  # noqa: C416
+
+
+def earliest_next_run(conn: sa.Connection) -> datetime | None:
+    # Served by ix_cron_job_due and ix_cron_job_run_pending.
+    job = sa.select(sa.func.min(timestamp_key(cron_job.c.next_run))).where(cron_job.c.is_active)
+    # Only pending runs that could start: not a paused job's retries (unless manual).
+    pending = (
+        sa.select(sa.func.min(cron_job_run.c.run_after))
+        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .where(
+            PENDING,
+            sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
+        )
+    )
+    times = [conn.execute(job).scalar_one(), conn.execute(pending).scalar_one()]
+    return min((t for t in times if t is not None), default=None)
+
+
+def runs_in_progress(conn: sa.Connection) -> list[tuple[Run, str]]:
+    query = (
+        sa.select(cron_job_run, cron_job.c.name.label("job_name"))
+        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .where(cron_job_run.c.status == RunStatus.RUNNING.value)
+        .order_by(cron_job_run.c.started_at)
+    )
+    return [(run_from_row(row._mapping), row.job_name) for row in conn.execute(query)]
+
+
+def due_counts(conn: sa.Connection, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
+    late = timestamp_key(cron_job.c.next_run) < instant_key(now - overdue_after)
+    overdue = sa.func.sum(sa.case((late, 1), else_=0))
+    count, late_count = conn.execute(sa.select(sa.func.count(), overdue).where(due(now))).one()
+    return int(count), int(late_count or 0)
+
+
+def failing_jobs(conn: sa.Connection) -> list[Job]:
+    jobs = [
+        job_from_row(row) for row in conn.execute(sa.select(cron_job).where(cron_job.c.is_active))
+    ]
+    return [
+        job for job in jobs if isinstance(job.metadata, dict) and job.metadata.get("last_error")
+    ]
+
+
+# A job's history, newest first: by the slot each row stands for (every row has one, unlike
+# started_at), then attempt. Served by ix_cron_job_run_slots.
+def _newest_first(runs: sa.TableClause) -> list[sa.ColumnElement[object]]:
+    return [runs.c.scheduled_for.desc(), runs.c.attempt.desc(), runs.c.id.desc()]
+
+
+def list_runs(conn: sa.Connection, job_id: UUID, limit: int, offset: int) -> list[Run]:
+    query = (
+        sa.select(cron_job_run)
+        .where(cron_job_run.c.job_id == job_id)
+        .order_by(*_newest_first(cron_job_run))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [run_from_row(row) for row in conn.execute(query)]
+
+
+def latest_runs(
+    conn: sa.Connection, job_ids: Iterable[UUID], tenant_id: UUID | None
+) -> dict[UUID, Run]:
+    """One query for all the jobs: per job, a correlated subquery reads the id of its newest
+    run from ix_cron_job_run_slots (one index probe each, however long the history)."""
+    newest = cron_job_run.alias("newest")
+    newest_id = (
+        sa.select(newest.c.id)
+        .where(newest.c.job_id == cron_job.c.id)
+        .order_by(*_newest_first(newest))
+        .limit(1)
+        .scalar_subquery()
+    )
+    jobs = sa.select(newest_id).where(cron_job.c.id.in_(sorted(set(job_ids))))
+    if tenant_id is not None:
+        jobs = jobs.where(cron_job.c.tenant_id == tenant_id)
+    query = sa.select(cron_job_run).where(cron_job_run.c.id.in_(jobs))
+    return {run.job_id: run for run in map(run_from_row, conn.execute(query))}
