@@ -25,6 +25,7 @@ from cronbase.jobs import (
     SlotPlan,
 )
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
+from cronbase.store.leases import hold_runs
 from cronbase.store.rows import (
     PENDING,
     due,
@@ -32,6 +33,7 @@ from cronbase.store.rows import (
     job_from_row,
     missed_row,
     run_insert,
+    run_row,
     running_jobs,
 )
 from cronbase.store.tables import cron_job, cron_job_run
@@ -116,17 +118,7 @@ def claim_pending(
             Claim(row.run_id, job, row.run_slot, job.next_run, None, row.run_attempt, trigger)
         )
     if claims:
-        conn.execute(
-            cron_job_run.update()
-            .where(cron_job_run.c.id.in_([claim.run_id for claim in claims]))
-            .values(
-                status=RunStatus.RUNNING.value,
-                started_at=now,
-                worker_id=worker_id,
-                lease_until=lease_until,
-                run_after=None,
-            )
-        )
+        hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
     return claims
 
 
@@ -173,16 +165,14 @@ def _insert_runs(
     if not jobs:
         return {}
     rows = [
-        {
-            "job_id": job.id,
-            "tenant_id": job.tenant_id,
-            "scheduled_for": plans[job.id].run_slot,
-            "started_at": now,
-            "status": RunStatus.RUNNING.value,
-            "worker_id": worker_id,
-            "trigger": RunTrigger.SCHEDULE.value,
-            "lease_until": lease_until,
-        }
+        run_row(
+            job,
+            plans[job.id].run_slot,
+            RunStatus.RUNNING,
+            started_at=now,
+            worker_id=worker_id,
+            lease_until=lease_until,
+        )
         for job in jobs
     ]
     insert = run_insert(dialect).returning(cron_job_run.c.job_id, cron_job_run.c.id)

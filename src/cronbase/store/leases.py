@@ -28,16 +28,36 @@ def _held_by(run_ids: list[UUID], worker_id: str) -> sa.ColumnElement[bool]:
     )
 
 
+def hold_runs(
+    conn: sa.Connection, run_ids: list[UUID], worker_id: str, now: datetime, until: datetime
+) -> None:
+    """Start pending runs under `worker_id`'s lease (they were just claimed and locked)."""
+    _hand_over(conn, cron_job_run.c.id.in_(run_ids), RunStatus.RUNNING, worker_id, now, until)
+
+
 def release_runs(conn: sa.Connection, run_ids: list[UUID], worker_id: str, now: datetime) -> None:
+    _hand_over(conn, _held_by(run_ids, worker_id), RunStatus.PENDING, run_after=now)
+
+
+def _hand_over(
+    conn: sa.Connection,
+    runs: sa.ColumnElement[bool],
+    status: RunStatus,
+    worker_id: str | None = None,
+    started_at: datetime | None = None,
+    lease_until: datetime | None = None,
+    run_after: datetime | None = None,
+) -> None:
+    """Move runs between pending (waiting for any worker) and running (held by one)."""
     conn.execute(
         cron_job_run.update()
-        .where(_held_by(run_ids, worker_id))
+        .where(runs)
         .values(
-            status=RunStatus.PENDING.value,
-            run_after=now,
-            started_at=None,
-            worker_id=None,
-            lease_until=None,
+            status=status.value,
+            worker_id=worker_id,
+            started_at=started_at,
+            lease_until=lease_until,
+            run_after=run_after,
         )
     )
 

@@ -1,6 +1,8 @@
 """The store's contract: what cronbase asks of its database, stated once.
 
-SqlStore (sql.py) is the implementation, for SQLite and PostgreSQL alike. Every method runs
+SqlStore (sql.py) is the implementation, for SQLite and PostgreSQL alike; it holds the
+defaults written `...` here (a `tenant_id` of None: any tenant; a page of 100 jobs or 50 runs
+from the first; a claim of at most 100 runs, leased for DEFAULT_LEASE). Every method runs
 in a transaction of its own and raises cronbase errors: ConcurrentChange when a write loses
 to a concurrent change (a tenant or job deleted meanwhile), ValueRefused when the database
 refuses a value; the driver's OperationalError (the database is unreachable) passes through.
@@ -50,13 +52,13 @@ class Store(Protocol):
         ...
 
     def update_job(
-        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
+        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = ...
     ) -> Job | None:
         """Set `values` on the job; return it, or None if it does not exist (or, with
         `tenant_id`, no longer belongs to that tenant)."""
         ...
 
-    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = ...) -> bool:
         """Delete the job and its run history; return False if it did not exist (or, with
         `tenant_id`, no longer belongs to that tenant)."""
         ...
@@ -66,16 +68,16 @@ class Store(Protocol):
     def list_jobs(
         self,
         *,
-        tenant_id: UUID | None = None,
-        is_active: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        tenant_id: UUID | None = ...,
+        is_active: bool | None = ...,
+        limit: int = ...,
+        offset: int = ...,
     ) -> list[Job]:
         """A page of jobs in a stable order (creation time, then id)."""
         ...
 
     def enqueue_run(
-        self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
+        self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = ...
     ) -> Run | None:
         """Queue a manual run of the job, to start as soon as a worker is free; return it, or
         None if the job does not exist (or, with `tenant_id`, is not that tenant's). A manual
@@ -89,7 +91,7 @@ class Store(Protocol):
         now: datetime,
         worker_id: str,
         plan: PlanSlots,
-        limit: int = 100,
+        limit: int = ...,
         lease: timedelta = ...,
     ) -> tuple[list[Claim], int]:
         """Claim up to `limit` runs in one transaction; return the claims and how many due
@@ -161,12 +163,12 @@ class Store(Protocol):
         """Active jobs whose latest counted run failed (their metadata carries last_error)."""
         ...
 
-    def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
+    def list_runs(self, job_id: UUID, *, limit: int = ..., offset: int = ...) -> list[Run]:
         """A page of a job's runs, newest first: by slot, then attempt."""
         ...
 
     def latest_runs(
-        self, job_ids: Iterable[UUID], *, tenant_id: UUID | None = None
+        self, job_ids: Iterable[UUID], *, tenant_id: UUID | None = ...
     ) -> dict[UUID, Run]:
         """{job id: its newest run} for those of the jobs that have runs (with `tenant_id`,
         only that tenant's jobs), in one query whatever the number of jobs."""

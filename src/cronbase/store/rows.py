@@ -66,6 +66,28 @@ def run_insert(dialect: str) -> Any:
     )
 
 
+def run_row(job: Job, slot: datetime, status: RunStatus, **values: Any) -> dict[str, Any]:
+    """A run row of `job` at `slot`, its first attempt on schedule, not started, finished or
+    leased, but for what `values` set. Rows of one kind have the same columns, so they go in
+    one INSERT executed for many. Without a `result`, the column stays SQL NULL (a None
+    result is stored as JSON null)."""
+    return {
+        "job_id": job.id,
+        "tenant_id": job.tenant_id,
+        "scheduled_for": slot,
+        "status": status.value,
+        "attempt": 1,
+        "trigger": RunTrigger.SCHEDULE.value,
+        "started_at": None,
+        "finished_at": None,
+        "error": None,
+        "worker_id": None,
+        "lease_until": None,
+        "run_after": None,
+        **values,
+    }
+
+
 def history_row(
     job: Job,
     slot: datetime,
@@ -75,19 +97,7 @@ def history_row(
     result: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The row of a slot that did not run (missed, or skipped for overlap)."""
-    return {
-        "job_id": job.id,
-        "tenant_id": job.tenant_id,
-        "scheduled_for": slot,
-        "started_at": None,
-        "finished_at": now,
-        "status": status.value,
-        "error": error,
-        "result": result,
-        "trigger": RunTrigger.SCHEDULE.value,
-        "worker_id": None,
-        "lease_until": None,
-    }
+    return run_row(job, slot, status, finished_at=now, error=error, result=result)
 
 
 def missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
@@ -110,18 +120,11 @@ def retry_row(
     job: Job, slot: datetime, attempt: int, trigger: RunTrigger, run_after: datetime
 ) -> dict[str, Any]:
     """The pending run of the next attempt at the same slot."""
-    return {
-        "job_id": job.id,
-        "tenant_id": job.tenant_id,
-        "scheduled_for": slot,
-        "started_at": None,
-        "finished_at": None,
-        "status": RunStatus.PENDING.value,
-        "error": None,
-        "result": None,
-        "attempt": attempt + 1,
-        "trigger": trigger.value,
-        "worker_id": None,
-        "lease_until": None,
-        "run_after": run_after,
-    }
+    return run_row(
+        job,
+        slot,
+        RunStatus.PENDING,
+        attempt=attempt + 1,
+        trigger=trigger.value,
+        run_after=run_after,
+    )

@@ -1,0 +1,157 @@
+"""Recording how runs ended, on a real store: what is recorded, what is refused and why."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cronbase.jobs import Job, Recorded, RunStatus, SlotPlan
+from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.registry import JobContext, JobRegistry
+from cronbase.runner import Runner
+from cronbase.runner.outcomes import LeaseLapsed, build_outcome
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job_run
+from cronbase.testing import FakeClock
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    gate = threading.Event()
+    yield gate
+    gate.set()  # never leave a job thread waiting
+
+
+@pytest.fixture
+def registry(gate: threading.Event) -> JobRegistry:
+    registry = JobRegistry()
+
+    @registry.job("gate")
+    def wait_for_gate(_ctx: JobContext) -> dict[str, Any]:
+        return {"opened": gate.wait(10)}
+
+    @registry.job("quick")
+    def quick(_ctx: JobContext) -> dict[str, Any]:
+        return {}
+
+    return registry
+
+
+@pytest.fixture
+def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
+    return JobManager(store, registry, clock)
+
+
+def add(manager: JobManager, function: str, **extra: Any) -> Job:
+    spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
+    return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
+
+
+def statuses(store: SqlStore) -> list[str]:
+    with store.reading() as conn:
+        return sorted(conn.execute(sa.select(cron_job_run.c.status)).scalars())
+
+
+def test_a_run_whose_job_was_deleted_meanwhile_is_reported_as_deleted_not_abandoned(
+    store: SqlStore,
+    manager: JobManager,
+    registry: JobRegistry,
+    clock: FakeClock,
+    gate: threading.Event,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    job = add(manager, "gate", name="Doomed")
+    clock.advance(timedelta(minutes=5))
+    runner = Runner(store, registry, clock)
+    runner.step(clock.now())
+    assert statuses(store) == ["running"]
+    manager.delete_job(job.id, SYSTEM)  # its run goes with it
+
+    caplog.set_level(logging.DEBUG, logger="cronbase.runner")
+    gate.set()
+    deadline = time.monotonic() + 10
+    while runner.busy:
+        assert time.monotonic() < deadline
+        runner.wait(1)
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("run of Doomed ended after the job was deleted" in m for m in messages), messages
+    assert not any("abandoned" in m for m in messages), messages
+    assert statuses(store) == []
+
+
+def test_the_owner_of_a_run_recorded_abandoned_is_told_so(
+    store: SqlStore, manager: JobManager, clock: FakeClock
+) -> None:
+    add(manager, "quick")
+    clock.advance(timedelta(minutes=5))
+    [claim], _ = store.claim_due(clock.now(), "dead", _run_due_slot, lease=timedelta(seconds=60))
+    clock.advance(timedelta(seconds=61))
+    [(lapsed, run)] = store.lapsed_claims(clock.now())
+    assert (lapsed.run_id, run.worker_id) == (claim.run_id, "dead")
+    abandoned = build_outcome(lapsed, clock.now(), clock.now(), None, LeaseLapsed(), 0.0)
+    assert store.record_outcomes([abandoned]) == [Recorded.RECORDED]
+
+    late = build_outcome(claim, clock.now(), clock.now(), {}, None, 0.0)
+    assert store.record_outcomes([late]) == [Recorded.ALREADY_ENDED]
+    assert statuses(store) == [RunStatus.ABANDONED.value]
+
+
+def test_a_lapsed_lease_renewed_before_it_is_recorded_leaves_the_run_to_its_owner(
+    store: SqlStore, manager: JobManager, clock: FakeClock
+) -> None:
+    add(manager, "quick")
+    clock.advance(timedelta(minutes=5))
+    [claim], _ = store.claim_due(clock.now(), "slow", _run_due_slot, lease=timedelta(seconds=60))
+    clock.advance(timedelta(seconds=61))
+    [(lapsed, _)] = store.lapsed_claims(clock.now())
+    # The owner was cut off for a while, and renews its lease just before the sweep records.
+    store.extend_leases([claim.run_id], "slow", clock.now() + timedelta(seconds=60))
+
+    abandoned = build_outcome(lapsed, clock.now(), clock.now(), None, LeaseLapsed(), 0.0)
+    assert store.record_outcomes([abandoned]) == [Recorded.LEASE_RENEWED]
+    assert statuses(store) == ["running"]
+    finished = build_outcome(claim, clock.now(), clock.now(), {}, None, 0.0)
+    assert store.record_outcomes([finished]) == [Recorded.RECORDED]
+    assert statuses(store) == ["succeeded"]
+
+
+def test_the_latest_runs_of_many_jobs_are_read_in_one_query(
+    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+) -> None:
+    tenant = store.insert_tenant("Acme")
+    jobs = [add(manager, "quick", name=f"j{i}") for i in range(3)]
+    theirs = add(manager, "quick", name="theirs", tenant_id=tenant)
+    never = add(manager, "quick", name="never", is_active=False)
+    runner = Runner(store, registry, clock)
+    for _ in range(2):
+        clock.advance(timedelta(minutes=5))
+        runner.run_due()
+    newest = clock.now() - timedelta(seconds=clock.now().second)
+
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    ids = [job.id for job in [*jobs, theirs, never]]
+    sa.event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        latest = store.latest_runs(ids)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", remember)
+    assert len([s for s in statements if "cron_job_run" in s]) == 1, statements
+    assert set(latest) == {job.id for job in [*jobs, theirs]}
+    assert all(run.scheduled_for == newest for run in latest.values())
+    assert set(store.latest_runs(ids, tenant_id=tenant)) == {theirs.id}
+
+
+def _run_due_slot(job: Job, _now: Any) -> SlotPlan:
+    return SlotPlan(job.next_run, None, None)
