@@ -46,7 +46,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    TIMED_OUT = "timed_out"  # still going at its deadline; its thread no longer counts
+    TIMED_OUT = "timed_out"  # still going at its deadline; another run took its place
     ABANDONED = "abandoned"  # its worker stopped renewing the lease (it died)
     MISSED = "missed"  # slots that passed while nothing ran them (one row for many)
     SKIPPED = "skipped"  # the slot came due while the job's previous run was still going
