@@ -328,3 +328,26 @@ def test_round_after_round_each_slot_runs_once(
         assert len(runner.run_due().executed) == 1
     assert len(calls) == 12
     assert len({run["scheduled_for"] for run in runs(store)}) == 12
+
+
+def test_a_round_of_run_due_leaves_the_workers_stop_in_charge(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    runner = Runner(store, registry, clock)
+    worker = Worker(runner, clock)
+    runner.run_due(should_stop=lambda: False)  # its own stop condition, for this round only
+    make_job()
+    clock.advance(timedelta(minutes=5))
+
+    worker.stop.set()
+    assert runner.step(clock.now()) == 1  # claimed, but a stopping worker starts nothing
+    assert runner.threads.free == runner.threads.size  # nothing started
+    runner.wait(0)
+    assert calls == []
+    runner.release_queued()
+    assert [run["status"] for run in runs(store)] == ["pending"]
+    assert len(runner.run_due(should_stop=lambda: False).executed) == 0  # still stopping
