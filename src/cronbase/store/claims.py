@@ -169,6 +169,7 @@ def _insert_runs(
             job,
             plans[job.id].run_slot,
             RunStatus.RUNNING,
+            trigger=RunTrigger.SCHEDULE.value,
             started_at=now,
             worker_id=worker_id,
             lease_until=lease_until,

@@ -67,23 +67,14 @@ def run_insert(dialect: str) -> Any:
 
 
 def run_row(job: Job, slot: datetime, status: RunStatus, **values: Any) -> dict[str, Any]:
-    """A run row of `job` at `slot`, its first attempt on schedule, not started, finished or
-    leased, but for what `values` set. Rows of one kind have the same columns, so they go in
-    one INSERT executed for many. Without a `result`, the column stays SQL NULL (a None
-    result is stored as JSON null)."""
+    """A run row of `job` at `slot` with the columns `values` set; the others take their
+    defaults (attempt 1, on schedule, NULL). Rows of one kind set the same columns, so they
+    go in one INSERT executed for many; the fewer columns, the less that INSERT carries."""
     return {
         "job_id": job.id,
         "tenant_id": job.tenant_id,
         "scheduled_for": slot,
         "status": status.value,
-        "attempt": 1,
-        "trigger": RunTrigger.SCHEDULE.value,
-        "started_at": None,
-        "finished_at": None,
-        "error": None,
-        "worker_id": None,
-        "lease_until": None,
-        "run_after": None,
         **values,
     }
 
@@ -97,7 +88,8 @@ def history_row(
     result: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The row of a slot that did not run (missed, or skipped for overlap)."""
-    return run_row(job, slot, status, finished_at=now, error=error, result=result)
+    trigger = RunTrigger.SCHEDULE.value
+    return run_row(job, slot, status, trigger=trigger, finished_at=now, error=error, result=result)
 
 
 def missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
