@@ -20,6 +20,7 @@ from cronbase.errors import SchemaOutOfDate
 from cronbase.store import SqlStore, create_engine
 from cronbase.store.claims import select_claimable
 from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
+from cronbase.store.rows import due
 from cronbase.store.tables import cron_job, metadata
 
 
@@ -132,7 +133,7 @@ def _jobs(store: SqlStore, count: int, due: int) -> datetime:
 
 def test_the_due_job_query_reads_the_due_index(store: SqlStore) -> None:
     now = _jobs(store, 5000, due=0)
-    query = sa.select(cron_job.c.id).where(store._due(now))  # the query the store runs
+    query = sa.select(cron_job.c.id).where(due(now))  # the query the store runs
     assert "ix_cron_job_due" in _plan(store, query)
 
 
