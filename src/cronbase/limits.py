@@ -1,0 +1,87 @@
+"""How much one tenant may store: the size and depth of JSON documents, and the length of the
+texts a run leaves behind. Pure: no settings are read here, the callers pass the limits in.
+
+Limits protect the other tenants. A document nested hundreds of levels deep is stored by both
+databases but cannot be sent back (the response serializer stops at its recursion limit), so a
+job holding one would break every listing it appears in; a megabyte of metadata per job makes
+one page of jobs hundreds of megabytes. What clients send is refused with a message; what the
+server writes itself (a run's error, result and log, the monitoring keys) is cut to fit, with
+a marker saying so, because a run that already happened cannot be refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Defaults of the settings that tune them (CRONBASE_MAX_METADATA_BYTES, ..._DEPTH).
+DEFAULT_MAX_METADATA_BYTES = 64 * 1024
+DEFAULT_MAX_METADATA_DEPTH = 32
+DEFAULT_MAX_JOBS_PER_TENANT = 1000
+# What a run may leave in the history: its error, its result, its log. The alerts that quote
+# them use the same caps.
+MAX_RUN_TEXT_BYTES = 64 * 1024
+MAX_RESULT_DEPTH = DEFAULT_MAX_METADATA_DEPTH
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests: 0 for a scalar, 1 for a flat object or array, and so on.
+    Iterative, so a hostile document cannot exhaust the stack while being measured."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list | tuple):
+            children = list(node)
+        else:
+            deepest = max(deepest, depth)
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def json_size(value: Any) -> int:
+    """The bytes of `value` as compact UTF-8 JSON: what the database stores and clients get."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def document_problem(value: Any, *, max_bytes: int, max_depth: int) -> str | None:
+    """Why `value` is too big to keep, or None. Depth is measured first: serializing a very
+    deep document to measure its size would itself hit the recursion limit."""
+    depth = json_depth(value)
+    if depth > max_depth:
+        return f"nests {depth} levels deep; at most {max_depth} are allowed: flatten it"
+    size = json_size(value)
+    if size > max_bytes:
+        return (
+            f"is {size:,} bytes as JSON; at most {max_bytes:,} are allowed: keep large data "
+            "in your own tables and store a reference here"
+        )
+    return None
+
+
+def cut_text(text: str, max_bytes: int = MAX_RUN_TEXT_BYTES) -> str:
+    """`text` if it fits in `max_bytes` of UTF-8, else its start and end with a marker between
+    them saying how much was left out (the end of a traceback is where its cause is)."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    marker = f"\n[... {len(data) - max_bytes:,} bytes cut: the text was {len(data):,} bytes ...]\n"
+    keep = max(max_bytes - len(marker.encode()), 0)
+    head = data[: keep // 2].decode(errors="ignore")
+    tail = data[len(data) - (keep - keep // 2) :].decode(errors="ignore")
+    return f"{head}{marker}{tail}"
+
+
+def cut_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A run's result if it fits the caps, else a small object saying what it was, with the
+    start of its JSON: the run happened, so its record is kept, only smaller."""
+    if result is None:
+        return None
+    problem = document_problem(result, max_bytes=MAX_RUN_TEXT_BYTES, max_depth=MAX_RESULT_DEPTH)
+    if problem is None:
+        return result
+    preview = "" if json_depth(result) > MAX_RESULT_DEPTH else json.dumps(result)[:1024]
+    return {"result_cut": f"the job's result {problem}", "preview": preview}
