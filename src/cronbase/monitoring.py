@@ -10,6 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from cronbase.jobs import RunStatus, isoformat
+from cronbase.limits import cut_text
+
+# How much of a run's error the job's last_error keeps.
+MAX_LAST_ERROR_BYTES = 2048
 
 MONITORING_KEYS = ("last_execution", "execution_count", "last_error", "error_count")
 
@@ -31,7 +35,9 @@ def count_run(
     if status is RunStatus.SUCCEEDED:
         counted.pop("last_error", None)
     else:
-        counted["last_error"] = error
+        # The run's own row keeps up to MAX_RUN_TEXT_BYTES of it; the job's metadata, which
+        # every listing carries, keeps the start and end only.
+        counted["last_error"] = None if error is None else cut_text(error, MAX_LAST_ERROR_BYTES)
         counted["error_count"] = _count(counted.get("error_count")) + 1
     return counted
 

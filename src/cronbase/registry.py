@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cronbase.errors import DuplicateJob, UnknownJobFunction
 from cronbase.jobs import json_problem
+from cronbase.limits import MAX_RESULT_DEPTH, cut_result, json_depth
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ JobFunction = Callable[[JobContext], dict[str, Any]]
 
 def checked_result(result: Any, function_name: str | None) -> dict[str, Any]:
     """Return what a job function returned as the dict to store ({} for None). Raise TypeError
-    if it is not a dict that both databases can store as JSON."""
+    if it is not a dict that both databases can store as JSON. A result past the caps in
+    cronbase.limits is replaced by a note saying so: the run did its work, so it still
+    succeeds, but one run cannot fill the history (or a listing) with megabytes."""
     if result is None:
         return {}
     if not isinstance(result, dict):
@@ -62,10 +65,12 @@ def checked_result(result: Any, function_name: str | None) -> dict[str, Any]:
             f"job function {function_name!r} returned {type(result).__name__}; "
             "return a JSON-serialisable dict (or None)"
         )
+    if json_depth(result) > MAX_RESULT_DEPTH:  # before json_problem: too deep to serialize
+        return cut_result(result) or {}
     problem = json_problem(result)
     if problem:
         raise TypeError(f"job function {function_name!r} returned a dict that {problem}")
-    return result
+    return cut_result(result) or {}
 
 
 @dataclass(frozen=True)

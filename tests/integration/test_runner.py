@@ -351,3 +351,44 @@ def test_a_round_of_run_due_leaves_the_workers_stop_in_charge(
     runner.release_queued()
     assert [run["status"] for run in runs(store)] == ["pending"]
     assert len(runner.run_due(should_stop=lambda: False).executed) == 0  # still stopping
+
+
+def test_what_a_run_leaves_is_capped_so_one_run_cannot_fill_the_history(
+    store: SqlStore, registry: JobRegistry, runner: Runner, clock: FakeClock, make_job: MakeJob
+) -> None:
+    @registry.job("verbose_failure")
+    def verbose_failure(_ctx: JobContext) -> dict[str, Any]:
+        raise ValueError("start of the story " + "x" * 1_000_000 + " the real cause")
+
+    @registry.job("huge_result")
+    def huge_result(_ctx: JobContext) -> dict[str, Any]:
+        return {"blob": "y" * 1_000_000}
+
+    @registry.job("deep_result")
+    def deep_result(_ctx: JobContext) -> dict[str, Any]:
+        value: dict[str, Any] = {}
+        for _ in range(300):
+            value = {"a": value}
+        return value
+
+    failing = make_job(name="Failing", function_name="verbose_failure")
+    make_job(name="Huge", function_name="huge_result")
+    make_job(name="Deep", function_name="deep_result")
+    clock.advance(timedelta(minutes=5))
+
+    summary = runner.run_due().to_dict()["summary"]
+
+    assert summary == {"total": 3, "executed": 2, "skipped": 0, "failed": 1}
+    by_status = {row["status"]: row for row in runs(store) if row["status"] == "failed"}
+    error = by_status["failed"]["error"]
+    assert len(error.encode()) <= 64 * 1024
+    assert error.startswith("ValueError: start of the story")
+    assert error.endswith("the real cause")
+    assert "bytes cut: the text was 1,000,046 bytes" in error
+    results = [row["result"] for row in runs(store) if row["status"] == "succeeded"]
+    notes = sorted(result["result_cut"] for result in results)
+    assert notes[0].startswith("the job's result is 1,000,011 bytes as JSON; at most 65,536")
+    assert notes[1].startswith("the job's result nests 301 levels deep; at most 32")
+    last_error = store.get_job(failing.id).metadata["last_error"]  # type: ignore[union-attr]
+    assert len(last_error.encode()) <= 2048
+    assert last_error.endswith("the real cause")

@@ -12,6 +12,7 @@ from typing import Any
 
 from cronbase.errors import CronbaseError
 from cronbase.jobs import Claim, Outcome, RunStatus, storable_text
+from cronbase.limits import cut_text
 from cronbase.runner.planning import retry_at
 
 ABANDONED_ERROR = "its worker stopped renewing the lease: the worker died or lost the database"
@@ -67,6 +68,6 @@ def build_outcome(
     again = None
     if not isinstance(error, CannotRun):
         again = retry_at(claim.job, claim.attempt, status, finished, jitter)
-    text = storable_text(error_text(error))
+    text = cut_text(storable_text(error_text(error)))
     lapsed = isinstance(error, LeaseLapsed)
     return Outcome(claim, status, started, finished, None, text, again, lapsed)
