@@ -20,11 +20,16 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from cronbase.builtin import BUILTIN_JOBS
 from cronbase.config import normalize_database_url
+from cronbase.jobs import Job
+from cronbase.manager import JobManager
+from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore, create_engine
 from cronbase.store.migrate import upgrade
 from cronbase.store.tables import tenants
 from cronbase.testing import FakeClock
+from tests.helpers import MakeJob, create_job
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
@@ -112,6 +117,27 @@ def store(database_url: str) -> Iterator[SqlStore]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(NOW)
+
+
+@pytest.fixture
+def registry() -> JobRegistry:
+    """The job functions the manager knows: the built-in ones, unless a test module says."""
+    return JobRegistry(BUILTIN_JOBS)
+
+
+@pytest.fixture
+def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
+    return JobManager(store, registry, clock)
+
+
+@pytest.fixture
+def make_job(manager: JobManager) -> MakeJob:
+    """make_job(function_name, **fields): a job made through `manager` (see helpers.create_job)."""
+
+    def make(function_name: str, /, **fields: Any) -> Job:
+        return create_job(manager, function_name, **fields)
+
+    return make
 
 
 @pytest.fixture

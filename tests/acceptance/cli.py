@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from cronbase.store import SqlStore
 
 HERE = Path(__file__).parent
 
@@ -25,3 +29,13 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "cronbase", *args]
+
+
+def add_job(store: SqlStore, name: str, function: str = "slowNoop", **values: Any) -> None:
+    """A job for a cronbase process to run, written straight to the store at the wall-clock time.
+
+    It runs only when the test makes it due (yearly), and is due now unless `next_run` says
+    otherwise. (In-process tests make jobs through the manager instead: `make_job`.)
+    """
+    defaults = {"schedule": YEARLY, "next_run": datetime.now(UTC)}
+    store.insert_job({**defaults, "name": name, "function_name": function, **values})

@@ -6,7 +6,6 @@ import json
 import signal
 import socket
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import pytest
 
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location
-from tests.acceptance.cli import YEARLY, cli_command, cli_env
+from tests.acceptance.cli import add_job, cli_command, cli_env
 from tests.acceptance.conftest import Cli
+from tests.helpers import wait_until
 
 
 def test_migrate_twice_then_seed_twice(cli: Cli) -> None:
@@ -115,25 +115,14 @@ def test_schedule_preview_describes_and_lists_fire_times(cli: Cli) -> None:
 def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     database_url: str, store: SqlStore, signum: int
 ) -> None:
-    store.insert_job(
-        {
-            "name": "Now",
-            "schedule": YEARLY,
-            "function_name": "slowNoop",
-            "metadata": {"sleep": 1.0},
-            "next_run": datetime.now(UTC) - timedelta(seconds=1),
-        }
-    )
+    add_job(store, "Now", metadata={"sleep": 1.0})
     worker = subprocess.Popen(
         cli_command("worker"), env=cli_env(database_url), stderr=subprocess.PIPE, text=True
     )
     assert worker.stderr is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until the job has started
-        runs = store.list_runs(store.list_jobs()[0].id)
-        if runs:
-            break
-        time.sleep(0.05)
+    wait_until(
+        lambda: store.list_runs(store.list_jobs()[0].id), what="the job to start", timeout=60
+    )
     worker.send_signal(signum)
     _, stderr = worker.communicate(timeout=30)
 
@@ -158,15 +147,22 @@ def _serve_until_healthy(env: dict[str, str], port: int) -> subprocess.Popen[str
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
+
+    def healthy() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"cronbase serve exited with code {server.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
+            return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
         except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError(f"cronbase serve did not come up: {server.communicate()[0]}")
+            return False
+
+    try:
+        wait_until(healthy, what="cronbase serve to answer /healthz", timeout=60, interval=0.1)
+    except AssertionError as failure:
+        server.kill()
+        output = server.communicate()[0]
+        raise AssertionError(f"cronbase serve did not come up ({failure}): {output}") from None
+    return server
 
 
 def _stop(server: subprocess.Popen[str]) -> str:
@@ -216,31 +212,19 @@ def test_tokens_for_tenant_admins_are_created_checked_and_revoked(cli: Cli) -> N
 def test_status_shows_the_live_worker_and_its_run_in_progress(
     database_url: str, store: SqlStore, cli: Cli
 ) -> None:
-    store.insert_job(
-        {
-            "name": "Slow",
-            "schedule": YEARLY,
-            "function_name": "slowNoop",
-            "metadata": {"sleep": 30},
-            "next_run": datetime.now(UTC) - timedelta(seconds=1),
-        }
-    )
-    store.insert_job(
-        {
-            "name": "Broken",
-            "schedule": "hourly",
-            "function_name": "slowNoop",
-            "metadata": {"last_error": "it broke"},
-            "next_run": datetime.now(UTC) + timedelta(hours=1),
-        }
+    add_job(store, "Slow", metadata={"sleep": 30})
+    add_job(
+        store,
+        "Broken",
+        schedule="hourly",
+        metadata={"last_error": "it broke"},
+        next_run=datetime.now(UTC) + timedelta(hours=1),
     )
     worker = subprocess.Popen(
         cli_command("worker"), env=cli_env(database_url), stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 60
-        while not store.runs_in_progress() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(store.runs_in_progress, what="the run to start", timeout=60, interval=0.1)
         status = cli("status")
     finally:
         worker.kill()

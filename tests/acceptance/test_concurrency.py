@@ -6,11 +6,9 @@ import json
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job_run
-from tests.acceptance.cli import YEARLY, cli_command, cli_env
+from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.helpers import run_history
 
 JOBS = 200
 
@@ -21,14 +19,7 @@ def test_processes_racing_on_due_jobs_run_each_exactly_once(
     processes = 4 if store.dialect == "postgresql" else 2
     due = datetime.now(UTC) - timedelta(minutes=1)
     for i in range(JOBS):
-        store.insert_job(
-            {
-                "name": f"job {i}",
-                "schedule": YEARLY,
-                "function_name": "slowNoop",
-                "next_run": due,
-            }
-        )
+        add_job(store, f"job {i}", next_run=due)
 
     racers = [
         subprocess.Popen(
@@ -48,8 +39,7 @@ def test_processes_racing_on_due_jobs_run_each_exactly_once(
         assert summary["total"] == summary["executed"] + summary["skipped"] + summary["failed"]
     assert sum(s["executed"] for s in summaries) == JOBS
     assert sum(s["failed"] for s in summaries) == 0
-    with store.transaction() as conn:
-        rows = conn.execute(sa.select(cron_job_run.c.job_id, cron_job_run.c.status)).all()
+    rows = [(run.job_id, run.status) for run in run_history(store)]
     assert len(rows) == JOBS
     assert len({job_id for job_id, _ in rows}) == JOBS
     assert {status for _, status in rows} == {"succeeded"}

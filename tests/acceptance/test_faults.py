@@ -11,7 +11,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,17 +23,13 @@ import sqlalchemy as sa
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.workers import WorkerStore
-from tests.acceptance.cli import YEARLY, cli_command, cli_env
+from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.helpers import run_history, wait_until
 
 ONE_MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
-
-
-def add_job(store: SqlStore, name: str, function: str = "slowNoop", **values: Any) -> None:
-    """A job that only the test makes due (yearly), due now unless `next_run` says otherwise."""
-    defaults = {"schedule": YEARLY, "next_run": datetime.now(UTC)}
-    store.insert_job({**defaults, "name": name, "function_name": function, **values})
+WAIT = 60.0  # seconds a worker process may take to get somewhere, on a shared CI machine
 
 
 def start_workers(
@@ -57,20 +53,8 @@ def stop(workers: list[subprocess.Popen[str]], logs: Path) -> list[str]:
     return [path.read_text() for path in sorted(logs.iterdir())]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0, state: Any = None) -> float:
-    """Poll `condition()` until true; return the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out waiting; state: {state() if state else '?'}")
-        time.sleep(0.05)
-    return time.monotonic() - start
-
-
 def statuses(store: SqlStore) -> dict[str, int]:
-    with store.reading() as conn:
-        query = sa.select(cron_job_run.c.status, sa.func.count()).group_by(cron_job_run.c.status)
-        return dict(conn.execute(query).all())  # type: ignore[arg-type]
+    return dict(Counter(run.status for run in run_history(store)))
 
 
 def count(store: SqlStore, *where: sa.ColumnElement[bool]) -> int:
@@ -102,16 +86,14 @@ def test_every_slot_runs_exactly_once_over_many_rounds(
                     count(store) == jobs * n
                     and count(store, cron_job_run.c.status == "running") == 0
                 ),
+                what=f"every run of round {round_number} to end",
                 timeout=120,
                 state=lambda n=round_number: (n, statuses(store)),
             )
     finally:
         outputs = stop(workers, tmp_path / "logs")
     assert [w.returncode for w in workers] == [0] * workers_count, outputs
-    with store.reading() as conn:
-        slots = conn.execute(
-            sa.select(cron_job_run.c.job_id, cron_job_run.c.scheduled_for, cron_job_run.c.status)
-        ).all()
+    slots = [(run.job_id, run.scheduled_for, run.status) for run in run_history(store)]
     assert len(slots) == jobs * rounds
     assert len({(job, slot) for job, slot, _ in slots}) == jobs * rounds  # no duplicate
     assert {status for _, _, status in slots} == {"succeeded"}  # none lost or stuck
@@ -135,21 +117,25 @@ def test_a_killed_workers_run_is_abandoned_after_its_lease_and_retried(
     [victim] = start_workers(postgres_url, 1, tmp_path / "logs")
     survivor = None
     try:
-        wait_until(lambda: count(store, cron_job_run.c.status == "running") == 1)
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "running") == 1,
+            what="the victim to start the run",
+            timeout=WAIT,
+        )
         [survivor] = start_workers(postgres_url, 1, tmp_path / "logs")  # after the victim claimed
         victim.kill()  # SIGKILL: no chance to record anything
         victim.wait()
-        recovery = wait_until(lambda: count(store, cron_job_run.c.status == "abandoned") == 1)
-        wait_until(lambda: count(store, cron_job_run.c.status == "succeeded") == 1)
-        with store.reading() as conn:
-            attempts = conn.execute(
-                sa.select(
-                    cron_job_run.c.attempt,
-                    cron_job_run.c.status,
-                    cron_job_run.c.started_at,
-                    cron_job_run.c.finished_at,
-                ).order_by(cron_job_run.c.attempt)
-            ).all()
+        recovery = wait_until(
+            lambda: count(store, cron_job_run.c.status == "abandoned") == 1,
+            what="the survivor to record the victim's run abandoned",
+            timeout=WAIT,
+        )
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "succeeded") == 1,
+            what="the retry to succeed",
+            timeout=WAIT,
+        )
+        attempts = run_history(store)  # one job, one slot: in attempt order
     finally:
         victim.kill()
         stop([survivor] if survivor else [], tmp_path / "logs")
@@ -167,8 +153,7 @@ def _slow_jobs(store: SqlStore, count: int, sleep: float) -> None:
 
 
 def _check_every_job_ran_once(store: SqlStore, jobs: int) -> None:
-    with store.reading() as conn:
-        rows = conn.execute(sa.select(cron_job_run.c.job_id, cron_job_run.c.status)).all()
+    rows = [(run.job_id, run.status) for run in run_history(store)]
     assert len(rows) == jobs, statuses(store)
     assert len({job_id for job_id, _ in rows}) == jobs  # no job ran twice
     assert {status for _, status in rows} == {"succeeded"}  # none lost, stuck or abandoned
@@ -195,14 +180,36 @@ def test_workers_recover_when_their_connections_are_terminated(
     try:
         # Both workers up (a worker that cannot reach its database at start exits, by design),
         # and runs going.
-        wait_until(lambda: len(WorkerStore(store.engine).live(datetime.now(UTC), ONE_MINUTE)) == 2)
-        wait_until(lambda: count(store, cron_job_run.c.status == "running") > 0)
+        wait_until(
+            lambda: len(WorkerStore(store.engine).live(datetime.now(UTC), ONE_MINUTE)) == 2,
+            what="both workers to be up",
+            timeout=WAIT,
+        )
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "running") > 0,
+            what="runs to start",
+            timeout=WAIT,
+        )
         killed = 0
-        while count(store, cron_job_run.c.status == "succeeded") < jobs // 2:
+
+        def cut_connections_until_half_succeeded() -> bool:
+            nonlocal killed
+            if count(store, cron_job_run.c.status == "succeeded") >= jobs // 2:
+                return True
             killed += _terminate_connections(postgres_admin_url, sa.make_url(postgres_url).database)
-            time.sleep(0.2)
+            return False
+
+        wait_until(
+            cut_connections_until_half_succeeded,
+            what="half the runs to succeed while connections are cut",
+            timeout=WAIT,
+            interval=0.2,
+            state=lambda: statuses(store),
+        )
         wait_until(
             lambda: count(store, cron_job_run.c.status == "succeeded") == jobs,
+            what="every run to succeed",
+            timeout=WAIT,
             state=lambda: statuses(store),
         )
     finally:
@@ -229,14 +236,20 @@ def test_results_that_end_while_postgresql_is_down_are_recorded_after_it_restart
     )
     try:
         # Half the runs each: both workers are up and hold runs when the database goes.
-        wait_until(lambda: count(store, cron_job_run.c.status == "running") == jobs)
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "running") == jobs,
+            what="every run to start",
+            timeout=WAIT,
+        )
         _postgresql("stop")
         try:
-            time.sleep(2.5)  # every run ends while the database is down
+            time.sleep(2.5)  # the outage itself: long enough that every run ends during it
         finally:
             _postgresql("start")
         recovery = wait_until(
             lambda: count(store, cron_job_run.c.status == "succeeded") == jobs,
+            what="every result to be recorded after the restart",
+            timeout=WAIT,
             state=lambda: statuses(store),
         )
     finally:
@@ -283,23 +296,15 @@ def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_
                 == 1
                 and count(store, cron_job_run.c.status == "timed_out") == 1
             ),
+            what="20 quick runs, 3 failed attempts and a timed-out run",
+            timeout=WAIT,
             state=lambda: statuses(store),
         )
-        with store.reading() as conn:
-            rows = conn.execute(
-                sa.select(
-                    cron_job.c.name,
-                    cron_job_run.c.attempt,
-                    cron_job_run.c.status,
-                    cron_job_run.c.error,
-                    cron_job_run.c.started_at,
-                    cron_job_run.c.finished_at,
-                ).join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
-            ).all()
+        rows = run_history(store)
     finally:
         outputs = stop(workers, tmp_path / "logs")
         store.close()
-    by_name = {(row.name, row.attempt): row for row in rows}
+    by_name = {(row.job_name, row.attempt): row for row in rows}
     hung = by_name["hung", 1]
     assert (hung.status, hung.error) == ("timed_out", "timed out after 2s")
     assert 2 <= (hung.finished_at - hung.started_at).total_seconds() < 10
@@ -316,15 +321,9 @@ def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_
 
 def _history(store: SqlStore) -> dict[str, list[Any]]:
     """Each job's run rows, by job name, in slot order."""
-    with store.reading() as conn:
-        rows = conn.execute(
-            sa.select(cron_job.c.name, cron_job_run)
-            .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
-            .order_by(cron_job_run.c.scheduled_for, cron_job_run.c.started_at)
-        ).all()
     history: dict[str, list[Any]] = {}
-    for row in rows:
-        history.setdefault(row.name, []).append(row)
+    for row in run_history(store):
+        history.setdefault(row.job_name, []).append(row)
     return history
 
 
@@ -350,11 +349,13 @@ def test_downtime_under_each_misfire_policy_with_a_real_worker(
         add_job(store, policy, schedule="cron:* * * * *", misfire_policy=policy, next_run=first)
     workers = start_workers(postgres_url, 1, tmp_path / "logs")
     try:
-        wait_until(  # every job caught up, as its policy says
+        wait_until(
             lambda: (
                 all(job.next_run > datetime.now(UTC) for job in store.list_jobs())
                 and count(store, cron_job_run.c.status == "running") == 0
             ),
+            what="every job to catch up, as its policy says",
+            timeout=WAIT,
             state=lambda: statuses(store),
         )
         history = _history(store)
@@ -389,7 +390,11 @@ def test_a_long_run_under_each_overlap_policy_with_a_real_worker(
         add_job(store, policy, metadata={"sleep": 2}, overlap_policy=policy)
     workers = start_workers(postgres_url, 1, tmp_path / "logs")
     try:
-        wait_until(lambda: count(store, cron_job_run.c.status == "running") == 3)
+        wait_until(
+            lambda: count(store, cron_job_run.c.status == "running") == 3,
+            what="the three runs to start",
+            timeout=WAIT,
+        )
         with store.transaction() as conn:  # the next slot falls due while the runs go on
             conn.execute(cron_job.update().values(next_run=datetime.now(UTC)))
         wait_until(
@@ -397,6 +402,8 @@ def test_a_long_run_under_each_overlap_policy_with_a_real_worker(
                 count(store, cron_job_run.c.status == "succeeded") == 5
                 and count(store, cron_job_run.c.status == "skipped") == 1
             ),
+            what="five runs to succeed and one to be skipped",
+            timeout=WAIT,
             state=lambda: statuses(store),
         )
         history = _history(store)

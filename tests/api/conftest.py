@@ -7,7 +7,6 @@ Callers of every role come ready-made: superadmin, admin of tenant A, admin of t
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from cronbase.registry import JobContext, JobGroup, JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
+from tests.helpers import wait_until
 
 JWT_SECRET = "test-secret-" + "x" * 32
 
@@ -73,11 +73,14 @@ class LiveServer:
 
     def __enter__(self) -> str:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
+        wait_until(
+            lambda: self.server.started or not self.thread.is_alive(),
+            what="the test server to start",
+            timeout=10,
+            interval=0.01,
+        )
+        if not self.server.started:
+            raise RuntimeError("the test server did not start: its thread ended")
         port = self.server.servers[0].sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{port}"
 

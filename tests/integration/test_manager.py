@@ -8,18 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.builtin import BUILTIN_JOBS, DEFAULT_JOBS
+from cronbase.builtin import DEFAULT_JOBS
 from cronbase.errors import InvalidJob
 from cronbase.manager import SYSTEM, JobManager, JobSpec
-from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
-from cronbase.testing import FakeClock
-
-
-@pytest.fixture
-def manager(store: SqlStore, clock: FakeClock) -> JobManager:
-    return JobManager(store, JobRegistry(BUILTIN_JOBS), clock)
 
 
 def job_count(store: SqlStore) -> int:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from cronbase.errors import InvalidJob
-from cronbase.jobs import Job
-from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
+from tests.helpers import MakeJob, run_history
 
 T0 = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
 
@@ -45,26 +42,9 @@ def registry(gate: threading.Event) -> JobRegistry:
     return registry
 
 
-@pytest.fixture
-def make_job(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Callable[..., Job]:
-    manager = JobManager(store, registry, clock)
-
-    def make(**extra: Any) -> Job:
-        spec = {"name": "j", "schedule": "every_5_minutes", "function_name": "note"}
-        return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
-
-    return make
-
-
 def history(store: SqlStore) -> list[tuple[str, str, Any]]:
     """(status, scheduled_for HH:MM, result) for every run row, in slot order."""
-    with store.transaction() as conn:
-        rows = conn.execute(
-            sa.select(
-                cron_job_run.c.status, cron_job_run.c.scheduled_for, cron_job_run.c.result
-            ).order_by(cron_job_run.c.scheduled_for)
-        ).all()
-    return [(status, slot.strftime("%H:%M"), result) for status, slot, result in rows]
+    return [(r.status, r.scheduled_for.strftime("%H:%M"), r.result) for r in run_history(store)]
 
 
 def missed(count: int, first: str, last: str) -> dict[str, Any]:
@@ -77,9 +57,9 @@ def missed(count: int, first: str, last: str) -> dict[str, Any]:
 
 
 def test_catch_up_runs_every_missed_slot_oldest_first(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: Callable[..., Job]
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(misfire_policy="catch_up")
+    make_job("note", misfire_policy="catch_up")
     clock.set(T0 + timedelta(minutes=17))  # 10:35, 10:40 and 10:45 went by
     summary = Runner(store, registry, clock).run_due()
     assert len(summary.executed) == 3
@@ -93,9 +73,9 @@ def test_catch_up_runs_every_missed_slot_oldest_first(
 
 
 def test_catch_up_records_slots_older_than_its_window_as_missed(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: Callable[..., Job]
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(misfire_policy="catch_up", catchup_window_seconds=600)
+    make_job("note", misfire_policy="catch_up", catchup_window_seconds=600)
     clock.set(T0 + timedelta(minutes=32))  # 10:35 ... 11:00 went by; the window keeps 10:55, 11:00
     Runner(store, registry, clock).run_due()
     assert history(store) == [
@@ -106,9 +86,9 @@ def test_catch_up_records_slots_older_than_its_window_as_missed(
 
 
 def test_skip_runs_no_late_slot_and_waits_for_the_next(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: Callable[..., Job]
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(misfire_policy="skip")
+    make_job("note", misfire_policy="skip")
     clock.set(T0 + timedelta(minutes=17, seconds=30))  # the last slot, 10:45, is 150 s late
     summary = Runner(store, registry, clock).run_due()
     assert summary.executed == []
@@ -118,9 +98,9 @@ def test_skip_runs_no_late_slot_and_waits_for_the_next(
 
 
 def test_skip_still_runs_a_slot_that_is_only_a_little_late(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: Callable[..., Job]
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(misfire_policy="skip")
+    make_job("note", misfire_policy="skip")
     clock.set(T0 + timedelta(minutes=15, seconds=20))  # 10:45 is 20 s late: within 60 s
     Runner(store, registry, clock).run_due()
     assert [(s, slot) for s, slot, _ in history(store)] == [
@@ -130,9 +110,9 @@ def test_skip_still_runs_a_slot_that_is_only_a_little_late(
 
 
 def test_a_long_outage_is_recorded_in_one_row(
-    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: Callable[..., Job]
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(schedule="every_1_minutes")
+    make_job("note", schedule="every_1_minutes")
     clock.set(T0 + timedelta(days=30))  # 43,200 minutes
     Runner(store, registry, clock).run_due()
     (ran, *_), (status, _, result) = history(store)
@@ -154,12 +134,12 @@ def test_overlap_policies_while_the_previous_run_goes_on(
     store: SqlStore,
     registry: JobRegistry,
     clock: FakeClock,
-    make_job: Callable[..., Job],
+    make_job: MakeJob,
     gate: threading.Event,
     policy: str,
     expected: list[tuple[str, str]],
 ) -> None:
-    make_job(function_name="long", overlap_policy=policy)
+    make_job("long", overlap_policy=policy)
     runner = Runner(store, registry, clock)
     clock.set(T0 + timedelta(minutes=5))
     runner.step(clock.now())
@@ -188,10 +168,10 @@ def test_an_overlap_skip_counts_as_skipped_in_the_summary(
     store: SqlStore,
     registry: JobRegistry,
     clock: FakeClock,
-    make_job: Callable[..., Job],
+    make_job: MakeJob,
     gate: threading.Event,
 ) -> None:
-    make_job(function_name="long")
+    make_job("long")
     runner = Runner(store, registry, clock, lease=timedelta(hours=1))  # outlives the clock jump
     clock.set(T0 + timedelta(minutes=5))
     runner.step(clock.now())
@@ -214,9 +194,9 @@ def test_an_overlap_skip_counts_as_skipped_in_the_summary(
     ],
 )
 def test_bad_policy_settings_are_refused(
-    make_job: Callable[..., Job], store: SqlStore, field: str, value: Any
+    make_job: MakeJob, store: SqlStore, field: str, value: Any
 ) -> None:
     with pytest.raises(InvalidJob) as caught:
-        make_job(**{field: value})
+        make_job("note", **{field: value})
     assert [f for f, _ in caught.value.errors] == [field]
     assert store.list_jobs() == []

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.manager import JobManager
 from cronbase.registry import JobContext, JobFunction, JobRegistry
 from cronbase.runner import Runner
 from cronbase.runner.isolation import ChildJob, JobProcessError, call_in_child
@@ -24,6 +24,7 @@ from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
 from tests.conftest import NOW
+from tests.helpers import create_job, wait_until
 from tests.integration import process_jobs
 from tests.integration.process_jobs import marks
 
@@ -122,13 +123,12 @@ def test_a_job_that_never_returns_is_killed_and_reaped_once_cancelled(store: Sql
 
 def wait_for_pid(store: SqlStore, name: str) -> int:
     """The pid of the child once it has committed the mark `name` (it has started by then)."""
-    give_up = time.monotonic() + 30
-    while time.monotonic() < give_up:
-        pids = [pid for mark, pid in written(store) if mark == name]
-        if pids:
-            return pids[0]
-        time.sleep(0.02)
-    raise AssertionError(f"the child never wrote {name!r}")
+
+    def pids() -> list[int]:
+        return [pid for mark, pid in written(store) if mark == name]
+
+    wait_until(lambda: pids(), what=f"the child to write {name!r}", interval=0.02)
+    return pids()[0]
 
 
 @pytest.mark.parametrize(
@@ -189,19 +189,17 @@ def test_a_worker_records_a_process_job_timed_out_kills_it_and_keeps_running_oth
     registry.job("sleepForever")(process_jobs.sleep_forever)
     registry.job("doNothing")(process_jobs.do_nothing)
     manager = JobManager(store, registry, clock)
-    for name, function, extra in [
-        ("stuck", "sleepForever", {"isolation": "process", "timeout_seconds": 5}),
-        ("quick", "doNothing", {}),
-    ]:
-        spec = JobSpec(name=name, schedule="every_5_minutes", function_name=function, **extra)
-        manager.create_job(spec, SYSTEM)
+    create_job(manager, "sleepForever", name="stuck", isolation="process", timeout_seconds=5)
+    create_job(manager, "doNothing", name="quick")
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, concurrency=2)
     runner.step(clock.now())
-    deadline = time.monotonic() + 30
-    while not written(store) or runner.threads.free < 1:  # the child is asleep; quick is done
-        assert time.monotonic() < deadline, "the child never started"
-        runner.wait(0.05)
+
+    def child_asleep_and_quick_done() -> bool:
+        runner.wait(0.05)  # collects the runs that ended
+        return bool(written(store)) and runner.threads.free >= 1
+
+    wait_until(child_asleep_and_quick_done, what="the child to start and `quick` to end")
     [(_, pid)] = written(store)
 
     clock.advance(timedelta(seconds=6))  # past the stuck job's deadline
@@ -213,7 +211,6 @@ def test_a_worker_records_a_process_job_timed_out_kills_it_and_keeps_running_oth
         )
         runs = sorted(conn.execute(query).all())
     assert runs == [("quick", "succeeded", None), ("stuck", "timed_out", "timed out after 5s")]
-    deadline = time.monotonic() + 5
-    while is_running_or_unreaped(pid):  # killed by the job's thread once it saw the deadline
-        assert time.monotonic() < deadline, "the timed-out child is still alive"
-        time.sleep(0.05)
+    wait_until(  # killed by the job's thread once it saw the deadline
+        lambda: not is_running_or_unreaped(pid), what="the timed-out child to die", timeout=5
+    )

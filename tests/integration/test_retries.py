@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.jobs import Job, RunStatus
-from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.runner.planning import MAX_RETRY_DELAY, retry_at
@@ -23,6 +23,7 @@ from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
 from tests.conftest import _admin
+from tests.helpers import MakeJob, create_job, run_history
 
 NOW = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
 
@@ -107,23 +108,9 @@ def registry() -> JobRegistry:
 GATES: dict[UUID, threading.Event] = {}
 
 
-@pytest.fixture
-def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
-    return JobManager(store, registry, clock)
-
-
-def add(manager: JobManager, function: str, **extra: Any) -> Job:
-    spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
-    return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
-
-
 def history(store: SqlStore) -> list[tuple[int, str, datetime]]:
     """(attempt, status, scheduled_for) of every run, in attempt order."""
-    with store.reading() as conn:
-        query = sa.select(
-            cron_job_run.c.attempt, cron_job_run.c.status, cron_job_run.c.scheduled_for
-        ).order_by(cron_job_run.c.scheduled_for, cron_job_run.c.attempt)
-        return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+    return [(run.attempt, run.status, run.scheduled_for) for run in run_history(store)]
 
 
 def pending_after(store: SqlStore) -> datetime:
@@ -133,9 +120,9 @@ def pending_after(store: SqlStore) -> datetime:
 
 
 def test_a_failing_job_is_tried_max_attempts_times_and_counted_once(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "boom", max_attempts=3, retry_delay_seconds=10)
+    make_job("boom", max_attempts=3, retry_delay_seconds=10)
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, jitter=lambda: 0.0)
 
@@ -163,9 +150,9 @@ def test_a_failing_job_is_tried_max_attempts_times_and_counted_once(
 
 
 def test_a_retry_that_succeeds_leaves_the_job_healthy(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "flaky", max_attempts=3, retry_delay_seconds=5, metadata={"fail_times": 1})
+    make_job("flaky", max_attempts=3, retry_delay_seconds=5, metadata={"fail_times": 1})
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock)
     runner.run_due()
@@ -181,9 +168,9 @@ def test_a_retry_that_succeeds_leaves_the_job_healthy(
 
 
 def test_a_timed_out_attempt_is_retried(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "hang", max_attempts=2, retry_delay_seconds=1, timeout_seconds=30)
+    make_job("hang", max_attempts=2, retry_delay_seconds=1, timeout_seconds=30)
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock)
     runner.step(clock.now())
@@ -193,9 +180,9 @@ def test_a_timed_out_attempt_is_retried(
 
 
 def test_an_abandoned_attempt_is_retried_by_another_worker(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "gate", max_attempts=2, retry_delay_seconds=1)
+    job = make_job("gate", max_attempts=2, retry_delay_seconds=1)
     GATES[job.id] = threading.Event()
     clock.advance(timedelta(minutes=5))
     dead = Runner(store, registry, clock, worker_id="dead", lease=timedelta(seconds=60))
@@ -217,9 +204,9 @@ def test_an_abandoned_attempt_is_retried_by_another_worker(
 
 
 def test_a_paused_jobs_retries_wait_until_it_is_resumed(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, manager: JobManager, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=1)
+    job = make_job("boom", max_attempts=2, retry_delay_seconds=1)
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock)
     runner.run_due()
@@ -235,9 +222,9 @@ def test_a_paused_jobs_retries_wait_until_it_is_resumed(
 
 
 def test_a_manual_run_is_queued_then_run_by_the_next_worker_turn(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, manager: JobManager, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "flaky", metadata={"fail_times": 0}, is_active=False)  # paused, even
+    job = make_job("flaky", metadata={"fail_times": 0}, is_active=False)  # paused, even
     run = manager.run_now(job.id, SYSTEM)
     assert run.status is RunStatus.PENDING
     assert run.trigger == "manual"
@@ -258,9 +245,9 @@ def test_a_manual_run_is_queued_then_run_by_the_next_worker_turn(
 
 
 def test_a_manual_run_waits_while_the_job_is_running(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, manager: JobManager, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "gate")
+    job = make_job("gate")
     GATES[job.id] = threading.Event()
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock)
@@ -283,7 +270,7 @@ def test_results_of_runs_that_end_during_an_outage_are_recorded_when_it_ends(
     store = SqlStore.from_url(postgres_url)
     try:
         manager = JobManager(store, registry, clock)
-        jobs = [add(manager, "gate") for _ in range(3)]
+        jobs = [create_job(manager, "gate") for _ in range(3)]
         for job in jobs:
             GATES[job.id] = threading.Event()
         clock.advance(timedelta(minutes=5))
@@ -327,9 +314,9 @@ def _outage(admin_url: str, database: str | None) -> Iterator[None]:
 
 
 def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, manager: JobManager, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=3600)
+    job = make_job("boom", max_attempts=2, retry_delay_seconds=3600)
     first = manager.run_now(job.id, SYSTEM)
     Runner(store, registry, clock).run_due()  # fails; its retry waits an hour or so
     clock.advance(timedelta(minutes=1))
@@ -345,9 +332,9 @@ def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(
 
 
 def test_a_paused_jobs_waiting_retry_does_not_wake_idle_workers(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, manager: JobManager, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    job = add(manager, "boom", max_attempts=2, retry_delay_seconds=1)
+    job = make_job("boom", max_attempts=2, retry_delay_seconds=1)
     clock.advance(timedelta(minutes=5))
     Runner(store, registry, clock, jitter=lambda: 0.0).run_due()
     assert store.earliest_next_run() == clock.now() + timedelta(seconds=1)  # the retry
@@ -356,11 +343,11 @@ def test_a_paused_jobs_waiting_retry_does_not_wake_idle_workers(
 
 
 def test_a_claim_whose_lease_could_not_be_renewed_is_not_started(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    held = add(manager, "gate", priority=10)  # claimed first, and runs
+    held = make_job("gate", priority=10)  # claimed first, and runs
     GATES[held.id] = threading.Event()
-    add(manager, "flaky", metadata={"fail_times": 0})
+    make_job("flaky", metadata={"fail_times": 0})
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, concurrency=1, prefetch=1, worker_id="cut-off")
     runner.step(clock.now())  # one runs, one waits for the slot

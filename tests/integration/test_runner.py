@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from cronbase.jobs import Job
-from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 from cronbase.testing import FakeClock
-
-MakeJob = Callable[..., Job]
+from tests.helpers import MakeJob, run_history
 
 
 @pytest.fixture
@@ -47,32 +43,12 @@ def registry(calls: list[JobContext]) -> JobRegistry:
 
 
 @pytest.fixture
-def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
-    return JobManager(store, registry, clock)
-
-
-@pytest.fixture
 def runner(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Runner:
     return Runner(store, registry, clock, worker_id="test-worker")
 
 
-@pytest.fixture
-def make_job(manager: JobManager) -> MakeJob:
-    def make(**overrides: Any) -> Job:
-        spec = {"name": "Job", "schedule": "every_5_minutes", "function_name": "record"}
-        return manager.create_job(JobSpec(**{**spec, **overrides}), SYSTEM)
-
-    return make
-
-
-def runs(store: SqlStore) -> list[dict[str, Any]]:
-    with store.transaction() as conn:
-        rows = conn.execute(sa.select(cron_job_run).order_by(cron_job_run.c.scheduled_for))
-        return [dict(row._mapping) for row in rows]
-
-
 def test_a_new_job_is_scheduled_for_its_next_slot(make_job: MakeJob) -> None:
-    job = make_job(schedule="hourly")
+    job = make_job("record", schedule="hourly")
     assert job.next_run == datetime(2025, 1, 15, 11, 0, tzinfo=UTC)
     assert job.last_run is None
 
@@ -80,7 +56,7 @@ def test_a_new_job_is_scheduled_for_its_next_slot(make_job: MakeJob) -> None:
 def test_a_due_job_runs_once_and_its_run_is_recorded(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
-    job = make_job(name="Mark Users Offline", metadata={"timeout_minutes": 5})
+    job = make_job("record", name="Mark Users Offline", metadata={"timeout_minutes": 5})
     clock.set(datetime(2025, 1, 15, 10, 35, 20, tzinfo=UTC))
 
     summary = runner.run_due().to_dict()
@@ -100,13 +76,13 @@ def test_a_due_job_runs_once_and_its_run_is_recorded(
     assert ctx.job_id == job.id
     assert ctx.metadata == {"timeout_minutes": 5}
     assert ctx.scheduled_for == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
-    [run] = runs(store)
-    assert run["status"] == "succeeded"
-    assert run["scheduled_for"] == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
-    assert run["started_at"] == run["finished_at"] == clock.now()
-    assert run["result"] == {"seen": 1}
-    assert run["worker_id"] == "test-worker"
-    assert run["trigger"] == "schedule"
+    [run] = run_history(store)
+    assert run.status == "succeeded"
+    assert run.scheduled_for == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+    assert run.started_at == run.finished_at == clock.now()
+    assert run.result == {"seen": 1}
+    assert run.worker_id == "test-worker"
+    assert run.trigger == "schedule"
     stored = store.get_job(job.id)
     assert stored is not None
     assert stored.last_run == clock.now()
@@ -125,8 +101,8 @@ def test_a_due_job_runs_once_and_its_run_is_recorded(
 def test_jobs_that_are_not_due_or_not_active_do_not_run(
     runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
-    make_job(schedule="hourly")
-    make_job(is_active=False)
+    make_job("record", schedule="hourly")
+    make_job("record", is_active=False)
     clock.advance(timedelta(minutes=20))
     assert runner.run_due().total == 0
     assert calls == []
@@ -135,14 +111,14 @@ def test_jobs_that_are_not_due_or_not_active_do_not_run(
 def test_missed_slots_coalesce_into_one_run(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    job = make_job()
+    job = make_job("record")
     clock.advance(timedelta(hours=3, minutes=2))  # 36 slots of five minutes went by
 
     assert runner.run_due().to_dict()["summary"]["executed"] == 1
-    ran, missed = runs(store)
-    assert (ran["status"], ran["scheduled_for"]) == ("succeeded", job.next_run)
-    assert missed["status"] == "missed"  # the other 35 slots, recorded in one row
-    assert missed["result"] == {
+    ran, missed = run_history(store)
+    assert (ran.status, ran.scheduled_for) == ("succeeded", job.next_run)
+    assert missed.status == "missed"  # the other 35 slots, recorded in one row
+    assert missed.result == {
         "missed_slots": 35,
         "more": False,
         "first": "2025-01-15T10:40:00Z",
@@ -156,8 +132,8 @@ def test_missed_slots_coalesce_into_one_run(
 def test_a_failing_job_is_recorded_and_the_others_still_run(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
-    bad = make_job(name="Bad", function_name="explode")
-    make_job(name="Good")
+    bad = make_job("explode", name="Bad")
+    make_job("record", name="Good")
     clock.advance(timedelta(minutes=5))
 
     summary = runner.run_due().to_dict()
@@ -169,9 +145,9 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(
     assert len(calls) == 1
     with store.transaction() as conn:  # the failed job's own writes were rolled back
         assert conn.execute(sa.select(sa.func.count()).select_from(tenants)).scalar() == 0
-    failed_run = next(run for run in runs(store) if run["job_id"] == bad.id)
-    assert failed_run["status"] == "failed"
-    assert failed_run["error"] == "RuntimeError: the disk is on fire"
+    failed_run = next(run for run in run_history(store) if run.job_id == bad.id)
+    assert failed_run.status == "failed"
+    assert failed_run.error == "RuntimeError: the disk is on fire"
     stored = store.get_job(bad.id)
     assert stored is not None
     assert stored.metadata["last_error"] == "RuntimeError: the disk is on fire"
@@ -182,7 +158,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(
 def test_a_success_clears_last_error_but_keeps_error_count(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    job = make_job(function_name="explode")
+    job = make_job("explode")
     clock.advance(timedelta(minutes=5))
     runner.run_due()
     with store.transaction() as conn:
@@ -200,7 +176,7 @@ def test_a_success_clears_last_error_but_keeps_error_count(
 def test_an_unregistered_function_fails_with_a_clear_error(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    job = make_job()
+    job = make_job("record")
     with store.transaction() as conn:  # as if written by hand, bypassing validation
         conn.execute(cron_job.update().values(function_name="noSuchJob"))
     clock.advance(timedelta(minutes=5))
@@ -216,7 +192,7 @@ def test_an_unregistered_function_fails_with_a_clear_error(
 def test_a_stored_schedule_that_is_invalid_fails_and_stops_the_job(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    job = make_job()
+    job = make_job("record")
     with store.transaction() as conn:
         conn.execute(cron_job.update().values(schedule="every_7_minutes"))
     clock.advance(timedelta(minutes=5))
@@ -234,7 +210,7 @@ def test_a_stored_schedule_that_is_invalid_fails_and_stops_the_job(
 def test_a_result_that_is_not_a_dict_fails_the_run(
     runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
-    make_job(function_name="not_a_dict")
+    make_job("not_a_dict")
     clock.advance(timedelta(minutes=5))
     [failure] = runner.run_due().failed
     assert "returned list" in failure["error"]
@@ -244,7 +220,7 @@ def test_a_result_that_is_not_a_dict_fails_the_run(
 def test_a_slot_that_already_has_a_run_is_not_run_again(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
-    job = make_job()
+    job = make_job("record")
     slot = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
     with store.transaction() as conn:  # another instance ran this slot already
         conn.execute(
@@ -258,7 +234,7 @@ def test_a_slot_that_already_has_a_run_is_not_run_again(
 
     assert summary["summary"] == {"total": 1, "executed": 0, "skipped": 1, "failed": 0}
     assert calls == []
-    assert len(runs(store)) == 1
+    assert len(run_history(store)) == 1
     stored = store.get_job(job.id)
     assert stored is not None
     assert stored.next_run == datetime(2025, 1, 15, 10, 40, tzinfo=UTC)
@@ -267,7 +243,7 @@ def test_a_slot_that_already_has_a_run_is_not_run_again(
 def test_jobs_follow_their_time_zone(
     runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
 ) -> None:
-    job = make_job(schedule="daily", timezone="Europe/Berlin")
+    job = make_job("record", schedule="daily", timezone="Europe/Berlin")
     assert job.next_run == datetime(2025, 1, 15, 23, 0, tzinfo=UTC)  # Berlin midnight, CET
     clock.set(datetime(2025, 1, 15, 23, 0, tzinfo=UTC))
     [executed] = runner.run_due().executed
@@ -283,7 +259,7 @@ def test_a_stop_request_claims_nothing_more_and_lets_runs_in_progress_end(
     calls: list[JobContext],
 ) -> None:
     for i in range(3):
-        make_job(name=f"job {i}")
+        make_job("record", name=f"job {i}")
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, concurrency=1, prefetch=1)
 
@@ -293,10 +269,10 @@ def test_a_stop_request_claims_nothing_more_and_lets_runs_in_progress_end(
     assert summary.skipped == 2
     # The worker had claimed one job ahead (prefetch=1); it gives that claim back unstarted, as
     # a pending run any worker takes, and leaves the third job due.
-    assert sorted(run["status"] for run in runs(store)) == ["pending", "succeeded"]
+    assert sorted(run.status for run in run_history(store)) == ["pending", "succeeded"]
     assert len(store.due_jobs(clock.now())) == 1
     assert len(Runner(store, registry, clock).run_due().executed) == 2
-    assert sorted(run["status"] for run in runs(store)) == ["succeeded"] * 3
+    assert sorted(run.status for run in run_history(store)) == ["succeeded"] * 3
 
 
 def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
@@ -305,7 +281,7 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
     worker = Worker(runner, clock, max_sleep=5.0)
     assert worker.tick() == 5.0  # nothing scheduled: look again after the cap
 
-    make_job(schedule="every_5_minutes")  # due at 10:35
+    make_job("record", schedule="every_5_minutes")  # due at 10:35
     clock.set(datetime(2025, 1, 15, 10, 34, 58, tzinfo=UTC))
     assert worker.tick() == pytest.approx(2.0)
     assert calls == []
@@ -314,7 +290,7 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
     assert worker.tick() == 5.0  # started the job; the next slot is five minutes away
     runner.wait(5)
     assert len(calls) == 1
-    assert [run["status"] for run in runs(store)] == ["succeeded"]
+    assert [run.status for run in run_history(store)] == ["succeeded"]
 
 
 def test_round_after_round_each_slot_runs_once(
@@ -322,12 +298,12 @@ def test_round_after_round_each_slot_runs_once(
 ) -> None:
     # Enough rounds on one pooled connection for psycopg to switch to prepared statements,
     # which once broke the ON CONFLICT clause of the claim.
-    make_job()
+    make_job("record")
     for _ in range(12):
         clock.advance(timedelta(minutes=5))
         assert len(runner.run_due().executed) == 1
     assert len(calls) == 12
-    assert len({run["scheduled_for"] for run in runs(store)}) == 12
+    assert len({run.scheduled_for for run in run_history(store)}) == 12
 
 
 def test_a_round_of_run_due_leaves_the_workers_stop_in_charge(
@@ -340,7 +316,7 @@ def test_a_round_of_run_due_leaves_the_workers_stop_in_charge(
     runner = Runner(store, registry, clock)
     worker = Worker(runner, clock)
     runner.run_due(should_stop=lambda: False)  # its own stop condition, for this round only
-    make_job()
+    make_job("record")
     clock.advance(timedelta(minutes=5))
 
     worker.stop.set()
@@ -349,7 +325,7 @@ def test_a_round_of_run_due_leaves_the_workers_stop_in_charge(
     runner.wait(0)
     assert calls == []
     runner.release_queued()
-    assert [run["status"] for run in runs(store)] == ["pending"]
+    assert [run.status for run in run_history(store)] == ["pending"]
     assert len(runner.run_due(should_stop=lambda: False).executed) == 0  # still stopping
 
 

@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.jobs import Outcome, Recorded, RunStatus, SlotPlan
-from cronbase.manager import SYSTEM, JobManager, JobSpec
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
+from tests.helpers import MakeJob, run_history
 
 
 @pytest.fixture
@@ -50,36 +50,25 @@ def registry() -> JobRegistry:
     return registry
 
 
-@pytest.fixture
-def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
-    return JobManager(store, registry, clock)
-
-
-def add(manager: JobManager, function: str, **extra: Any) -> None:
-    spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
-    manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
-
-
 def statuses(store: SqlStore) -> list[str]:
-    with store.transaction() as conn:
-        return sorted(conn.execute(sa.select(cron_job_run.c.status)).scalars())
+    return sorted(run.status for run in run_history(store))
 
 
 def test_jobs_run_in_parallel(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "meet")
-    add(manager, "meet")
+    make_job("meet")
+    make_job("meet")
     clock.advance(timedelta(minutes=5))
     summary = Runner(store, registry, clock, concurrency=2).run_due()
     assert len(summary.executed) == 2, summary.failed
 
 
 def test_higher_priority_runs_first_when_slots_are_short(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
     for name, priority in [("low", -5), ("high", 10), ("normal", 0)]:
-        add(manager, "order", priority=priority, metadata={"name": name})
+        make_job("order", priority=priority, metadata={"name": name})
     clock.advance(timedelta(minutes=5))
     Runner(store, registry, clock, concurrency=1).run_due()
     with store.transaction() as conn:
@@ -92,10 +81,10 @@ def test_higher_priority_runs_first_when_slots_are_short(
 
 
 def test_a_run_past_its_deadline_is_timed_out_and_frees_its_slot(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "hang", timeout_seconds=30)
-    add(manager, "order", metadata={"name": "after"})
+    make_job("hang", timeout_seconds=30)
+    make_job("order", metadata={"name": "after"})
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, concurrency=1, prefetch=0)
 
@@ -115,9 +104,9 @@ def test_a_run_past_its_deadline_is_timed_out_and_frees_its_slot(
 
 
 def test_runs_of_a_dead_worker_are_abandoned_once_their_lease_lapses(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "order", metadata={"name": "x"})
+    make_job("order", metadata={"name": "x"})
     clock.advance(timedelta(minutes=5))
     dead = Runner(store, registry, clock, worker_id="dead", lease=timedelta(seconds=60))
     claims, _ = store.claim_due(
@@ -142,9 +131,9 @@ def test_runs_of_a_dead_worker_are_abandoned_once_their_lease_lapses(
 
 
 def test_a_live_worker_keeps_its_lease(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "hang")
+    make_job("hang")
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock, lease=timedelta(seconds=60))
     runner.step(clock.now())
@@ -159,11 +148,11 @@ def test_a_live_worker_keeps_its_lease(
 
 
 def test_results_and_errors_the_database_cannot_store_fail_cleanly(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "nan")
-    add(manager, "nul_error")
-    add(manager, "order", metadata={"name": "ok"})
+    make_job("nan")
+    make_job("nul_error")
+    make_job("order", metadata={"name": "ok"})
     clock.advance(timedelta(minutes=5))
     summary = Runner(store, registry, clock).run_due()
     assert len(summary.executed) == 1
@@ -174,9 +163,9 @@ def test_results_and_errors_the_database_cannot_store_fail_cleanly(
 
 
 def test_runs_still_going_after_the_shutdown_grace_are_recorded_abandoned(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
-    add(manager, "hang")
+    make_job("hang")
     clock.advance(timedelta(minutes=5))
     worker = Worker(Runner(store, registry, clock), clock, grace=0)
     worker.tick()  # the job starts and hangs

@@ -24,10 +24,11 @@ from cronbase.api import create_app
 from cronbase.auth import Role, hash_token, new_token
 from cronbase.clock import SystemClock
 from cronbase.config import Settings
-from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenStore
 from tests.api.conftest import JWT_SECRET, LiveServer, api_registry, make_jwt
+from tests.helpers import MakeJob
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -116,14 +117,26 @@ def serve(store: SqlStore) -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture
-def make_job(store: SqlStore) -> Callable[..., uuid.UUID]:
-    """make_job(name, tenant_id=..., due=True, **fields): a job, made through the manager."""
-    manager = JobManager(store, api_registry(), SystemClock())
+def clock() -> SystemClock:
+    """The real clock, for the jobs the shared `make_job` makes: the browser compares with it."""
+    return SystemClock()
+
+
+@pytest.fixture
+def registry() -> JobRegistry:
+    return api_registry()
+
+
+@pytest.fixture
+def make_job(make_job: MakeJob, store: SqlStore) -> Callable[..., uuid.UUID]:
+    """make_job(name, tenant_id=..., due=True, **fields): the shared factory's job, by name; its id.
+
+    An `echo` job, yearly by default, so nothing falls due by itself while a test runs.
+    """
 
     def make(name: str, *, due: bool = False, **fields: Any) -> uuid.UUID:
-        # Yearly by default, so nothing falls due by itself while a test runs.
-        spec = {"schedule": "cron:0 0 1 1 *", "function_name": "echo", **fields}
-        job = manager.create_job(JobSpec(name=name, **spec), SYSTEM)
+        function = fields.pop("function_name", "echo")
+        job = make_job(function, name=name, **{"schedule": "cron:0 0 1 1 *", **fields})
         if due:
             store.update_job(job.id, {"next_run": datetime.now(UTC) - timedelta(seconds=1)})
         return job.id

@@ -1,0 +1,64 @@
+"""Helpers shared by the test modules: waiting for a condition, making jobs, reading run history.
+
+The fixtures that wrap them (`manager`, `make_job`) are in tests/conftest.py; tests that build
+their own store or manager (a test on one backend only, a worker in another process) call these
+functions directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from cronbase.jobs import Job
+from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job, cron_job_run
+
+MakeJob = Callable[..., Job]  # the `make_job` fixture
+
+
+def wait_until(
+    condition: Callable[[], Any],
+    *,
+    what: str,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    state: Callable[[], Any] | None = None,
+) -> float:
+    """Poll `condition()` until it is true; return the seconds that took.
+
+    Fails with `what` (and `state()`, when given: what the test saw) once `timeout` seconds have
+    gone by, so a condition that never comes true is a failure that says what was awaited.
+    """
+    start = time.monotonic()
+    while not condition():
+        waited = time.monotonic() - start
+        if waited > timeout:
+            seen = f"; state: {state()}" if state else ""
+            raise AssertionError(f"waited {waited:.1f}s for {what}, in vain{seen}")
+        time.sleep(interval)
+    return time.monotonic() - start
+
+
+def create_job(manager: JobManager, function_name: str, /, **fields: Any) -> Job:
+    """A job made through the manager, as a user makes one: validated, scheduled, stored.
+
+    It is named after its function and runs every five minutes unless `fields` say otherwise.
+    """
+    spec = {"name": function_name, "schedule": "every_5_minutes", **fields}
+    return manager.create_job(JobSpec(function_name=function_name, **spec), SYSTEM)
+
+
+def run_history(store: SqlStore) -> list[sa.Row[Any]]:
+    """Every run row with its job's name (`job_name`): oldest slot first, then attempt, start."""
+    query = (
+        sa.select(cron_job_run, cron_job.c.name.label("job_name"))
+        .outerjoin(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .order_by(cron_job_run.c.scheduled_for, cron_job_run.c.attempt, cron_job_run.c.started_at)
+    )
+    with store.reading() as conn:
+        return list(conn.execute(query).all())
