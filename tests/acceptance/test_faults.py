@@ -30,6 +30,9 @@ ONE_MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
 WAIT = 60.0  # seconds a worker process may take to get somewhere, on a shared CI machine
+# Each test's time limit (@pytest.mark.timeout) is the sum of its own waits (WAIT each, and up
+# to 60 s to stop the workers) plus a margin: a slow step fails at its wait, naming what it
+# waited for; the limit only catches a stall outside every wait.
 
 
 def start_workers(
@@ -63,6 +66,7 @@ def count(store: SqlStore, *where: sa.ColumnElement[bool]) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+@pytest.mark.timeout(720)  # four rounds of up to 120 s, then up to 60 s a worker to stop
 def test_every_slot_runs_exactly_once_over_many_rounds(
     store: SqlStore, database_url: str, tmp_path: Path
 ) -> None:
@@ -103,6 +107,7 @@ def test_every_slot_runs_exactly_once_over_many_rounds(
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(300)
 def test_a_killed_workers_run_is_abandoned_after_its_lease_and_retried(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -170,6 +175,7 @@ def _terminate_connections(admin_url: str, database: str | None) -> int:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(420)
 def test_workers_recover_when_their_connections_are_terminated(
     postgres_url: str, postgres_admin_url: str, tmp_path: Path
 ) -> None:
@@ -221,6 +227,7 @@ def test_workers_recover_when_their_connections_are_terminated(
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(480)  # also the cluster stopped and started (up to 60 s each)
 def test_results_that_end_while_postgresql_is_down_are_recorded_after_it_restarts(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -272,6 +279,7 @@ def _postgresql(action: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(240)
 def test_a_hung_job_times_out_and_a_failing_one_is_retried_while_the_others_run_on_time(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -340,6 +348,7 @@ def _slots(rows: list[Any]) -> list[datetime]:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(240)
 def test_downtime_under_each_misfire_policy_with_a_real_worker(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -382,6 +391,7 @@ def test_downtime_under_each_misfire_policy_with_a_real_worker(
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(240)
 def test_a_long_run_under_each_overlap_policy_with_a_real_worker(
     postgres_url: str, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
 from tests.conftest import _admin
-from tests.helpers import MakeJob, create_job, run_history
+from tests.helpers import MakeJob, create_job, run_history, wait_until
 
 NOW = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
 
@@ -281,11 +280,13 @@ def test_results_of_runs_that_end_during_an_outage_are_recorded_when_it_ends(
         with _outage(postgres_admin_url, database):
             for job in jobs:
                 GATES[job.id].set()
-            deadline = time.monotonic() + 30
-            while runner.threads.free < runner.threads.size:  # wait for the three to end
-                assert time.monotonic() < deadline
+
+            def all_three_ended() -> bool:
                 with contextlib.suppress(sa.exc.OperationalError):
                     runner.wait(1)
+                return runner.threads.free == runner.threads.size
+
+            wait_until(all_three_ended, what="the three runs to end", interval=0)
             assert runner.unrecorded == 3
             with pytest.raises(sa.exc.OperationalError):  # each try to record them fails...
                 runner.step(clock.now())
