@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cronbase.jobs import Job
 from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 
@@ -42,6 +43,22 @@ def wait_until(
             raise AssertionError(f"waited {waited:.1f}s for {what}, in vain{seen}")
         time.sleep(interval)
     return time.monotonic() - start
+
+
+def wait_for_runs_to_end(runner: Runner, timeout: float = 30.0) -> None:
+    """Let `runner` collect and record runs until none is going, waiting or unrecorded.
+
+    (One `runner.wait(n)` is not enough: it returns as soon as any run ends, even a run that was
+    recorded timed out earlier.)
+    """
+
+    def idle() -> bool:
+        runner.wait(0.1)
+        return not runner.busy
+
+    wait_until(
+        idle, what="the runs in progress to end and be recorded", timeout=timeout, interval=0
+    )
 
 
 def create_job(manager: JobManager, function_name: str, /, **fields: Any) -> Job:

@@ -14,7 +14,7 @@ from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, run_history
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
 
 T0 = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
 
@@ -148,11 +148,9 @@ def test_overlap_policies_while_the_previous_run_goes_on(
     assert [(s, slot) for s, slot, _ in history(store)] == expected
 
     gate.set()
-    while runner.busy:
-        runner.wait(5)
+    wait_for_runs_to_end(runner)
     runner.step(clock.now())  # queue: the waiting slot starts now that the previous run ended
-    while runner.busy:
-        runner.wait(5)
+    wait_for_runs_to_end(runner)
     statuses = [s for s, _, _ in history(store)]
     assert (
         statuses
@@ -179,8 +177,7 @@ def test_an_overlap_skip_counts_as_skipped_in_the_summary(
     summary = Runner(store, registry, clock).run_due()
     assert summary.to_dict()["summary"] == {"total": 1, "executed": 0, "skipped": 1, "failed": 0}
     gate.set()
-    while runner.busy:
-        runner.wait(5)
+    wait_for_runs_to_end(runner)
 
 
 @pytest.mark.parametrize(

@@ -356,8 +356,12 @@ def test_a_claim_whose_lease_could_not_be_renewed_is_not_started(
     # claim's lease may lapse before it could start, so it must not start.
     clock.advance(timedelta(seconds=50))
     GATES[held.id].set()
-    while runner.threads.free < 1:
-        runner.wait(1)
+
+    def slot_free() -> bool:
+        runner.wait(0.1)
+        return runner.threads.free >= 1
+
+    wait_until(slot_free, what="the held run to end", interval=0)
     runner.flush()
     clock.advance(timedelta(seconds=11))
     Runner(store, registry, clock, worker_id="other").step(clock.now())  # sweeps

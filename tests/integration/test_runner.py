@@ -13,7 +13,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, run_history
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
 
 
 @pytest.fixture
@@ -288,7 +288,7 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
 
     clock.set(datetime(2025, 1, 15, 10, 35, tzinfo=UTC))
     assert worker.tick() == 5.0  # started the job; the next slot is five minutes away
-    runner.wait(5)
+    wait_for_runs_to_end(runner)
     assert len(calls) == 1
     assert [run.status for run in run_history(store)] == ["succeeded"]
 

@@ -15,7 +15,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, run_history
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_run_past_its_deadline_is_timed_out_and_frees_its_slot(
     runner.wait(0)  # past the deadline: recorded timed_out, the slot is free again
     assert statuses(store) == ["timed_out"]
     assert runner.step(clock.now()) == 1
-    runner.wait(5)
+    wait_for_runs_to_end(runner)
     assert statuses(store) == ["succeeded", "timed_out"]
     with store.transaction() as conn:
         error = conn.execute(
@@ -143,7 +143,7 @@ def test_a_live_worker_keeps_its_lease(
     assert statuses(store) == ["running"]
     for slot in runner.threads.running():
         slot.cancelled.set()
-    runner.wait(5)
+    wait_for_runs_to_end(runner)
     assert statuses(store) == ["succeeded"]
 
 
