@@ -347,21 +347,21 @@ def test_what_a_run_leaves_is_capped_so_one_run_cannot_fill_the_history(
             value = {"a": value}
         return value
 
-    failing = make_job(name="Failing", function_name="verbose_failure")
-    make_job(name="Huge", function_name="huge_result")
-    make_job(name="Deep", function_name="deep_result")
+    failing = make_job("verbose_failure", name="Failing")
+    make_job("huge_result", name="Huge")
+    make_job("deep_result", name="Deep")
     clock.advance(timedelta(minutes=5))
 
     summary = runner.run_due().to_dict()["summary"]
 
     assert summary == {"total": 3, "executed": 2, "skipped": 0, "failed": 1}
-    by_status = {row["status"]: row for row in runs(store) if row["status"] == "failed"}
-    error = by_status["failed"]["error"]
+    by_status = {row.status: row for row in run_history(store) if row.status == "failed"}
+    error = by_status["failed"].error
     assert len(error.encode()) <= 64 * 1024
     assert error.startswith("ValueError: start of the story")
     assert error.endswith("the real cause")
     assert "bytes cut: the text was 1,000,046 bytes" in error
-    results = [row["result"] for row in runs(store) if row["status"] == "succeeded"]
+    results = [row.result for row in run_history(store) if row.status == "succeeded"]
     notes = sorted(result["result_cut"] for result in results)
     assert notes[0].startswith("the job's result is 1,000,011 bytes as JSON; at most 65,536")
     assert notes[1].startswith("the job's result nests 301 levels deep; at most 32")
