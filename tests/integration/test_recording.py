@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from cronbase.jobs import Job, Recorded, RunStatus, SlotPlan
-from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.runner.outcomes import LeaseLapsed, build_outcome
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
 
 
 @pytest.fixture
@@ -44,30 +43,20 @@ def registry(gate: threading.Event) -> JobRegistry:
     return registry
 
 
-@pytest.fixture
-def manager(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> JobManager:
-    return JobManager(store, registry, clock)
-
-
-def add(manager: JobManager, function: str, **extra: Any) -> Job:
-    spec = {"name": function, "schedule": "every_5_minutes", "function_name": function}
-    return manager.create_job(JobSpec(**{**spec, **extra}), SYSTEM)
-
-
 def statuses(store: SqlStore) -> list[str]:
-    with store.reading() as conn:
-        return sorted(conn.execute(sa.select(cron_job_run.c.status)).scalars())
+    return sorted(run.status for run in run_history(store))
 
 
 def test_a_run_whose_job_was_deleted_meanwhile_is_reported_as_deleted_not_abandoned(
     store: SqlStore,
     manager: JobManager,
+    make_job: MakeJob,
     registry: JobRegistry,
     clock: FakeClock,
     gate: threading.Event,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    job = add(manager, "gate", name="Doomed")
+    job = make_job("gate", name="Doomed")
     clock.advance(timedelta(minutes=5))
     runner = Runner(store, registry, clock)
     runner.step(clock.now())
@@ -76,10 +65,7 @@ def test_a_run_whose_job_was_deleted_meanwhile_is_reported_as_deleted_not_abando
 
     caplog.set_level(logging.DEBUG, logger="cronbase.runner")
     gate.set()
-    deadline = time.monotonic() + 10
-    while runner.busy:
-        assert time.monotonic() < deadline
-        runner.wait(1)
+    wait_for_runs_to_end(runner, timeout=10)
 
     messages = [record.getMessage() for record in caplog.records]
     assert any("run of Doomed ended after the job was deleted" in m for m in messages), messages
@@ -88,9 +74,9 @@ def test_a_run_whose_job_was_deleted_meanwhile_is_reported_as_deleted_not_abando
 
 
 def test_the_owner_of_a_run_recorded_abandoned_is_told_so(
-    store: SqlStore, manager: JobManager, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, clock: FakeClock
 ) -> None:
-    add(manager, "quick")
+    make_job("quick")
     clock.advance(timedelta(minutes=5))
     [claim], _ = store.claim_due(clock.now(), "dead", _run_due_slot, lease=timedelta(seconds=60))
     clock.advance(timedelta(seconds=61))
@@ -105,9 +91,9 @@ def test_the_owner_of_a_run_recorded_abandoned_is_told_so(
 
 
 def test_a_lapsed_lease_renewed_before_it_is_recorded_leaves_the_run_to_its_owner(
-    store: SqlStore, manager: JobManager, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, clock: FakeClock
 ) -> None:
-    add(manager, "quick")
+    make_job("quick")
     clock.advance(timedelta(minutes=5))
     [claim], _ = store.claim_due(clock.now(), "slow", _run_due_slot, lease=timedelta(seconds=60))
     clock.advance(timedelta(seconds=61))
@@ -124,12 +110,12 @@ def test_a_lapsed_lease_renewed_before_it_is_recorded_leaves_the_run_to_its_owne
 
 
 def test_the_latest_runs_of_many_jobs_are_read_in_one_query(
-    store: SqlStore, manager: JobManager, registry: JobRegistry, clock: FakeClock
+    store: SqlStore, make_job: MakeJob, registry: JobRegistry, clock: FakeClock
 ) -> None:
     tenant = store.insert_tenant("Acme")
-    jobs = [add(manager, "quick", name=f"j{i}") for i in range(3)]
-    theirs = add(manager, "quick", name="theirs", tenant_id=tenant)
-    never = add(manager, "quick", name="never", is_active=False)
+    jobs = [make_job("quick", name=f"j{i}") for i in range(3)]
+    theirs = make_job("quick", name="theirs", tenant_id=tenant)
+    never = make_job("quick", name="never", is_active=False)
     runner = Runner(store, registry, clock)
     for _ in range(2):
         clock.advance(timedelta(minutes=5))
