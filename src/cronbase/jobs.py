@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
+
+# The policies are defined with the fields they are choices of, and still importable from here.
+from cronbase.job_fields import JOB_FIELDS, Isolation, MisfirePolicy, OverlapPolicy  # noqa: F401
 
 
 def isoformat(instant: datetime | None) -> str | None:
@@ -52,77 +55,33 @@ class RunStatus(StrEnum):
     SKIPPED = "skipped"  # the slot came due while the job's previous run was still going
 
 
-class MisfirePolicy(StrEnum):
-    COALESCE = "coalesce"
-    CATCH_UP = "catch_up"
-    SKIP = "skip"
-
-
-class OverlapPolicy(StrEnum):
-    SKIP = "skip"
-    ALLOW = "allow"
-    QUEUE = "queue"
-
-
-class Isolation(StrEnum):
-    THREAD = "thread"
-    PROCESS = "process"
-
-
 class RunTrigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
 
 
-@dataclass(frozen=True)
-class Job:
-    """A row of cron_job."""
+def _to_dict(job: Any) -> dict[str, Any]:
+    """The seed's job object, plus timezone, the timestamps and the execution settings."""
+    return {f.name: _json_value(getattr(job, f.name)) for f in JOB_FIELDS}
 
-    id: UUID
-    tenant_id: UUID | None
-    name: str
-    schedule: str
-    function_name: str | None
-    is_active: bool
-    last_run: datetime | None
-    next_run: datetime | None
-    metadata: dict[str, Any]
-    timezone: str
-    created_at: datetime
-    updated_at: datetime
-    priority: int = 0
-    timeout_seconds: int | None = None
-    misfire_policy: str = MisfirePolicy.COALESCE.value
-    catchup_window_seconds: int | None = None
-    overlap_policy: str = OverlapPolicy.SKIP.value
-    max_attempts: int = 1
-    retry_delay_seconds: int = 30
-    isolation: str = Isolation.THREAD.value
 
-    def to_dict(self) -> dict[str, Any]:
-        """The seed's job object, plus timezone and the timestamps."""
-        return {
-            "id": str(self.id),
-            "tenant_id": str(self.tenant_id) if self.tenant_id else None,
-            "name": self.name,
-            "schedule": self.schedule,
-            "function_name": self.function_name,
-            "is_active": self.is_active,
-            "last_run": isoformat(self.last_run),
-            "next_run": isoformat(self.next_run),
-            "metadata": self.metadata,
-            "timezone": self.timezone,
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-            "priority": self.priority,
-            "timeout_seconds": self.timeout_seconds,
-            "misfire_policy": self.misfire_policy,
-            "catchup_window_seconds": self.catchup_window_seconds,
-            "overlap_policy": self.overlap_policy,
-            "max_attempts": self.max_attempts,
-            "retry_delay_seconds": self.retry_delay_seconds,
-            "isolation": self.isolation,
-        }
+def _json_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return isoformat(value)
+    return value
+
+
+# A row of cron_job: every field of JOB_FIELDS, in its order.
+Job = make_dataclass(
+    "Job",
+    [f.dataclass_field(f.stored_type) for f in JOB_FIELDS],
+    frozen=True,
+    kw_only=True,
+    namespace={"to_dict": _to_dict, "__doc__": "A row of cron_job (see cronbase.job_fields)."},
+)
+Job.__module__ = __name__
 
 
 @dataclass(frozen=True)

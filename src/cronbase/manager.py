@@ -1,57 +1,66 @@
-"""Domain operations shared by the CLI (and later the API and UI): validate, then store."""
+"""The domain layer the API and the CLI go through: jobs, tenants, tokens, workers, status."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from cronbase.auth import PermissionDenied, Principal, Role
+from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
-from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound
-from cronbase.jobs import Isolation, Job, MisfirePolicy, OverlapPolicy, Run, json_problem
+from cronbase.errors import InvalidJob, JobNotFound
+from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
+from cronbase.job_validation import unknown_field_errors, validated
+from cronbase.jobs import Job, Run
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.registry import JobRegistry
-from cronbase.schedule import parse_schedule, validate_timezone
+from cronbase.schedule import parse_schedule
 from cronbase.store import SqlStore
+from cronbase.store.tokens import TokenInfo, TokenStore
+from cronbase.store.workers import WorkerInfo, WorkerStore
 
-MAX_NAME_LENGTH = 200
-MAX_ATTEMPTS = 20
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# A worker heartbeats every few seconds (at most CRONBASE_WORKER_MAX_SLEEP_SECONDS apart);
+# one silent for this long is dead or cut off.
+WORKER_STALE_AFTER = timedelta(minutes=2)
+# `cronbase status` counts a due job as overdue once it waited this long.
+OVERDUE_AFTER = timedelta(minutes=1)
 
 # The caller for work that no user asks for: the CLI, the worker, the seed.
 SYSTEM = Principal("system", Role.SUPERADMIN, None)
 
 
 @dataclass(frozen=True)
-class JobSpec:
-    """What a client gives to create a job (the seed's POST body, plus timezone)."""
+class Status:
+    """What `cronbase status` shows: is anything running jobs, and are jobs keeping up?"""
 
-    name: str
-    schedule: str
-    function_name: str
-    tenant_id: UUID | None = None
-    is_active: bool = True
-    metadata: dict[str, Any] = field(default_factory=dict)
-    timezone: str = "UTC"
-    priority: int = 0
-    timeout_seconds: int | None = None
-    misfire_policy: str = MisfirePolicy.COALESCE.value
-    catchup_window_seconds: int | None = None
-    overlap_policy: str = OverlapPolicy.SKIP.value
-    max_attempts: int = 1
-    retry_delay_seconds: int = 30
-    isolation: str = Isolation.THREAD.value
+    now: datetime
+    workers: list[WorkerInfo]
+    running: list[tuple[Run, str]]  # each run in progress, with its job's name
+    due: int
+    overdue: int
+    failing: list[Job]  # jobs whose last run failed
 
 
 class JobManager:
-    def __init__(self, store: SqlStore, registry: JobRegistry, clock: Clock) -> None:
+    """The domain layer: the only way the API and the CLI reach jobs, tenants, tokens and
+    workers. It checks who may do what; the store only stores."""
+
+    def __init__(
+        self,
+        store: SqlStore,
+        registry: JobRegistry,
+        clock: Clock,
+        *,
+        tokens: TokenStore | None = None,
+        workers: WorkerStore | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.tokens = tokens or TokenStore(store.engine)
+        self.workers = workers or WorkerStore(store.engine)
 
     def create_job(self, spec: JobSpec, caller: Principal) -> Job:
         """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing.
@@ -100,34 +109,20 @@ class JobManager:
         re-activated, and left alone otherwise.
         """
         job = self.get_job(job_id, caller)
-        unknown = set(changes) - set(JobSpec.__dataclass_fields__)
+        unknown = unknown_field_errors(changes)
         if unknown:
-            raise InvalidJob([(field, "is not a job field") for field in sorted(unknown)])
+            raise InvalidJob(unknown)
         if "tenant_id" in changes and not caller.can_see(changes["tenant_id"]):
             raise PermissionDenied("an admin can move jobs within their own tenant only")
-        current = JobSpec(
-            name=job.name,
-            schedule=job.schedule,
-            function_name=job.function_name or "",
-            tenant_id=job.tenant_id,
-            is_active=job.is_active,
-            metadata=job.metadata,
-            timezone=job.timezone,
-            priority=job.priority,
-            timeout_seconds=job.timeout_seconds,
-            misfire_policy=job.misfire_policy,
-            catchup_window_seconds=job.catchup_window_seconds,
-            overlap_policy=job.overlap_policy,
-            max_attempts=job.max_attempts,
-            retry_delay_seconds=job.retry_delay_seconds,
-            isolation=job.isolation,
-        )
+        current = JobSpec(**{f.name: getattr(job, f.name) for f in SETTABLE_FIELDS})
+        if current.function_name is None:  # its function was lost: a change must name one
+            current = replace(current, function_name="")
         values = self._validated(replace(current, **changes))
         values = {key: value for key, value in values.items() if key in changes}
         if "metadata" in values:
             values["metadata"] = keep_monitoring_keys(values["metadata"], job.metadata)
         if _reschedules(job, values):
-            values["next_run"] = self._next_run({**current.__dict__, **values})
+            values["next_run"] = self._next_run({**asdict(current), **values})
         values["updated_at"] = self.clock.now()
         updated = self.store.update_job(job_id, values, tenant_id=_scope(caller))
         if updated is None:  # deleted meanwhile
@@ -187,53 +182,66 @@ class JobManager:
         return self.store.insert_jobs_unless_named(rows)
 
     def _validated(self, spec: JobSpec) -> dict[str, Any]:
-        errors: list[tuple[str, str]] = []
-        name = spec.name.strip() if isinstance(spec.name, str) else ""
-        if not name:
-            errors.append(("name", "must not be blank"))
-        elif len(name) > MAX_NAME_LENGTH:
-            errors.append(("name", f"is {len(name)} characters long; at most {MAX_NAME_LENGTH}"))
-        elif _CONTROL_CHARACTERS.search(name):
-            errors.append(("name", "must be one line of printable text (no control characters)"))
-        timezone = "UTC"
-        try:
-            timezone = validate_timezone(spec.timezone)
-        except InvalidSchedule as exc:
-            errors.append(("timezone", str(exc)))
-        try:
-            parse_schedule(spec.schedule, timezone)
-        except InvalidSchedule as exc:
-            errors.append(("schedule", str(exc)))
-        if spec.function_name not in self.registry:
-            known = ", ".join(self.registry.names())
-            message = (
-                f"{spec.function_name!r} is not a registered job function; choose one of: {known}"
-            )
-            errors.append(("function_name", message))
-        errors.extend(_metadata_errors(spec.metadata))
-        errors.extend(_execution_errors(spec))
-        errors.extend(_policy_errors(spec))
-        if spec.tenant_id is not None and not self.store.tenant_exists(spec.tenant_id):
-            errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))
-        if errors:
-            raise InvalidJob(errors)
-        return {
-            "name": name,
-            "schedule": spec.schedule.strip(),
-            "function_name": spec.function_name,
-            "tenant_id": spec.tenant_id,
-            "is_active": spec.is_active,
-            "metadata": spec.metadata,
-            "timezone": timezone,
-            "priority": spec.priority,
-            "timeout_seconds": spec.timeout_seconds,
-            "misfire_policy": spec.misfire_policy,
-            "catchup_window_seconds": spec.catchup_window_seconds,
-            "overlap_policy": spec.overlap_policy,
-            "max_attempts": spec.max_attempts,
-            "retry_delay_seconds": spec.retry_delay_seconds,
-            "isolation": spec.isolation,
-        }
+        tenant_exists = spec.tenant_id is None or self.store.tenant_exists(spec.tenant_id)
+        return validated(spec, function_names=self.registry.names(), tenant_exists=tenant_exists)
+
+    # --- tenants, workers and the deployment's health ------------------------------------------
+
+    def create_tenant(self, name: str) -> UUID:
+        return self.store.insert_tenant(name)
+
+    def list_tenants(self, caller: Principal) -> list[tuple[UUID, str]]:
+        """(id, name) of every tenant the caller may see: all for a superadmin, else their own."""
+        return [row for row in self.store.list_tenants() if caller.can_see(row[0])]
+
+    def tenant_name(self, tenant_id: UUID) -> str | None:
+        return dict(self.store.list_tenants()).get(tenant_id)
+
+    def live_workers(self) -> list[WorkerInfo]:
+        """Workers that have not stopped and heartbeated within WORKER_STALE_AFTER."""
+        return self.workers.live(self.clock.now(), stale_after=WORKER_STALE_AFTER)
+
+    def status(self) -> Status:
+        now = self.clock.now()
+        due, overdue = self.store.due_counts(now, overdue_after=OVERDUE_AFTER)
+        return Status(
+            now=now,
+            workers=self.workers.live(now, stale_after=WORKER_STALE_AFTER),
+            running=self.store.runs_in_progress(),
+            due=due,
+            overdue=overdue,
+            failing=self.store.failing_jobs(),
+        )
+
+    # --- API tokens (the operator's: the CLI) ---------------------------------------------------
+
+    def create_token(self, email: str, role: Role, tenant_id: UUID | None) -> tuple[str, TokenInfo]:
+        """A new token (shown once; only its hash is kept) and what it was stored as. ValueError
+        when the tenant does not fit the role or does not exist."""
+        check_identity(role, tenant_id)
+        if tenant_id is not None and not self.store.tenant_exists(tenant_id):
+            raise ValueError(f"no tenant with id {tenant_id}")
+        token = new_token()
+        return token, self.tokens.add(email, role, tenant_id, hash_token(token))
+
+    def create_first_token(self, email: str) -> str | None:
+        """A superadmin's token if no token was ever issued (the very first start), else None."""
+        token = new_token()
+        if self.tokens.add_first(email, Role.SUPERADMIN, hash_token(token)) is None:
+            return None
+        return token
+
+    def list_tokens(self) -> list[TokenInfo]:
+        """Every token ever issued, oldest first (their hashes, never the tokens)."""
+        return self.tokens.list()
+
+    def revoke_token(self, token_id: UUID) -> bool:
+        """Revoke a token; False if there is no live token with that id."""
+        return self.tokens.revoke(token_id, self.clock.now())
+
+    def principal_for_token(self, token: str) -> Principal | None:
+        """The caller a live API token speaks for, or None if it is unknown or revoked."""
+        return self.tokens.principal(hash_token(token))
 
 
 def _scope(caller: Principal) -> UUID | None:
@@ -247,52 +255,3 @@ def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
         or changes.get("timezone", job.timezone) != job.timezone
         or (changes.get("is_active") is True and not job.is_active)
     )
-
-
-def _whole(value: Any, low: int, high: int) -> bool:
-    return type(value) is int and low <= value <= high
-
-
-def _execution_errors(spec: JobSpec) -> list[tuple[str, str]]:
-    errors = []
-    if not _whole(spec.priority, -1000, 1000):
-        errors.append(("priority", "must be an integer from -1000 to 1000 (higher runs first)"))
-    if spec.timeout_seconds is not None and not _whole(spec.timeout_seconds, 1, 7 * 86400):
-        message = "must be a whole number of seconds from 1 to 604800, or null for no limit"
-        errors.append(("timeout_seconds", message))
-    if not _whole(spec.max_attempts, 1, MAX_ATTEMPTS):
-        message = f"must be a whole number from 1 (no retries) to {MAX_ATTEMPTS}"
-        errors.append(("max_attempts", message))
-    if not _whole(spec.retry_delay_seconds, 1, 86400):
-        message = (
-            "must be a whole number of seconds from 1 to 86400 (the delay before the first retry)"
-        )
-        errors.append(("retry_delay_seconds", message))
-    if spec.isolation not in {i.value for i in Isolation}:
-        allowed = ", ".join(i.value for i in Isolation)
-        errors.append(("isolation", f"{spec.isolation!r} is not one of: {allowed}"))
-    return errors
-
-
-def _policy_errors(spec: JobSpec) -> list[tuple[str, str]]:
-    errors = []
-    for field_name, policy in (
-        ("misfire_policy", MisfirePolicy),
-        ("overlap_policy", OverlapPolicy),
-    ):
-        value = getattr(spec, field_name)
-        if value not in {p.value for p in policy}:
-            allowed = ", ".join(p.value for p in policy)
-            errors.append((field_name, f"{value!r} is not one of: {allowed}"))
-    window = spec.catchup_window_seconds
-    if window is not None and (type(window) is not int or not 1 <= window <= 366 * 86400):
-        message = "must be a whole number of seconds from 1 to 31622400, or null for no limit"
-        errors.append(("catchup_window_seconds", message))
-    return errors
-
-
-def _metadata_errors(metadata: Any) -> list[tuple[str, str]]:
-    if not isinstance(metadata, dict):
-        return [("metadata", f"must be a JSON object, got {type(metadata).__name__}")]
-    problem = json_problem(metadata)
-    return [("metadata", problem)] if problem else []

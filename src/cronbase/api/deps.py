@@ -1,9 +1,7 @@
-"""What handlers depend on: the services built by create_app, and the authenticated caller."""
+"""What handlers depend on: the services the bootstrap built, and the authenticated caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,23 +14,9 @@ from cronbase.auth import (
     PermissionDenied,
     Principal,
     Role,
-    hash_token,
     principal_from_jwt,
 )
-from cronbase.manager import JobManager
-from cronbase.runner import Runner
-from cronbase.store import SqlStore
-from cronbase.store.tokens import TokenStore
-
-
-@dataclass(frozen=True)
-class Services:
-    store: SqlStore
-    tokens: TokenStore
-    manager: JobManager
-    new_runner: Callable[[], Runner]  # one per POST /run: a Runner is not shared by threads
-    jwt_secret: str | None
-    jwt_max_ttl_seconds: float
+from cronbase.bootstrap import Services
 
 
 def _services(request: Request) -> Services:
@@ -56,12 +40,13 @@ def _principal(
         raise NotAuthenticated("send an API token: Authorization: Bearer <token>")
     token = credentials.credentials
     if token.startswith(TOKEN_PREFIX):
-        principal = services.tokens.principal(hash_token(token))
+        principal = services.manager.principal_for_token(token)
         if principal is None:
             raise NotAuthenticated("the API token is unknown or revoked")
         return principal
-    if services.jwt_secret and token.count(".") == 2:
-        return principal_from_jwt(token, services.jwt_secret, services.jwt_max_ttl_seconds)
+    settings = services.settings
+    if settings.jwt_secret and token.count(".") == 2:
+        return principal_from_jwt(token, settings.jwt_secret, settings.jwt_max_ttl_seconds)
     raise NotAuthenticated("the bearer token is neither a cronbase API token nor a valid JWT")
 
 

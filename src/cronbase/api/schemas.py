@@ -6,17 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
-from cronbase.jobs import Isolation, MisfirePolicy, OverlapPolicy
+from cronbase.job_fields import FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
 
 T = TypeVar("T")
 
 # Lengths are capped here so huge strings stop at the door; the manager checks the content.
-Name = Annotated[str, StringConstraints(max_length=200)]
-Schedule = Annotated[str, StringConstraints(max_length=1000)]
-FunctionName = Annotated[str, StringConstraints(max_length=200)]
-Zone = Annotated[str, StringConstraints(max_length=100)]
+Schedule = Annotated[str, StringConstraints(max_length=FIELDS["schedule"].max_length)]
+Zone = Annotated[str, StringConstraints(max_length=FIELDS["timezone"].max_length)]
 
 
 class Envelope(BaseModel, Generic[T]):
@@ -35,70 +33,49 @@ class ErrorEnvelope(BaseModel):
     errors: list[FieldError] = []
 
 
-class JobCreate(BaseModel):
-    """The seed's POST body, plus `timezone`."""
+def _create_field(job_field: JobField) -> tuple[Any, Any]:
+    """A JobCreate field: its type (a policy is one of its choices), capped length, default."""
+    annotation = job_field.choices or job_field.type
+    if job_field.client_nullable:
+        annotation = annotation | None
+    if job_field.max_length is not None:
+        annotation = Annotated[annotation, StringConstraints(max_length=job_field.max_length)]
+    if job_field.required:
+        default = Field(examples=job_field.examples, description=job_field.description)
+    elif callable(job_field.default):
+        default = Field(default_factory=job_field.default, description=job_field.description)
+    else:
+        default = Field(
+            job_field.choices(job_field.default) if job_field.choices else job_field.default,
+            description=job_field.description,
+            examples=job_field.examples,
+        )
+    return annotation, default
 
+
+class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
-    schedule: Schedule = Field(examples=["every_5_minutes", "hourly", "cron:0 2 * * *"])
-    function_name: FunctionName = Field(examples=["markUsersOffline"])
-    is_active: bool = True
-    tenant_id: UUID | None = Field(None, description="omit (or null) for a global job")
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    timezone: Zone = Field("UTC", description="IANA time zone the schedule is read in")
-    priority: int = Field(0, description="-1000 to 1000; when slots are short, higher runs first")
-    timeout_seconds: int | None = Field(None, description="a longer run is recorded timed_out")
-    misfire_policy: MisfirePolicy = Field(
-        MisfirePolicy.COALESCE,
-        description="slots missed while nothing ran: one run for all "
-        "(coalesce), each in turn (catch_up), or none (skip)",
-    )
-    catchup_window_seconds: int | None = Field(
-        None, description="catch_up: older slots are missed; skip: a slot this late still runs"
-    )
-    overlap_policy: OverlapPolicy = Field(
-        OverlapPolicy.SKIP,
-        description="a slot due while the previous run goes on: record it "
-        "skipped, run it anyway (allow), or run it when the previous one ends (queue)",
-    )
-    max_attempts: int = Field(1, description="1 to 20; a failed run is retried until this many")
-    retry_delay_seconds: int = Field(
-        30, description="wait before the first retry; doubled at each further attempt, with jitter"
-    )
-    isolation: Isolation = Field(
-        Isolation.THREAD,
-        description="run in a thread of the worker (thread) or in a child process that is "
-        "killed at the deadline (process)",
-    )
+
+JobCreate = create_model(
+    "JobCreate",
+    __base__=_Input,
+    __module__=__name__,
+    __doc__="The seed's POST body, plus `timezone`.",
+    **{f.name: _create_field(f) for f in SETTABLE_FIELDS},
+)
 
 
-class JobUpdate(BaseModel):
-    """Any of the job's fields; those left out keep their values."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name | None = None
-    schedule: Schedule | None = None
-    function_name: FunctionName | None = None
-    is_active: bool | None = None
-    tenant_id: UUID | None = None
-    metadata: dict[str, Any] | None = None
-    timezone: Zone | None = None
-    priority: int | None = None
-    timeout_seconds: int | None = None
-    misfire_policy: MisfirePolicy | None = None
-    catchup_window_seconds: int | None = None
-    overlap_policy: OverlapPolicy | None = None
-    max_attempts: int | None = None
-    retry_delay_seconds: int | None = None
-    isolation: Isolation | None = None
-
+class _Changes(_Input):
     @model_validator(mode="after")
-    def _no_nulls(self) -> JobUpdate:
-        # Leaving a field out keeps it; null would erase it. Only tenant_id may be null (global).
-        nullable = {"tenant_id", "timeout_seconds", "catchup_window_seconds"}
-        nulls = [f for f in self.model_fields_set if f not in nullable and getattr(self, f) is None]
+    def _no_nulls(self) -> _Changes:
+        # Leaving a field out keeps it; null would erase it. Only a field that means something
+        # when null may be null (a global job's tenant_id, no timeout, no catch-up window).
+        nulls = [
+            name
+            for name in self.model_fields_set
+            if not FIELDS[name].client_nullable and getattr(self, name) is None
+        ]
         if nulls:
             raise ValueError(
                 f"{', '.join(sorted(nulls))} cannot be null; leave a field out to keep it"
@@ -106,29 +83,25 @@ class JobUpdate(BaseModel):
         return self
 
 
-class JobPublic(BaseModel):
-    """The seed's job object, plus tenant, time zone and timestamps."""
+def _optional(job_field: JobField) -> tuple[Any, Any]:
+    annotation, _default = _create_field(job_field)
+    return annotation | None, None
 
-    id: UUID
-    tenant_id: UUID | None
-    name: str
-    schedule: str
-    function_name: str | None
-    is_active: bool
-    last_run: datetime | None
-    next_run: datetime | None
-    metadata: dict[str, Any]
-    timezone: str
-    created_at: datetime
-    updated_at: datetime
-    priority: int
-    timeout_seconds: int | None
-    misfire_policy: str
-    catchup_window_seconds: int | None
-    overlap_policy: str
-    max_attempts: int
-    retry_delay_seconds: int
-    isolation: str
+
+JobUpdate = create_model(
+    "JobUpdate",
+    __base__=_Changes,
+    __module__=__name__,
+    __doc__="Any of the job's fields; those left out keep their values.",
+    **{f.name: _optional(f) for f in SETTABLE_FIELDS},
+)
+
+JobPublic = create_model(
+    "JobPublic",
+    __module__=__name__,
+    __doc__="The seed's job object, plus tenant, time zone and timestamps.",
+    **{f.name: (f.stored_type, ...) for f in JOB_FIELDS},
+)
 
 
 class Page(BaseModel):

@@ -3,7 +3,6 @@ deployment: who is signed in (/me), the tenants, the live workers and the jobs' 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -27,11 +26,7 @@ from cronbase.api.schemas import (
 )
 from cronbase.auth import Role
 from cronbase.schedule import describe, preview, validate_timezone
-from cronbase.store.workers import WorkerStore
 
-# A worker heartbeats every few seconds (at most CRONBASE_WORKER_MAX_SLEEP_SECONDS apart);
-# one silent for this long is dead or cut off. The same horizon as `cronbase status`.
-WORKER_STALE_AFTER = timedelta(minutes=2)
 MAX_LATEST_RUN_JOBS = 100
 
 router = APIRouter(prefix="/api/cron", tags=["cron"])
@@ -73,13 +68,13 @@ def preview_schedule(
 @router.get("/me", summary="The signed-in caller: email, role and tenant")
 def me(services: ServicesDep, caller: CallerDep) -> Envelope[Me]:
     """Readable by every role, so a page can say who is signed in and what they may do."""
-    names = dict(services.store.list_tenants()) if caller.tenant_id else {}
+    tenant_name = services.manager.tenant_name(caller.tenant_id) if caller.tenant_id else None
     return Envelope(
         data=Me(
             email=caller.email,
             role=caller.role.value,
             tenant_id=caller.tenant_id,
-            tenant_name=names.get(caller.tenant_id) if caller.tenant_id else None,
+            tenant_name=tenant_name,
             can_manage_jobs=caller.role is not Role.USER,
         )
     )
@@ -90,8 +85,7 @@ def tenants(services: ServicesDep, caller: AdminDep) -> Envelope[TenantList]:
     """Every tenant for a superadmin; an admin's own tenant only."""
     visible = [
         TenantPublic(id=tenant_id, name=name)
-        for tenant_id, name in services.store.list_tenants()
-        if caller.can_see(tenant_id)
+        for tenant_id, name in services.manager.list_tenants(caller)
     ]
     return Envelope(data=TenantList(tenants=visible))
 
@@ -101,9 +95,7 @@ def workers(services: ServicesDep, caller: CallerDep) -> Envelope[WorkerList]:
     """Workers that have not stopped and heartbeated within the last two minutes. With none,
     nothing runs due jobs unless something calls POST /api/cron/run (the Web UI's heartbeat).
     Every role learns how many are alive; only superadmins see their hosts and pids."""
-    live = WorkerStore(services.store.engine).live(
-        services.manager.clock.now(), stale_after=WORKER_STALE_AFTER
-    )
+    live = services.manager.live_workers()
     listed = [
         WorkerPublic(
             id=w.id,

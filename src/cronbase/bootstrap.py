@@ -1,0 +1,105 @@
+"""Wiring, written once: settings in; store, registry, manager, runners and worker out.
+
+The CLI and the API (create_app) both build their parts here, and nothing else opens the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cronbase.clock import Clock, SystemClock
+from cronbase.config import Settings
+from cronbase.job_modules import load_job_modules
+from cronbase.manager import JobManager
+from cronbase.registry import JobRegistry
+from cronbase.runner import Runner, Worker
+from cronbase.store import SqlStore
+from cronbase.store.engine import database_location
+from cronbase.store.migrate import check_schema, current_revision, upgrade
+
+
+@dataclass(frozen=True)
+class Services:
+    """The parts of a running cronbase, made from one Settings."""
+
+    settings: Settings
+    store: SqlStore
+    registry: JobRegistry
+    clock: Clock
+    manager: JobManager
+
+    def new_runner(self) -> Runner:
+        """A runner of due jobs. One per thread: a Runner drives one control loop."""
+        return Runner(
+            self.store,
+            self.registry,
+            self.clock,
+            concurrency=self.settings.worker_concurrency,
+            lease=timedelta(seconds=self.settings.worker_lease_seconds),
+        )
+
+    def new_worker(self) -> Worker:
+        """A worker with a runner of its own, running jobs as they fall due until stopped."""
+        return Worker(
+            self.new_runner(),
+            self.clock,
+            max_sleep=self.settings.worker_max_sleep_seconds,
+            grace=self.settings.shutdown_grace_seconds,
+        )
+
+    def check_schema(self) -> None:
+        """SchemaOutOfDate unless the database's schema is the one this cronbase needs."""
+        check_schema(self.store.engine)
+
+    def database_location(self) -> str:
+        """Where the database is, for messages: a file's path or the URL without its password."""
+        return database_location(self.store.engine.url)
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Bring the database to the newest schema; return the revisions before and after."""
+        return upgrade(self.store.engine)
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision, after checking it is current (SchemaOutOfDate)."""
+        check_schema(self.store.engine)
+        return current_revision(self.store.engine)
+
+
+def load_registry(settings: Settings) -> JobRegistry:
+    """The job functions: the built-in ones and those of CRONBASE_JOB_MODULES."""
+    return load_job_modules(settings.job_module_list)
+
+
+def open_store(settings: Settings, *, check: bool = True) -> SqlStore:
+    """The store of CRONBASE_DATABASE_URL; with `check`, SchemaOutOfDate unless it is current."""
+    store = SqlStore.from_url(
+        settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds
+    )
+    if check:
+        check_schema(store.engine)
+    return store
+
+
+def build(
+    settings: Settings,
+    *,
+    store: SqlStore | None = None,
+    clock: Clock | None = None,
+    registry: JobRegistry | None = None,
+    check: bool = True,
+    functions: bool = True,
+) -> Services:
+    """Every part, from `settings` except those given (tests bring their own). Without
+    `functions`, the job modules are not imported: for work that never runs or checks a job."""
+    store = store or open_store(settings, check=check)
+    if registry is None:
+        registry = load_registry(settings) if functions else JobRegistry()
+    clock = clock or SystemClock()
+    return Services(
+        settings=settings,
+        store=store,
+        registry=registry,
+        clock=clock,
+        manager=JobManager(store, registry, clock),
+    )

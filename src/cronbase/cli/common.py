@@ -1,0 +1,82 @@
+"""What every command shares: settings from the environment, the services, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+
+from cronbase.bootstrap import Services, build
+from cronbase.config import Settings
+from cronbase.errors import ConfigurationError
+from cronbase.manager import JobManager
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+class Commands:
+    """The `cronbase` subcommands, and groups of them (`cronbase jobs ...`)."""
+
+    def __init__(self, top: Any) -> None:
+        self.top = top  # what argparse's add_subparsers returned
+
+    def add(
+        self, name: str, handler: Handler, help_: str, group: Any = None
+    ) -> argparse.ArgumentParser:
+        """A command running `handler`, at the top level or in `group`."""
+        sub = (group or self.top).add_parser(name, help=help_, description=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def group(self, name: str, help_: str) -> Any:
+        """A noun whose actions are commands of their own: `cronbase token create`."""
+        return self.top.add_parser(name, help=help_).add_subparsers(required=True, metavar="ACTION")
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"CRONBASE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(problems) from exc
+
+
+def services(*, functions: bool = True) -> Services:
+    """Everything, from the environment; SchemaOutOfDate unless the database is migrated.
+    Without `functions`, the job modules are not imported (the command needs none)."""
+    return build(settings(), functions=functions)
+
+
+def manager() -> JobManager:
+    """The domain layer, for a command that neither runs nor checks a job."""
+    return services(functions=False).manager
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def uuid_arg(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a UUID") from exc
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is not between {low} and {high}")
+        return number
+
+    return parse

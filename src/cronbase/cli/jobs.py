@@ -1,0 +1,100 @@
+"""`cronbase jobs list|add`. The options of `add` are made from the job's fields (JOB_FIELDS)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cronbase.cli.common import Commands, int_between, manager, print_json, services, uuid_arg
+from cronbase.errors import InvalidJob
+from cronbase.job_fields import FIELDS, SETTABLE_FIELDS, JobField
+from cronbase.jobs import Job, isoformat
+from cronbase.manager import SYSTEM, JobSpec
+
+# Fields whose option is not their name: `--function` and `--inactive` read better.
+_FLAGS = {"function_name": "--function"}
+# Given to `add_argument` as is; the command turns them into the field's value.
+_SPECIAL_OPTIONS: dict[str, dict[str, Any]] = {
+    "is_active": {"flags": ["--inactive"], "action": "store_true"},
+    "metadata": {"flags": ["--metadata"], "default": "{}"},
+}
+# `--help` lists what a job is (name, schedule, function), then the rest in the fields' order.
+_FIRST = ("name", "schedule", "function_name", "tenant_id", "timezone", "metadata", "is_active")
+
+
+def register(commands: Commands) -> None:
+    jobs = commands.group("jobs", "list and add jobs")
+    listing = commands.add("list", cmd_jobs_list, "list jobs", jobs)
+    listing.add_argument("--tenant-id", type=uuid_arg)
+    active = listing.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="is_active", action="store_const", const=True)
+    active.add_argument("--inactive", dest="is_active", action="store_const", const=False)
+    listing.add_argument("--limit", type=int_between(1, 500), default=100)
+    listing.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
+    listing.add_argument("--json", action="store_true", help="print the seed's job objects")
+
+    adding = commands.add("add", cmd_jobs_add, "create a job", jobs)
+    rest = [f.name for f in SETTABLE_FIELDS if f.name not in _FIRST]
+    for name in (*_FIRST, *rest):
+        _add_option(adding, FIELDS[name])
+
+
+def _add_option(parser: argparse.ArgumentParser, job_field: JobField) -> None:
+    """The `jobs add` option that sets `job_field`: its flag, type, default, choices, help."""
+    options: dict[str, Any] = {"help": job_field.cli_help}
+    if job_field.name in _SPECIAL_OPTIONS:
+        options.update(_SPECIAL_OPTIONS[job_field.name])
+        flags = options.pop("flags")
+    else:
+        flags = [_FLAGS.get(job_field.name, "--" + job_field.name.replace("_", "-"))]
+        if job_field.name in _FLAGS:  # shown as the flag says, not as the field is named
+            options["metavar"] = flags[0].removeprefix("--").upper()
+        if job_field.required:
+            options["required"] = True
+        else:
+            options["default"] = job_field.default_value()
+        if job_field.choices is not None:
+            options["choices"] = [choice.value for choice in job_field.choices]
+        elif job_field.type is not str:
+            options["type"] = uuid_arg if job_field.name == "tenant_id" else job_field.type
+    parser.add_argument(*flags, dest=job_field.name, **options)
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> None:
+    jobs = manager().list_jobs(
+        SYSTEM,
+        tenant_id=args.tenant_id,
+        is_active=args.is_active,
+        limit=args.limit,
+        offset=args.offset,
+    )
+    if args.json:
+        print_json({"jobs": [job.to_dict() for job in jobs]})
+        return
+    print(
+        f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  {'PRIO':>5}  "
+        f"{'TIMEOUT':>7}  {'TRIES':>5}  {'ISOLATION':9}  NAME"
+    )
+    for job in jobs:
+        print(_row(job))
+
+
+def _row(job: Job) -> str:
+    timeout = f"{job.timeout_seconds}s" if job.timeout_seconds else "-"
+    return (
+        f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
+        f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.priority:>5}  "
+        f"{timeout:>7}  {job.max_attempts:>5}  {job.isolation:9}  {job.name}"
+    )
+
+
+def cmd_jobs_add(args: argparse.Namespace) -> None:
+    jobs = services().manager
+    values = {f.name: getattr(args, f.name) for f in SETTABLE_FIELDS}
+    try:
+        values["metadata"] = json.loads(args.metadata)
+    except json.JSONDecodeError as exc:
+        raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
+    values["is_active"] = not args.is_active  # the option is --inactive
+    print_json(jobs.create_job(JobSpec(**values), SYSTEM).to_dict())

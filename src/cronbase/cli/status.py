@@ -1,0 +1,34 @@
+"""`cronbase status`: live workers, runs in progress, due and failing jobs."""
+
+from __future__ import annotations
+
+import argparse
+
+from cronbase.cli.common import Commands, services
+from cronbase.jobs import isoformat
+
+
+def register(commands: Commands) -> None:
+    commands.add("status", cmd_status, "show live workers, runs in progress, due and failing jobs")
+
+
+def cmd_status(_args: argparse.Namespace) -> None:
+    deployment = services(functions=False)
+    print(f"database: {deployment.database_location()}")
+    status = deployment.manager.status()
+    now = status.now
+    print(f"workers alive: {len(status.workers)}")
+    for worker in status.workers:
+        age = (now - worker.last_heartbeat).total_seconds()
+        print(
+            f"  {worker.id}  pid {worker.pid}  since {isoformat(worker.started_at)}  "
+            f"heartbeat {age:.0f}s ago"
+        )
+    print(f"runs in progress: {len(status.running)}")
+    for run, name in status.running:
+        age = (now - run.started_at).total_seconds() if run.started_at else 0
+        print(f"  {name}  on {run.worker_id}  for {age:.0f}s")
+    print(f"jobs due: {status.due} (overdue by more than a minute: {status.overdue})")
+    print(f"jobs failing: {len(status.failing)}")
+    for job in status.failing:
+        print(f"  {job.name} ({job.id}): {job.metadata.get('last_error')}")

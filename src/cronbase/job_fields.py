@@ -1,0 +1,231 @@
+"""A job's fields, defined once: type, default, bounds or choices, description, who sets them.
+
+Everything else is derived from JOB_FIELDS: the Job and JobSpec dataclasses, the API's
+JobCreate/JobUpdate/JobPublic models, the options of `cronbase jobs add`, and the range and
+choice checks of job_validation. The table (store/tables.py cron_job) is written out in SQL
+terms and a unit test holds it to this list. The order is the seed's job object's order (and
+the table's): it is the order of the keys in every JSON job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+class MisfirePolicy(StrEnum):
+    COALESCE = "coalesce"
+    CATCH_UP = "catch_up"
+    SKIP = "skip"
+
+
+class OverlapPolicy(StrEnum):
+    SKIP = "skip"
+    ALLOW = "allow"
+    QUEUE = "queue"
+
+
+class Isolation(StrEnum):
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+class _Required:
+    """The default of a field a client must give (a Job read from the database has them all)."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class JobField:
+    name: str
+    type: Any  # as stored and read back (a policy is its text), None aside
+    default: Any = REQUIRED  # a mutable default is given as a factory: `dict`
+    settable: bool = True  # clients may set it; else the server does (id, next_run, ...)
+    # A stored job may hold None: a meaning of its own (global, no limit), "not yet", or (for
+    # function_name, nullable in the seed's table) a function lost. Clients may send None only
+    # for a field they may also leave out.
+    nullable: bool = False
+    description: str | None = None  # for the API's schema
+    examples: list[Any] | None = None
+    max_length: int | None = None  # stops huge strings at the API's door
+    choices: type[StrEnum] | None = None
+    bounds: tuple[int, int] | None = None  # inclusive, for whole numbers
+    invalid: str | None = None  # the message for a value outside `bounds`
+    cli_help: str | None = None  # the help of the `jobs add` option
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def client_nullable(self) -> bool:
+        return self.nullable and not self.required
+
+    @property
+    def stored_type(self) -> Any:
+        return self.type | None if self.nullable else self.type
+
+    @property
+    def client_type(self) -> Any:
+        return self.type | None if self.client_nullable else self.type
+
+    def default_value(self) -> Any:
+        return self.default() if callable(self.default) else self.default
+
+    def dataclass_field(self, type_: Any) -> tuple[str, Any, Any]:
+        """The (name, type, field) triple for dataclasses.make_dataclass."""
+        if self.required:
+            return (self.name, type_, dataclasses.field())
+        if callable(self.default):
+            return (self.name, type_, dataclasses.field(default_factory=self.default))
+        return (self.name, type_, dataclasses.field(default=self.default))
+
+
+def _server(name: str, type_: Any, *, nullable: bool = False) -> JobField:
+    """A field only the server sets; always present on a Job read from the database."""
+    return JobField(name, type_, settable=False, nullable=nullable)
+
+
+def _seconds(name: str, low: int, high: int, **details: Any) -> JobField:
+    return JobField(name, int, bounds=(low, high), **details)
+
+
+MAX_NAME_LENGTH = 200
+MAX_ATTEMPTS = 20
+
+JOB_FIELDS: tuple[JobField, ...] = (
+    _server("id", UUID),
+    JobField(
+        "tenant_id",
+        UUID,
+        None,
+        nullable=True,
+        description="omit (or null) for a global job",
+        cli_help="omit for a global job",
+    ),
+    JobField("name", str, max_length=MAX_NAME_LENGTH),
+    JobField(
+        "schedule",
+        str,
+        max_length=1000,
+        examples=["every_5_minutes", "hourly", "cron:0 2 * * *"],
+        cli_help="e.g. hourly, every_5_minutes, 'cron:0 2 * * *'",
+    ),
+    JobField(
+        "function_name",
+        str,
+        nullable=True,
+        max_length=200,
+        examples=["markUsersOffline"],
+        cli_help="a registered function name",
+    ),
+    JobField("is_active", bool, True, cli_help="create it paused"),
+    _server("last_run", datetime, nullable=True),
+    _server("next_run", datetime, nullable=True),
+    JobField("metadata", dict[str, Any], dict, cli_help="a JSON object"),
+    JobField(
+        "timezone",
+        str,
+        "UTC",
+        max_length=100,
+        description="IANA time zone the schedule is read in",
+        cli_help="IANA zone, e.g. Europe/Berlin",
+    ),
+    _server("created_at", datetime),
+    _server("updated_at", datetime),
+    JobField(
+        "priority",
+        int,
+        0,
+        bounds=(-1000, 1000),
+        invalid="must be an integer from -1000 to 1000 (higher runs first)",
+        description="-1000 to 1000; when slots are short, higher runs first",
+        cli_help="higher runs first (-1000..1000)",
+    ),
+    _seconds(
+        "timeout_seconds",
+        1,
+        7 * 86400,
+        default=None,
+        nullable=True,
+        invalid="must be a whole number of seconds from 1 to 604800, or null for no limit",
+        description="a longer run is recorded timed_out",
+        cli_help="record a longer run as timed_out",
+    ),
+    JobField(
+        "misfire_policy",
+        str,
+        MisfirePolicy.COALESCE.value,
+        choices=MisfirePolicy,
+        description="slots missed while nothing ran: one run for all "
+        "(coalesce), each in turn (catch_up), or none (skip)",
+    ),
+    _seconds(
+        "catchup_window_seconds",
+        1,
+        366 * 86400,
+        default=None,
+        nullable=True,
+        invalid="must be a whole number of seconds from 1 to 31622400, or null for no limit",
+        description="catch_up: older slots are missed; skip: a slot this late still runs",
+    ),
+    JobField(
+        "overlap_policy",
+        str,
+        OverlapPolicy.SKIP.value,
+        choices=OverlapPolicy,
+        description="a slot due while the previous run goes on: record it "
+        "skipped, run it anyway (allow), or run it when the previous one ends (queue)",
+    ),
+    JobField(
+        "max_attempts",
+        int,
+        1,
+        bounds=(1, MAX_ATTEMPTS),
+        invalid=f"must be a whole number from 1 (no retries) to {MAX_ATTEMPTS}",
+        description="1 to 20; a failed run is retried until this many",
+        cli_help="retry a failed run until this many (1..20)",
+    ),
+    _seconds(
+        "retry_delay_seconds",
+        1,
+        86400,
+        default=30,
+        invalid="must be a whole number of seconds from 1 to 86400 "
+        "(the delay before the first retry)",
+        description="wait before the first retry; doubled at each further attempt, with jitter",
+        cli_help="before the first retry; then doubled",
+    ),
+    JobField(
+        "isolation",
+        str,
+        Isolation.THREAD.value,
+        choices=Isolation,
+        description="run in a thread of the worker (thread) or in a child process that is "
+        "killed at the deadline (process)",
+        cli_help="process: a child process, killed at the deadline",
+    ),
+)
+
+FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}
+
+# What a client gives to create or change a job.
+SETTABLE_FIELDS: tuple[JobField, ...] = tuple(f for f in JOB_FIELDS if f.settable)
+
+
+def _spec_fields() -> list[tuple[str, Any, Any]]:
+    return [f.dataclass_field(f.client_type) for f in SETTABLE_FIELDS]
+
+
+# What a client gives to create a job (the seed's POST body, plus timezone and the policies).
+JobSpec = dataclasses.make_dataclass("JobSpec", _spec_fields(), frozen=True, kw_only=True)
+JobSpec.__module__ = __name__

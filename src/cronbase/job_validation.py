@@ -1,0 +1,102 @@
+"""Is a job spec storable? Pure: what needs the database or the registry, the caller passes in.
+
+The ranges and choices come from JOB_FIELDS; the checks that need more than a range (a name, a
+schedule in its time zone, a registered function, JSON that both databases store) are here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from cronbase.errors import InvalidJob, InvalidSchedule
+from cronbase.job_fields import MAX_NAME_LENGTH, SETTABLE_FIELDS, JobField, JobSpec
+from cronbase.jobs import json_problem
+from cronbase.schedule import parse_schedule, validate_timezone
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+Errors = list[tuple[str, str]]
+
+
+def validated(
+    spec: JobSpec, *, function_names: Sequence[str], tenant_exists: bool
+) -> dict[str, Any]:
+    """The spec's values, cleaned (name and schedule stripped, the zone's canonical name), or
+    InvalidJob listing every problem. `function_names` are the registered functions;
+    `tenant_exists` says whether spec.tenant_id (if set) names a tenant."""
+    errors: Errors = []
+    name = _check_name(spec.name, errors)
+    timezone = _check_schedule(spec.schedule, spec.timezone, errors)
+    errors.extend(_function_errors(spec.function_name, function_names))
+    errors.extend(_metadata_errors(spec.metadata))
+    for job_field in SETTABLE_FIELDS:
+        errors.extend(_range_errors(job_field, getattr(spec, job_field.name)))
+    if spec.tenant_id is not None and not tenant_exists:
+        errors.append(("tenant_id", f"no tenant with id {spec.tenant_id}"))
+    if errors:
+        raise InvalidJob(errors)
+    values = {f.name: getattr(spec, f.name) for f in SETTABLE_FIELDS}
+    values.update(name=name, schedule=spec.schedule.strip(), timezone=timezone)
+    return values
+
+
+def unknown_field_errors(names: Collection[str]) -> Errors:
+    """A change naming something that is not a field a client may set."""
+    settable = {f.name for f in SETTABLE_FIELDS}
+    return [(name, "is not a job field") for name in sorted(set(names) - settable)]
+
+
+def _check_name(value: Any, errors: Errors) -> str:
+    name = value.strip() if isinstance(value, str) else ""
+    if not name:
+        errors.append(("name", "must not be blank"))
+    elif len(name) > MAX_NAME_LENGTH:
+        errors.append(("name", f"is {len(name)} characters long; at most {MAX_NAME_LENGTH}"))
+    elif _CONTROL_CHARACTERS.search(name):
+        errors.append(("name", "must be one line of printable text (no control characters)"))
+    return name
+
+
+def _check_schedule(schedule: str, zone: str, errors: Errors) -> str:
+    """The zone's canonical name (UTC if it has none), after checking it and the schedule."""
+    timezone = "UTC"
+    try:
+        timezone = validate_timezone(zone)
+    except InvalidSchedule as exc:
+        errors.append(("timezone", str(exc)))
+    try:
+        parse_schedule(schedule, timezone)
+    except InvalidSchedule as exc:
+        errors.append(("schedule", str(exc)))
+    return timezone
+
+
+def _function_errors(function_name: Any, function_names: Sequence[str]) -> Errors:
+    if function_name in function_names:
+        return []
+    known = ", ".join(function_names)
+    message = f"{function_name!r} is not a registered job function; choose one of: {known}"
+    return [("function_name", message)]
+
+
+def _metadata_errors(metadata: Any) -> Errors:
+    if not isinstance(metadata, dict):
+        return [("metadata", f"must be a JSON object, got {type(metadata).__name__}")]
+    problem = json_problem(metadata)
+    return [("metadata", problem)] if problem else []
+
+
+def _range_errors(job_field: JobField, value: Any) -> Errors:
+    """A value outside the field's bounds or choices (None passes where clients may send it)."""
+    if value is None and job_field.client_nullable:
+        return []
+    if job_field.choices is not None and value not in {c.value for c in job_field.choices}:
+        allowed = ", ".join(c.value for c in job_field.choices)
+        return [(job_field.name, f"{value!r} is not one of: {allowed}")]
+    if job_field.bounds is not None:
+        low, high = job_field.bounds
+        if type(value) is not int or not low <= value <= high:
+            return [(job_field.name, job_field.invalid or f"must be from {low} to {high}")]
+    return []
