@@ -215,14 +215,22 @@ class JobManager:
 
     # --- API tokens (the operator's: the CLI) ---------------------------------------------------
 
-    def create_token(self, email: str, role: Role, tenant_id: UUID | None) -> tuple[str, TokenInfo]:
-        """A new token (shown once; only its hash is kept) and what it was stored as. ValueError
-        when the tenant does not fit the role or does not exist."""
+    def create_token(
+        self,
+        email: str,
+        role: Role,
+        tenant_id: UUID | None,
+        expires_in: timedelta | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """A new token (shown once; only its hash is kept) and what it was stored as; with
+        `expires_in`, it stops working that long from now. ValueError when the tenant does not
+        fit the role or does not exist."""
         check_identity(role, tenant_id)
         if tenant_id is not None and not self.store.tenant_exists(tenant_id):
             raise ValueError(f"no tenant with id {tenant_id}")
         token = new_token()
-        return token, self.tokens.add(email, role, tenant_id, hash_token(token))
+        expires_at = self.clock.now() + expires_in if expires_in is not None else None
+        return token, self.tokens.add(email, role, tenant_id, hash_token(token), expires_at)
 
     def create_first_token(self, email: str) -> str | None:
         """A superadmin's token if no token was ever issued (the very first start), else None."""
@@ -240,8 +248,9 @@ class JobManager:
         return self.tokens.revoke(token_id, self.clock.now())
 
     def principal_for_token(self, token: str) -> Principal | None:
-        """The caller a live API token speaks for, or None if it is unknown or revoked."""
-        return self.tokens.principal(hash_token(token))
+        """The caller a live API token speaks for, or None if it is unknown, revoked or
+        expired."""
+        return self.tokens.principal(hash_token(token), self.clock.now())
 
 
 def _scope(caller: Principal) -> UUID | None:

@@ -308,3 +308,27 @@ def test_a_command_run_elsewhere_names_the_missing_database_and_creates_none(
     assert f"there is no database at sqlite:///{tmp_path / 'cronbase.db'}" in refused.stderr
     assert "run `cronbase migrate`" in refused.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_creates_expiring_tokens_and_lists_when_they_expire(cli: Cli) -> None:
+    created = cli(
+        "token", "create", "--email", "ci@x.test", "--role", "superadmin", "--expires-in", "90d"
+    )
+    assert created.returncode == 0, created.stderr
+    assert ", expires 20" in created.stderr
+    forever = cli("token", "create", "--email", "ops@x.test", "--role", "superadmin")
+    assert forever.returncode == 0, forever.stderr
+    listed = {line.split()[-1]: line for line in cli("token", "list").stdout.splitlines()}
+    assert "live until 20" in listed["ci@x.test"]
+    assert "live until" not in listed["ops@x.test"]
+    assert " live " in listed["ops@x.test"]
+
+
+def test_the_cli_refuses_a_duration_it_cannot_read(cli: Cli) -> None:
+    for bad in ("90", "abc", "0d", "90y", "-5d", "99999w"):
+        refused = cli(
+            "token", "create", "--email", "ci@x.test", "--role", "superadmin", "--expires-in", bad
+        )
+        assert refused.returncode == 2, bad
+        assert "--expires-in" in refused.stderr, refused.stderr
+    assert cli("token", "list").stdout == ""  # nothing was created

@@ -22,7 +22,7 @@ def test_a_bad_token_is_refused_and_a_good_one_signs_in_until_sign_out(
     expect(page.get_by_label("API token or JWT")).to_be_focused()  # type straight away
     page.keyboard.type("cb_not-a-real-token")
     page.keyboard.press("Enter")
-    expect(page.locator("#token-error")).to_contain_text("unknown or revoked")
+    expect(page.locator("#token-error")).to_contain_text("unknown, revoked or expired")
     expect(page.locator("#page")).to_be_hidden()
 
     page.get_by_label("API token or JWT").fill(tokens.admin_a)

@@ -42,7 +42,7 @@ def _principal(
     if token.startswith(TOKEN_PREFIX):
         principal = services.manager.principal_for_token(token)
         if principal is None:
-            raise NotAuthenticated("the API token is unknown or revoked")
+            raise NotAuthenticated("the API token is unknown, revoked or expired")
         return principal
     settings = services.settings
     if settings.jwt_secret and token.count(".") == 2:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 
 from cronbase.auth import Role
 from cronbase.cli.common import Commands, manager, uuid_arg
 from cronbase.errors import ConfigurationError
 from cronbase.jobs import isoformat
+from cronbase.manager import TokenInfo
 
 
 def register(commands: Commands) -> None:
@@ -19,6 +21,11 @@ def register(commands: Commands) -> None:
     create.add_argument("--email", required=True)
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--tenant-id", type=uuid_arg, help="required for user and admin")
+    create.add_argument(
+        "--expires-in",
+        type=duration_arg,
+        help="stop working this long from now, e.g. 90d, 12h, 30m or 2w (default: never)",
+    )
     revoke = commands.add("revoke", cmd_token_revoke, "revoke an API token", tokens)
     revoke.add_argument("token_id", type=uuid_arg)
     commands.add("list", cmd_token_list, "list API tokens (never the tokens themselves)", tokens)
@@ -27,12 +34,14 @@ def register(commands: Commands) -> None:
 def cmd_token_create(args: argparse.Namespace) -> None:
     role = Role(args.role)
     try:
-        token, info = manager().create_token(args.email, role, args.tenant_id)
+        token, info = manager().create_token(args.email, role, args.tenant_id, args.expires_in)
     except ValueError as exc:  # the tenant does not fit the role, or does not exist
         raise ConfigurationError(f"--tenant-id: {exc}") from exc
     print(token)
+    until = f", expires {isoformat(info.expires_at)}" if info.expires_at else ""
     print(
-        f"token {info.id} for {info.email} ({role.value}); it is shown only once", file=sys.stderr
+        f"token {info.id} for {info.email} ({role.value}{until}); it is shown only once",
+        file=sys.stderr,
     )
 
 
@@ -45,8 +54,36 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_token_list(_args: argparse.Namespace) -> None:
+    now = datetime.now(UTC)
     for info in manager().list_tokens():
-        state = f"revoked {isoformat(info.revoked_at)}" if info.revoked_at else "live"
         print(
-            f"{info.id}  {info.role.value:10}  {info.tenant_id or '-'!s:36}  {state:8}  {info.email}"
+            f"{info.id}  {info.role.value:10}  {info.tenant_id or '-'!s:36}  "
+            f"{_state(info, now):8}  {info.email}"
         )
+
+
+def _state(info: TokenInfo, now: datetime) -> str:
+    state = info.state(now)
+    if state == "revoked":
+        return f"revoked {isoformat(info.revoked_at)}"
+    if state == "expired":
+        return f"expired {isoformat(info.expires_at)}"
+    return f"live until {isoformat(info.expires_at)}" if info.expires_at else "live"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_MAX_LIFETIME = timedelta(days=3650)
+
+
+def duration_arg(value: str) -> timedelta:
+    """--expires-in: a whole number and a unit (s, m, h, d or w), e.g. 90d."""
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a duration; write a whole number and a unit: s, m, h, d or w "
+            "(for example 90d or 12h)"
+        )
+    lifetime = timedelta(seconds=int(number) * _UNITS[unit])
+    if lifetime > _MAX_LIFETIME:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than 10 years; omit it instead")
+    return lifetime

@@ -190,4 +190,5 @@ cron_api_token = sa.Table(
     sa.Column("token_hash", sa.Text(), nullable=False, unique=True),
     created_at_column(),
     sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("expires_at", UTCDateTime()),  # NULL: until revoked
 )

@@ -20,27 +20,46 @@ class TokenInfo:
     tenant_id: UUID | None
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+
+    def state(self, now: datetime) -> str:
+        """live, revoked or expired, as `token list` shows it."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "live"
 
 
 class TokenStore:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    def add(self, email: str, role: Role, tenant_id: UUID | None, token_hash: str) -> TokenInfo:
+    def add(
+        self,
+        email: str,
+        role: Role,
+        tenant_id: UUID | None,
+        token_hash: str,
+        expires_at: datetime | None = None,
+    ) -> TokenInfo:
         values = {
             "email": email,
             "role": role.value,
             "tenant_id": tenant_id,
             "token_hash": token_hash,
+            "expires_at": expires_at,
         }
         with self.engine.begin() as conn:
             row = conn.execute(cron_api_token.insert().values(values).returning(*_columns())).one()
         return _info(row)
 
-    def principal(self, token_hash: str) -> Principal | None:
-        """The caller a live (unrevoked) token speaks for, or None."""
+    def principal(self, token_hash: str, now: datetime) -> Principal | None:
+        """The caller a live token (neither revoked nor expired at `now`) speaks for, or None."""
         query = sa.select(cron_api_token).where(
-            cron_api_token.c.token_hash == token_hash, cron_api_token.c.revoked_at.is_(None)
+            cron_api_token.c.token_hash == token_hash,
+            cron_api_token.c.revoked_at.is_(None),
+            sa.or_(cron_api_token.c.expires_at.is_(None), cron_api_token.c.expires_at > now),
         )
         with self.engine.begin() as conn:
             row = conn.execute(query).first()
