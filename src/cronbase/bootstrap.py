@@ -11,6 +11,7 @@ from datetime import timedelta
 from cronbase.clock import Clock, SystemClock
 from cronbase.config import Settings
 from cronbase.job_modules import load_job_modules
+from cronbase.limits import JobLimits
 from cronbase.manager import JobManager
 from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
@@ -101,5 +102,13 @@ def build(
         store=store,
         registry=registry,
         clock=clock,
-        manager=JobManager(store, registry, clock),
+        manager=JobManager(store, registry, clock, limits=job_limits(settings)),
+    )
+
+
+def job_limits(settings: Settings) -> JobLimits:
+    return JobLimits(
+        max_jobs_per_tenant=settings.max_jobs_per_tenant,
+        max_metadata_bytes=settings.max_metadata_bytes,
+        max_metadata_depth=settings.max_metadata_depth,
     )

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cronbase.limits import (
+    DEFAULT_MAX_JOBS_PER_TENANT,
+    DEFAULT_MAX_METADATA_BYTES,
+    DEFAULT_MAX_METADATA_DEPTH,
+)
+
 DEFAULT_DATABASE_URL = "sqlite:///cronbase.db"
 MIN_JWT_SECRET_BYTES = 32
 
@@ -52,6 +58,21 @@ class Settings(BaseSettings):
         86400.0,
         gt=0,
         description="a JWT whose exp is further than this from now is refused",
+    )
+    max_jobs_per_tenant: int = Field(
+        DEFAULT_MAX_JOBS_PER_TENANT, ge=1, description="most jobs one tenant may have"
+    )
+    max_metadata_bytes: int = Field(
+        DEFAULT_MAX_METADATA_BYTES,
+        ge=1024,
+        description="largest metadata a client may store in a job, as JSON",
+    )
+    # Capped at 100: much deeper documents cannot be sent back in a response.
+    max_metadata_depth: int = Field(
+        DEFAULT_MAX_METADATA_DEPTH,
+        ge=2,
+        le=100,
+        description="deepest nesting of objects and arrays in a job's metadata",
     )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="how long a stopping server waits for the run in progress"

@@ -74,6 +74,17 @@ class ValueRefused(StoreError):
     """The database refused a value that validation let through (a bug to fix there)."""
 
 
+class QuotaExceeded(CronbaseError):
+    """A tenant holds as many jobs as it may (CRONBASE_MAX_JOBS_PER_TENANT)."""
+
+    def __init__(self, tenant_id: object, count: int, limit: int) -> None:
+        super().__init__(
+            f"tenant {tenant_id} has {count} jobs, the most it may have "
+            f"(CRONBASE_MAX_JOBS_PER_TENANT={limit}); delete jobs it no longer needs, or ask "
+            "the operator to raise the limit"
+        )
+
+
 class SchemaOutOfDate(CronbaseError):
     """The database schema is older than this cronbase; run `cronbase migrate`."""
 

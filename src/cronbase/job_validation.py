@@ -13,6 +13,8 @@ from typing import Any
 from cronbase.errors import InvalidJob, InvalidSchedule
 from cronbase.job_fields import MAX_NAME_LENGTH, SETTABLE_FIELDS, JobField, JobSpec
 from cronbase.jobs import json_problem
+from cronbase.limits import JobLimits, document_problem
+from cronbase.monitoring import MONITORING_KEYS
 from cronbase.schedule import parse_schedule, validate_timezone
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -21,16 +23,22 @@ Errors = list[tuple[str, str]]
 
 
 def validated(
-    spec: JobSpec, *, function_names: Sequence[str], tenant_exists: bool
+    spec: JobSpec,
+    *,
+    function_names: Sequence[str],
+    tenant_exists: bool,
+    limits: JobLimits | None = None,
 ) -> dict[str, Any]:
     """The spec's values, cleaned (name and schedule stripped, the zone's canonical name), or
     InvalidJob listing every problem. `function_names` are the registered functions;
-    `tenant_exists` says whether spec.tenant_id (if set) names a tenant."""
+    `tenant_exists` says whether spec.tenant_id (if set) names a tenant; `limits`, when
+    given, bound the metadata's size and depth (the caller leaves them out for metadata it
+    did not receive from the client)."""
     errors: Errors = []
     name = _check_name(spec.name, errors)
     timezone = _check_schedule(spec.schedule, spec.timezone, errors)
     errors.extend(_function_errors(spec.function_name, function_names))
-    errors.extend(_metadata_errors(spec.metadata))
+    errors.extend(_metadata_errors(spec.metadata, limits))
     for job_field in SETTABLE_FIELDS:
         errors.extend(_range_errors(job_field, getattr(spec, job_field.name)))
     if spec.tenant_id is not None and not tenant_exists:
@@ -81,9 +89,17 @@ def _function_errors(function_name: Any, function_names: Sequence[str]) -> Error
     return [("function_name", message)]
 
 
-def _metadata_errors(metadata: Any) -> Errors:
+def _metadata_errors(metadata: Any, limits: JobLimits | None) -> Errors:
     if not isinstance(metadata, dict):
         return [("metadata", f"must be a JSON object, got {type(metadata).__name__}")]
+    if limits is not None:
+        # The monitoring keys a client sends are dropped anyway (the server writes them).
+        own = {key: value for key, value in metadata.items() if key not in MONITORING_KEYS}
+        problem = document_problem(
+            own, max_bytes=limits.max_metadata_bytes, max_depth=limits.max_metadata_depth
+        )
+        if problem:
+            return [("metadata", problem)]
     problem = json_problem(metadata)
     return [("metadata", problem)] if problem else []
 

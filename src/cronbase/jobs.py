@@ -34,6 +34,8 @@ def json_problem(value: Any) -> str | None:
         return "contains an unpaired surrogate character, which cannot be stored"
     except (TypeError, ValueError) as exc:
         return f"is not JSON-serialisable: {exc}"
+    except RecursionError:
+        return "nests too deeply to be stored: flatten it"
     if "\\u0000" in text:  # json.dumps escapes control characters even with ensure_ascii off
         return "contains the NUL character (\\u0000), which cannot be stored"
     return None

@@ -12,6 +12,7 @@ a marker saying so, because a run that already happened cannot be refused.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 # Defaults of the settings that tune them (CRONBASE_MAX_METADATA_BYTES, ..._DEPTH).
@@ -22,6 +23,17 @@ DEFAULT_MAX_JOBS_PER_TENANT = 1000
 # them use the same caps.
 MAX_RUN_TEXT_BYTES = 64 * 1024
 MAX_RESULT_DEPTH = DEFAULT_MAX_METADATA_DEPTH
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What a client may store in jobs (the settings CRONBASE_MAX_JOBS_PER_TENANT,
+    CRONBASE_MAX_METADATA_BYTES and CRONBASE_MAX_METADATA_DEPTH). Global jobs, which only a
+    superadmin makes, count toward no tenant's quota."""
+
+    max_jobs_per_tenant: int = DEFAULT_MAX_JOBS_PER_TENANT
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
+    max_metadata_depth: int = DEFAULT_MAX_METADATA_DEPTH
 
 
 def json_depth(value: Any) -> int:

@@ -14,6 +14,7 @@ from cronbase.errors import InvalidJob, JobNotFound
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run
+from cronbase.limits import JobLimits
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule
@@ -55,8 +56,10 @@ class JobManager:
         *,
         tokens: TokenStore | None = None,
         workers: WorkerStore | None = None,
+        limits: JobLimits | None = None,
     ) -> None:
         self.store = store
+        self.limits = limits or JobLimits()
         self.registry = registry
         self.clock = clock
         self.tokens = tokens or TokenStore(store.engine)
@@ -71,11 +74,11 @@ class JobManager:
             if spec.tenant_id not in (None, caller.tenant_id):
                 raise PermissionDenied("an admin can create jobs for their own tenant only")
             spec = replace(spec, tenant_id=caller.tenant_id)
-        values = self._validated(spec)
+        values = self._validated(spec, new_metadata=True)
         values["metadata"] = keep_monitoring_keys(values["metadata"], {})
         now = self.clock.now()
         values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
-        return self.store.insert_job(values)
+        return self.store.insert_job(values, max_per_tenant=self.limits.max_jobs_per_tenant)
 
     def get_job(self, job_id: UUID, caller: Principal) -> Job:
         """The job, or JobNotFound if it does not exist or the caller may not see it."""
@@ -117,14 +120,20 @@ class JobManager:
         current = JobSpec(**{f.name: getattr(job, f.name) for f in SETTABLE_FIELDS})
         if current.function_name is None:  # its function was lost: a change must name one
             current = replace(current, function_name="")
-        values = self._validated(replace(current, **changes))
+        # A job stored before the limits existed can still be paused or renamed: only metadata
+        # the change sends is held to them.
+        values = self._validated(replace(current, **changes), new_metadata="metadata" in changes)
         values = {key: value for key, value in values.items() if key in changes}
         if "metadata" in values:
             values["metadata"] = keep_monitoring_keys(values["metadata"], job.metadata)
         if _reschedules(job, values):
             values["next_run"] = self._next_run({**asdict(current), **values})
         values["updated_at"] = self.clock.now()
-        updated = self.store.update_job(job_id, values, tenant_id=_scope(caller))
+        moves = values.get("tenant_id", job.tenant_id) != job.tenant_id
+        quota = self.limits.max_jobs_per_tenant if moves else None
+        updated = self.store.update_job(
+            job_id, values, tenant_id=_scope(caller), max_per_tenant=quota
+        )
         if updated is None:  # deleted meanwhile
             raise JobNotFound(job_id)
         return updated
@@ -181,9 +190,14 @@ class JobManager:
         ]
         return self.store.insert_jobs_unless_named(rows)
 
-    def _validated(self, spec: JobSpec) -> dict[str, Any]:
+    def _validated(self, spec: JobSpec, *, new_metadata: bool) -> dict[str, Any]:
         tenant_exists = spec.tenant_id is None or self.store.tenant_exists(spec.tenant_id)
-        return validated(spec, function_names=self.registry.names(), tenant_exists=tenant_exists)
+        return validated(
+            spec,
+            function_names=self.registry.names(),
+            tenant_exists=tenant_exists,
+            limits=self.limits if new_metadata else None,
+        )
 
     # --- tenants, workers and the deployment's health ------------------------------------------
 

@@ -36,7 +36,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         401: "Missing or invalid token",
         403: "Role not allowed",
         404: "Unknown or invisible job",
-        409: "Conflict with a concurrent change",
+        409: "Conflict with a concurrent change, or the tenant's job quota reached",
         413: "Request body too large",
         422: "Invalid input",
         429: "Too many failed authentications from this address",

@@ -21,6 +21,7 @@ from cronbase.errors import (
     InvalidSchedule,
     InvalidTimezone,
     JobNotFound,
+    QuotaExceeded,
     ValueRefused,
 )
 
@@ -93,6 +94,10 @@ async def _conflict(_request: Request, exc: ConcurrentChange) -> JSONResponse:
     return error_response(409, "the request conflicts with a concurrent change; retry it")
 
 
+async def _quota(_request: Request, exc: QuotaExceeded) -> JSONResponse:
+    return error_response(409, str(exc))
+
+
 async def _value_refused(_request: Request, exc: ValueRefused) -> JSONResponse:
     # A value the database refused although validation let it through (a bug to fix there).
     logger.warning("answered 422: %s", exc)
@@ -136,6 +141,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(ConcurrentChange, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(ValueRefused, _value_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(QuotaExceeded, _quota)  # type: ignore[arg-type]
     app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

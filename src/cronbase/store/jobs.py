@@ -9,6 +9,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.errors import QuotaExceeded
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
 from cronbase.store.tables import cron_job, cron_job_run, tenants
@@ -31,9 +32,28 @@ def tenant_exists(conn: sa.Connection, tenant_id: UUID) -> bool:
     return conn.execute(query).first() is not None
 
 
-def insert_job(conn: sa.Connection, values: dict[str, Any]) -> Job:
+def insert_job(
+    conn: sa.Connection, values: dict[str, Any], max_per_tenant: int | None = None
+) -> Job:
+    if max_per_tenant is not None and values.get("tenant_id") is not None:
+        _check_quota(conn, values["tenant_id"], max_per_tenant)
     row = conn.execute(cron_job.insert().values(**values).returning(*cron_job.c)).one()
     return job_from_row(row)
+
+
+def _check_quota(
+    conn: sa.Connection, tenant_id: UUID, limit: int, moving: UUID | None = None
+) -> None:
+    """Raise QuotaExceeded if the tenant may not have one more job (`moving`: a job coming
+    from another tenant, not counted). The tenant's row is locked first, so two creates at once
+    cannot both take the last place (on SQLite, BEGIN IMMEDIATE serializes them already)."""
+    conn.execute(sa.select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update())
+    count = sa.select(sa.func.count()).where(cron_job.c.tenant_id == tenant_id)
+    if moving is not None:
+        count = count.where(cron_job.c.id != moving)
+    held = conn.execute(count).scalar_one()
+    if held >= limit:
+        raise QuotaExceeded(tenant_id, held, limit)
 
 
 def insert_jobs_unless_named(
@@ -52,8 +72,14 @@ def insert_jobs_unless_named(
 
 
 def update_job(
-    conn: sa.Connection, job_id: UUID, values: dict[str, Any], tenant_id: UUID | None
+    conn: sa.Connection,
+    job_id: UUID,
+    values: dict[str, Any],
+    tenant_id: UUID | None,
+    max_per_tenant: int | None = None,
 ) -> Job | None:
+    if max_per_tenant is not None and values.get("tenant_id") is not None:
+        _check_quota(conn, values["tenant_id"], max_per_tenant, moving=job_id)
     row = conn.execute(
         cron_job.update().where(this_job(job_id, tenant_id)).values(**values).returning(*cron_job.c)
     ).first()

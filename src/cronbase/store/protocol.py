@@ -42,8 +42,10 @@ class Store(Protocol):
 
     def tenant_exists(self, tenant_id: UUID) -> bool: ...
 
-    def insert_job(self, values: dict[str, Any]) -> Job:
-        """Insert a job from validated column values; return it as stored."""
+    def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = ...) -> Job:
+        """Insert a job from validated column values; return it as stored. With
+        `max_per_tenant`, raise QuotaExceeded instead if its tenant has that many jobs already
+        (checked and inserted in one transaction; global jobs count toward no tenant)."""
         ...
 
     def insert_jobs_unless_named(self, jobs: list[dict[str, Any]]) -> list[Job]:
@@ -52,10 +54,16 @@ class Store(Protocol):
         ...
 
     def update_job(
-        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = ...
+        self,
+        job_id: UUID,
+        values: dict[str, Any],
+        *,
+        tenant_id: UUID | None = ...,
+        max_per_tenant: int | None = ...,
     ) -> Job | None:
         """Set `values` on the job; return it, or None if it does not exist (or, with
-        `tenant_id`, no longer belongs to that tenant)."""
+        `tenant_id`, no longer belongs to that tenant). With `max_per_tenant`, a job moved to
+        another tenant raises QuotaExceeded if that tenant is full."""
         ...
 
     def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = ...) -> bool:

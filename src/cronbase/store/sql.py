@@ -71,19 +71,24 @@ class SqlStore:
         with self.reading() as conn:
             return jobs.tenant_exists(conn, tenant_id)
 
-    def insert_job(self, values: dict[str, Any]) -> Job:
+    def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = None) -> Job:
         with self.transaction() as conn:
-            return jobs.insert_job(conn, values)
+            return jobs.insert_job(conn, values, max_per_tenant)
 
     def insert_jobs_unless_named(self, values: list[dict[str, Any]]) -> list[Job]:
         with self.transaction() as conn:
             return jobs.insert_jobs_unless_named(conn, self.dialect, values)
 
     def update_job(
-        self, job_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
+        self,
+        job_id: UUID,
+        values: dict[str, Any],
+        *,
+        tenant_id: UUID | None = None,
+        max_per_tenant: int | None = None,
     ) -> Job | None:
         with self.transaction() as conn:
-            return jobs.update_job(conn, job_id, values, tenant_id)
+            return jobs.update_job(conn, job_id, values, tenant_id, max_per_tenant)
 
     def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = None) -> bool:
         with self.transaction() as conn:
