@@ -7,6 +7,7 @@ schedule in its time zone, a registered function, JSON that both databases store
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -64,7 +65,26 @@ def _check_name(value: Any, errors: Errors) -> str:
         errors.append(("name", f"is {len(name)} characters long; at most {MAX_NAME_LENGTH}"))
     elif _CONTROL_CHARACTERS.search(name):
         errors.append(("name", "must be one line of printable text (no control characters)"))
+    else:
+        errors.extend(("name", problem) for problem in _invisible_problems(name))
     return name
+
+
+# The zero-width joiner is a format character too, but it joins emoji (family, flags): allowed
+# between visible characters. Every other format character (bidirectional overrides and
+# isolates, zero-width spaces, the BOM) can make a name read as another or as nothing.
+_JOINER = "\u200d"
+
+
+def _invisible_problems(name: str) -> list[str]:
+    for position, char in enumerate(name, start=1):
+        if unicodedata.category(char) == "Cf" and char != _JOINER:
+            code = f"U+{ord(char):04X} {unicodedata.name(char, 'FORMAT CHARACTER')}"
+            problem = "must not contain invisible or bidirectional control characters"
+            return [f"{problem}; found {code} at position {position}"]
+    if not any(c.isprintable() and not c.isspace() and c != _JOINER for c in name):
+        return ["must contain a visible character"]
+    return []
 
 
 def _check_schedule(schedule: str, zone: str, errors: Errors) -> str:

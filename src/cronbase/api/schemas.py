@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    create_model,
+    model_validator,
+)
 
 from cronbase.job_fields import FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
 
@@ -36,6 +44,10 @@ class ErrorEnvelope(BaseModel):
 def _create_field(job_field: JobField) -> tuple[Any, Any]:
     """A JobCreate field: its type (a policy is one of its choices), capped length, default."""
     annotation = job_field.choices or job_field.type
+    if job_field.type in (int, bool):
+        # Strict, so "1_000" or 1.5 is no priority and "yes" no is_active; per field, since a
+        # model-wide strict mode would refuse the UUIDs clients send as strings.
+        annotation = Annotated[annotation, Strict()]
     if job_field.client_nullable:
         annotation = annotation | None
     if job_field.max_length is not None:
