@@ -7,6 +7,10 @@ class CronbaseError(Exception):
     """Base class for every error cronbase raises on purpose."""
 
 
+class CannotListen(CronbaseError):
+    """The server cannot listen on its address; the message says why and how to pick another."""
+
+
 class InvalidSchedule(CronbaseError, ValueError):
     """A schedule or time zone that cannot be used; the message says what is wrong and what is allowed."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,3 +40,10 @@ def add_job(store: SqlStore, name: str, function: str = "slowNoop", **values: An
     """
     defaults = {"schedule": YEARLY, "next_run": datetime.now(UTC)}
     store.insert_job({**defaults, "name": name, "function_name": function, **values})
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (free when asked: take it soon)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

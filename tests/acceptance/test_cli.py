@@ -111,6 +111,45 @@ def test_schedule_preview_describes_and_lists_fire_times(cli: Cli) -> None:
     assert all(line.endswith("T02:00:00Z") for line in lines[1:])
 
 
+def _fire_times(cli: Cli, *args: str) -> list[tuple[str, datetime, datetime]]:
+    """The preview's fire times: each line, its wall-clock time and its UTC instant."""
+    result = cli("schedule", "preview", *args)
+    assert result.returncode == 0, result.stderr
+    times = []
+    for line in result.stdout.splitlines()[1:]:
+        local, utc = line.split("  ")
+        assert utc.startswith("(") and utc.endswith("Z)"), line
+        times.append((line, datetime.fromisoformat(local), datetime.fromisoformat(utc[1:-1])))
+    return times
+
+
+def test_schedule_preview_shows_the_zones_wall_clock_with_its_offset_and_the_utc_instant(
+    cli: Cli,
+) -> None:
+    # A year of days holds both DST changes of Berlin, whatever the day the test runs.
+    times = _fire_times(cli, "cron:0 3 * * *", "--timezone", "Europe/Berlin", "--count", "366")
+    assert len(times) == 366
+    for line, local, utc in times:
+        assert (local.hour, local.minute) == (3, 0), line
+        assert local == utc, line  # the same instant
+        hours = 1 if local.utcoffset() == timedelta(hours=1) else 2  # ahead of UTC
+        assert (
+            line == f"{local:%Y-%m-%d}T03:00:00+0{hours}:00  ({utc:%Y-%m-%d}T0{3 - hours}:00:00Z)"
+        )
+    offsets = {local.utcoffset() for _, local, _ in times}
+    assert offsets == {timedelta(hours=1), timedelta(hours=2)}  # winter and summer time
+
+
+def test_schedule_preview_shows_a_time_in_the_spring_gap_at_the_end_of_the_gap(cli: Cli) -> None:
+    times = _fire_times(cli, "cron:30 2 * * *", "--timezone", "Europe/Berlin", "--count", "366")
+    moved = [(local, utc) for _, local, utc in times if (local.hour, local.minute) != (2, 30)]
+    # 02:30 does not exist on the spring-forward day: it runs once, right after the gap.
+    [(local, utc)] = moved
+    assert (local.month, local.weekday(), local.hour, local.minute) == (3, 6, 3, 0)
+    assert local.utcoffset() == timedelta(hours=2)
+    assert (utc.hour, utc.minute, utc.utcoffset()) == (1, 0, timedelta(0))
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     database_url: str, store: SqlStore, signum: int
@@ -131,12 +170,6 @@ def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     assert "run succeeded: Now (slowNoop)" in stderr, stderr  # the run in progress finished
     [run] = store.list_runs(store.list_jobs()[0].id)
     assert run.status == "succeeded"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _serve_until_healthy(env: dict[str, str], port: int) -> subprocess.Popen[str]:
@@ -172,7 +205,7 @@ def _stop(server: subprocess.Popen[str]) -> str:
 
 
 def test_serve_prints_a_working_token_on_first_start_only(database_url: str) -> None:
-    env, port = cli_env(database_url), _free_port()
+    env, port = cli_env(database_url), free_port()
     first = _stop(_serve_until_healthy(env, port))
     token = next(word for word in first.split() if word.startswith("cb_"))
     assert f"http://127.0.0.1:{port}/docs" in first
@@ -283,7 +316,7 @@ def test_jobs_add_takes_retries_and_isolation_and_jobs_list_shows_them(cli: Cli)
 def test_serve_refuses_to_start_with_a_short_jwt_secret(database_url: str) -> None:
     env = cli_env(database_url, CRONBASE_JWT_SECRET="x")
     refused = subprocess.run(
-        cli_command("serve", "--port", str(_free_port())),
+        cli_command("serve", "--port", str(free_port())),
         env=env,
         capture_output=True,
         text=True,
@@ -332,3 +365,29 @@ def test_the_cli_refuses_a_duration_it_cannot_read(cli: Cli) -> None:
         assert refused.returncode == 2, bad
         assert "--expires-in" in refused.stderr, refused.stderr
     assert cli("token", "list").stdout == ""  # nothing was created
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_starts_nothing(
+    database_url: str, cli: Cli
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = subprocess.run(
+            cli_command("serve", "--port", str(port)),
+            env=cli_env(database_url),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,  # a server that started would still be serving: a failure
+        )
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(
+        f"error: cannot serve on 127.0.0.1:{port}: the address is already in use"
+    )
+    assert "--port" in line and "make run PORT=" in line
+    assert refused.stdout == ""  # no banner, and no first token shown and then lost
+    assert cli("token", "list").stdout.strip() == ""  # the first start is still to come

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -28,6 +27,8 @@ from cronbase.runner import Worker
 from cronbase.store import SqlStore  # only to pass a test's own store on to the bootstrap
 
 logger = logging.getLogger(__name__)
+
+RECORDING_SECONDS = 5.0  # for a stopping worker to record its last runs, after its grace
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope, "description": description}
@@ -90,14 +91,13 @@ def _lifespan(worker: Worker | None, grace: float) -> Callable[[FastAPI], Any]:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        thread = None
         if worker is not None:
-            thread = threading.Thread(target=worker.run, name="cronbase-worker", daemon=True)
-            thread.start()
+            worker.start()
         yield
-        if worker is not None and thread is not None:
+        if worker is not None:
             worker.stop.set()
-            thread.join(timeout=grace)
+            # It waits `grace` for its runs, then records those still going abandoned.
+            worker.join(timeout=grace + RECORDING_SECONDS)
 
     return lifespan
 

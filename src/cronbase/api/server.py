@@ -14,14 +14,22 @@ descriptors. `HttpProtocol` adds, per connection:
 `cronbase serve` uses it; so can uvicorn's own command line:
 `uvicorn --http cronbase.api.server:HttpProtocol --factory cronbase.api.app:create_app_from_env`,
 in which case the limits come from the CRONBASE_HTTP_* environment variables.
+
+`cronbase serve` also listens before it announces anything (`listen`), and handles SIGINT and
+SIGTERM itself (`Server`): see cli/stopping.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+import socket
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from types import FrameType
 from typing import Any, ClassVar
 
 import uvicorn
@@ -30,6 +38,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from cronbase.config import Settings
 
 LINGER_SECONDS = 1.0
+BACKLOG = 2048  # uvicorn's default
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -186,3 +196,45 @@ def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Confi
     """uvicorn's configuration for `app`, with cronbase's protocol and its limits."""
     protocol = HttpProtocol.with_limits(HttpLimits.from_settings(settings))
     return uvicorn.Config(app, http=protocol, **options)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, as uvicorn would bind it (OSError if it cannot).
+
+    `cronbase serve` listens before it says it serves, so a busy port is one clear error, and
+    hands the socket to uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart reuses the port
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, whose SIGINT and SIGTERM the caller handles: `on_signal(signum)` returns
+    whether to stop now (then uvicorn waits for no request and skips the app's shutdown).
+    Unlike uvicorn's own, it does not raise the signal again once stopped: the caller exits
+    with a status of its own."""
+
+    def __init__(self, config: uvicorn.Config, on_signal: Callable[[int], bool]) -> None:
+        super().__init__(config)
+        self.on_signal = on_signal
+
+    def handle_exit(self, sig: int, _frame: FrameType | None) -> None:
+        self.should_exit = True
+        if self.on_signal(sig):
+            self.force_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {signum: signal.signal(signum, self.handle_exit) for signum in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from cronbase.cli.common import Commands, int_between
 from cronbase.jobs import isoformat
-from cronbase.schedule import describe, preview
+from cronbase.schedule import describe, parse_schedule
 
 
 def register(commands: Commands) -> None:
@@ -24,7 +24,16 @@ def register(commands: Commands) -> None:
 
 
 def cmd_schedule_preview(args: argparse.Namespace) -> None:
-    after = datetime.now(UTC)
+    schedule = parse_schedule(args.schedule, args.timezone)
     print(describe(args.schedule, args.timezone))
-    for instant in preview(args.schedule, after, args.count, args.timezone):
-        print(isoformat(instant))
+    for instant in schedule.preview(datetime.now(UTC), args.count):
+        print(fire_time(instant, None if schedule.tz == "UTC" else schedule.zone))
+
+
+def fire_time(instant: datetime, zone: tzinfo | None) -> str:
+    """`instant` as the schedule's wall clock with its offset, then the UTC instant:
+    2026-12-01T03:00:00+01:00  (2026-12-01T02:00:00Z); the UTC instant alone in UTC."""
+    utc = isoformat(instant)
+    if zone is None:
+        return str(utc)
+    return f"{instant.astimezone(zone).isoformat()}  ({utc})"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 from typing import TYPE_CHECKING
 
 from cronbase.cli.common import Commands, int_between, settings
+from cronbase.cli.stopping import TwoStepStop
+from cronbase.errors import CannotListen
 
 if TYPE_CHECKING:  # the web stack is imported when serving, not for every command
     from fastapi import FastAPI
@@ -30,12 +34,15 @@ def register(commands: Commands) -> None:
     )
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
+def cmd_serve(args: argparse.Namespace) -> int:
     from cronbase.api import create_app
     from cronbase.bootstrap import open_store
 
     config = settings()
     app = create_app(config, store=open_store(config), run_worker=not args.no_worker)
+    # Listening before anything is announced (or a first token made): a busy port is an
+    # error of its own, not a banner followed by a failure.
+    sock = _listen(args.host, args.port)
     url = f"http://{args.host}:{args.port}"
     _first_start(app.state.services.manager, url)
     logger.info(
@@ -44,19 +51,52 @@ def cmd_serve(args: argparse.Namespace) -> None:
         url,
         "" if args.no_worker else " with an embedded worker",
     )
-    run_server(app, config, args)
+    return run_server(app, config, args, sock)
 
 
-def run_server(app: FastAPI, config: Settings, args: argparse.Namespace) -> None:
-    """Serve `app` until interrupted, with the HTTP limits of `config`."""
-    import uvicorn
+def _listen(host: str, port: int) -> socket.socket:
+    from cronbase.api.server import listen
 
-    from cronbase.api.server import server_config
+    try:
+        return listen(host, port)
+    except OSError as exc:
+        raise CannotListen(_cannot_listen(host, port, exc)) from exc
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot serve on {host}:{port}: the address is already in use (another cronbase "
+            f"serve?); pick another port with --port, e.g. --port {_other(port)} "
+            f"(make run PORT={_other(port)})"
+        )
+    return (
+        f"cannot serve on {host}:{port}: {exc.strerror or exc}; pick another address with "
+        "--host and --port (make run HOST=... PORT=...)"
+    )
+
+
+def _other(port: int) -> int:
+    return port + 1 if port < 65535 else 8000
+
+
+def run_server(
+    app: FastAPI, config: Settings, args: argparse.Namespace, sock: socket.socket
+) -> int:
+    """Serve `app` on `sock` until stopped, with the HTTP limits of `config`; return the exit
+    status (see cli/stopping.py for the two steps of a stop)."""
+    from cronbase.api.server import Server, server_config
 
     log_level = "info" if args.verbose else "warning"
-    uvicorn.Server(
-        server_config(app, config, host=args.host, port=args.port, log_level=log_level)
-    ).run()
+    stopping = TwoStepStop(app.state.worker)
+    uvicorn_config = server_config(app, config, host=args.host, port=args.port, log_level=log_level)
+    server = Server(uvicorn_config, stopping.handle)
+    server.run(sockets=[sock])
+    if app.state.worker is not None:
+        # After a stop told to be quick, uvicorn skips the app's shutdown: wait here for the
+        # worker to record its runs (the forced exit's timer bounds the wait).
+        app.state.worker.join()
+    return stopping.exit_status
 
 
 def _first_start(manager: JobManager, url: str) -> None:

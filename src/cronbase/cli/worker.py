@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
-from types import FrameType
 
 from cronbase.cli.common import Commands, print_json, services
-
-logger = logging.getLogger("cronbase")
+from cronbase.cli.stopping import TwoStepStop
 
 
 def register(commands: Commands) -> None:
@@ -21,15 +17,9 @@ def cmd_run_due(_args: argparse.Namespace) -> None:
     print_json(services().new_runner().run_due().to_dict())
 
 
-def cmd_worker(_args: argparse.Namespace) -> None:
+def cmd_worker(_args: argparse.Namespace) -> int:
     worker = services().new_worker()
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info(
-            "%s received: finishing the run in progress, then stopping", signal.Signals(signum).name
-        )
-        worker.stop.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopping = TwoStepStop(worker)
+    stopping.install()
     worker.run()
+    return stopping.exit_status

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 
 from cronbase.clock import Clock
 from cronbase.runner.runner import Runner
@@ -13,6 +14,7 @@ from cronbase.store.workers import WorkerStore
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+NAMES_SHOWN = 5  # jobs named in the "stopping" line; the rest are counted
 
 
 class Worker:
@@ -20,7 +22,9 @@ class Worker:
 
     Between turns it sleeps until the earliest next_run, but never longer than `max_sleep`
     seconds, so jobs created or edited by other processes are picked up soon after. On stop it
-    claims nothing more and gives the runs in progress `grace` seconds to end.
+    claims nothing more, gives back the claims that had not started, and gives the runs in
+    progress `grace` seconds to end; `stop_now` (set with `stop`) cuts that wait short. Runs
+    still going then are recorded abandoned (and retried if attempts remain).
     """
 
     def __init__(
@@ -31,9 +35,22 @@ class Worker:
         self.max_sleep = max_sleep
         self.grace = grace
         self.stop = runner.stop  # one stop condition, the runner's: setting it stops both
+        self.stop_now = threading.Event()  # stop waiting for the runs in progress
+        self.stop_hint = ""  # ends the "stopping" line: how to stop now (the CLI's Ctrl-C)
         self.registry = WorkerStore(runner.store.engine)
         self._failures = 0  # failed turns in a row
+        self._thread: threading.Thread | None = None
         self._last_heartbeat: float | None = None
+
+    def start(self) -> None:
+        """Run in a thread of its own (the API's embedded worker); `join` waits for its end."""
+        self._thread = threading.Thread(target=self.run, name="cronbase-worker", daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread `start` began to end (return at once if there is none)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def tick(self) -> float:
         """One turn: run what is due; return how long to wait before the next turn."""
@@ -118,17 +135,43 @@ class Worker:
             self.runner.release_queued()
         except Exception:
             logger.exception("could not give back the claims that had not started")
+        self._say_stopping()
         deadline = self.clock.monotonic() + self.grace
-        while self.runner.busy and self.clock.monotonic() < deadline:
+        while self.runner.busy and not self.stop_now.is_set() and self.clock.monotonic() < deadline:
             self._wait_for_runs(min(0.5, max(deadline - self.clock.monotonic(), 0)))
         if self.runner.busy:
-            try:
-                given_up = self.runner.give_up()
-            except Exception:
-                logger.exception("could not record the unfinished runs; their leases will lapse")
-                return
+            self._give_up()
+
+    def _say_stopping(self) -> None:
+        names = self.runner.running_jobs()
+        if not names:
+            logger.info("stopping: no run in progress")
+            return
+        shown = ", ".join(names[:NAMES_SHOWN])
+        if len(names) > NAMES_SHOWN:
+            shown += f" and {len(names) - NAMES_SHOWN} more"
+        logger.warning(
+            "stopping: waiting up to %g s for %d %s in progress (%s)%s",
+            self.grace,
+            len(names),
+            "run" if len(names) == 1 else "runs",
+            shown,
+            self.stop_hint,
+        )
+
+    def _give_up(self) -> None:
+        """Record the runs still going as abandoned (their threads are left to the process's
+        end; a child process is killed)."""
+        try:
+            given_up = self.runner.give_up()
+        except Exception:
+            logger.exception("could not record the unfinished runs; their leases will lapse")
+            return
+        if given_up:
             logger.warning(
-                "%d run(s) still going after %.0fs of grace, recorded abandoned",
+                "%d run(s) still going %s, recorded abandoned",
                 given_up,
-                self.grace,
+                "when told to stop now"
+                if self.stop_now.is_set()
+                else f"after {self.grace:g} s of grace",
             )

@@ -94,6 +94,10 @@ class Runner:
             return self._fixed_prefetch
         return policy.prefetch(self.threads.size, self.threads.mean_run_seconds)
 
+    def running_jobs(self) -> list[str]:
+        """The names of the jobs whose runs are going on now."""
+        return [execution.claim.job.name for execution in self.threads.running()]
+
     @property
     def unrecorded(self) -> int:
         """How many ended runs wait to be recorded (the database was unreachable)."""
