@@ -14,7 +14,7 @@ import pytest
 
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location
-from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.acceptance.cli import add_job, cli_command, cli_env, free_port
 from tests.acceptance.conftest import Cli
 from tests.helpers import wait_until
 
@@ -118,7 +118,8 @@ def _fire_times(cli: Cli, *args: str) -> list[tuple[str, datetime, datetime]]:
     times = []
     for line in result.stdout.splitlines()[1:]:
         local, utc = line.split("  ")
-        assert utc.startswith("(") and utc.endswith("Z)"), line
+        assert utc.startswith("("), line
+        assert utc.endswith("Z)"), line
         times.append((line, datetime.fromisoformat(local), datetime.fromisoformat(utc[1:-1])))
     return times
 
@@ -388,6 +389,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_starts_nothing(
     assert line.startswith(
         f"error: cannot serve on 127.0.0.1:{port}: the address is already in use"
     )
-    assert "--port" in line and "make run PORT=" in line
+    assert "--port" in line
+    assert "make run PORT=" in line
     assert refused.stdout == ""  # no banner, and no first token shown and then lost
     assert cli("token", "list").stdout.strip() == ""  # the first start is still to come
