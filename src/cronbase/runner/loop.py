@@ -160,18 +160,17 @@ class Worker:
         )
 
     def _give_up(self) -> None:
-        """Record the runs still going as abandoned (their threads are left to the process's
-        end; a child process is killed)."""
+        """Record the runs still going as abandoned (and retry them if attempts remain). Their
+        threads go with the process; a job's child process is killed."""
+        why = (
+            "when told to stop now"
+            if self.stop_now.is_set()
+            else f"after {self.grace:g} s of grace"
+        )
         try:
-            given_up = self.runner.give_up()
+            given_up = self.runner.give_up(why)
         except Exception:
             logger.exception("could not record the unfinished runs; their leases will lapse")
             return
         if given_up:
-            logger.warning(
-                "%d run(s) still going %s, recorded abandoned",
-                given_up,
-                "when told to stop now"
-                if self.stop_now.is_set()
-                else f"after {self.grace:g} s of grace",
-            )
+            logger.warning("%d run(s) still going %s, recorded abandoned", given_up, why)

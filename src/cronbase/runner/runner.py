@@ -157,13 +157,14 @@ class Runner:
         for outcome, verdict in zip(ended, verdicts, strict=True):
             report(outcome, verdict, _summary(summary))
 
-    def give_up(self) -> int:
+    def give_up(self, why: str = "after its grace period") -> int:
         """The worker is stopping: give the claims that never started back to the queue, and
-        record every run still going as abandoned; return how many were still going."""
+        record every run still going as abandoned (`why`: when the worker gave up); return
+        how many were still going."""
         executions = self.threads.give_up()
         for execution in executions:
-            why = ShutDown("the worker shut down before the run ended (after its grace period)")
-            self._end(execution, None, why)
+            error = ShutDown(f"the worker shut down before the run ended ({why})")
+            self._end(execution, None, error)
         self.release_queued()
         self.flush()
         return len(executions)
