@@ -11,10 +11,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# `make run PORT=8080 HOST=0.0.0.0`: only from make's command line, so that a shell's own HOST
+# (zsh sets one to the machine's name) or PORT does not move the server; else serve's defaults.
+given = $(if $(and $(filter command line,$(origin $(1))),$($(1))),$(2) '$($(1))')
+SERVE_ADDRESS := $(call given,HOST,--host) $(call given,PORT,--port)
+
 run: $(BIN)/.installed
 	$(BIN)/cronbase migrate
 	$(BIN)/cronbase seed
-	$(BIN)/cronbase serve
+	$(BIN)/cronbase serve $(SERVE_ADDRESS)
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
