@@ -15,7 +15,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end, wait_until
 
 
 @pytest.fixture
@@ -178,3 +178,35 @@ def test_runs_still_going_after_the_shutdown_grace_are_recorded_abandoned(
     with store.reading() as conn:
         error = conn.execute(sa.select(cron_job_run.c.error)).scalar_one()
     assert "shut down before the run ended" in error
+
+
+def test_a_stopping_worker_says_what_it_waits_for_and_stop_now_cuts_the_wait_short(
+    store: SqlStore,
+    make_job: MakeJob,
+    registry: JobRegistry,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    make_job("hang", name="Send digest")
+    clock.advance(timedelta(minutes=5))
+    # The fake clock stands still: without stop_now the grace would never run out.
+    worker = Worker(Runner(store, registry, clock), clock, grace=30)
+    worker.stop_hint = "; press Ctrl-C again to stop now"
+    worker.tick()
+    assert statuses(store) == ["running"]
+
+    worker.stop.set()
+    caplog.set_level("INFO", logger="cronbase.runner.loop")
+    worker.start()
+    waiting = (
+        "stopping: waiting up to 30 s for 1 run in progress (Send digest); "
+        "press Ctrl-C again to stop now"
+    )
+    wait_until(lambda: waiting in caplog.messages, what=waiting, state=lambda: caplog.messages)
+    assert statuses(store) == ["running"]  # it waits
+    worker.stop_now.set()
+    worker.join(timeout=10)
+
+    assert statuses(store) == ["abandoned"]
+    [run] = run_history(store)
+    assert run.error.endswith("shut down before the run ended (when told to stop now)")
