@@ -14,6 +14,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.errors import DuplicateJob, UnknownJobFunction
+from cronbase.job_options import JobOptions
 from cronbase.jobs import json_problem
 from cronbase.limits import MAX_RESULT_DEPTH, cut_result, json_depth
 
@@ -78,6 +79,9 @@ class RegisteredFunction:
     name: str
     func: JobFunction
     description: str
+    # The metadata keys the function reads: checked when a job is created or changed, shown by
+    # the API and the Web UI. None: the function declares none (its metadata is not checked).
+    options: type[JobOptions] | None = None
 
 
 class JobGroup:
@@ -88,13 +92,18 @@ class JobGroup:
         self._functions: dict[str, RegisteredFunction] = {}
 
     def job(
-        self, name: str, *, description: str | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        options: type[JobOptions] | None = None,
     ) -> Callable[[JobFunction], JobFunction]:
-        """Decorator: register the function under `name`. Raise DuplicateJob if it is taken."""
+        """Decorator: register the function under `name`, with the options (a JobOptions
+        model) it reads from a job's metadata. Raise DuplicateJob if the name is taken."""
 
         def register(func: JobFunction) -> JobFunction:
             doc = description or (func.__doc__ or "").strip().split("\n\n")[0]
-            self._add(RegisteredFunction(name, func, " ".join(doc.split())))
+            self._add(RegisteredFunction(name, func, " ".join(doc.split()), options))
             return func
 
         return register

@@ -1,9 +1,10 @@
 """The built-in job functions of the seed: markUsersOffline, cleanOldActivities and
 syncDenormalizedFields.
 
-Each reads its options from the job's metadata (a missing or null option takes its default;
-other keys, such as the runner's monitoring counters, are ignored), refuses a bad value with a
-ValueError that names the key and what is allowed, runs its SQL (presence.py, activities.py,
+Each declares its options when it is registered (options.py) and reads them from the job's
+metadata with that declaration (a missing or null option takes its default; other keys, such as
+the runner's monitoring counters, are ignored; a bad value is a ValueError that names the key
+and what is allowed), runs its SQL (presence.py, activities.py,
 denormalized.py) on the run's connection, and returns its counts. Times are relative to
 `ctx.now`, never the database's clock. A tenant's job works on that tenant's rows only; a
 global job on every tenant's.
@@ -15,17 +16,20 @@ from datetime import timedelta
 from typing import Any
 
 from cronbase.builtin import activities, denormalized, presence
-from cronbase.builtin.options import choice_option, integer_option, number_option, time_before
+from cronbase.builtin.options import (
+    ARCHIVE,
+    CleanOldActivitiesOptions,
+    MarkUsersOfflineOptions,
+    time_before,
+)
 from cronbase.jobs import isoformat
 from cronbase.registry import JobContext, JobGroup
-
-ARCHIVE, DELETE = "archive", "delete"
 
 # The group a registry includes to offer the built-in jobs: `registry.include(BUILTIN_JOBS)`.
 BUILTIN_JOBS = JobGroup()
 
 
-@BUILTIN_JOBS.job("markUsersOffline")
+@BUILTIN_JOBS.job("markUsersOffline", options=MarkUsersOfflineOptions)
 def mark_users_offline(ctx: JobContext) -> dict[str, Any]:
     """Mark users and employees offline when their last heartbeat is older than the timeout.
 
@@ -36,7 +40,7 @@ def mark_users_offline(ctx: JobContext) -> dict[str, Any]:
     (milliseconds above 10^11). Rows already offline or without a last_seen are left alone;
     so are rows whose last_seen cannot be read, counted in unreadable_last_seen.
     """
-    timeout = number_option(ctx.metadata, "timeout_minutes", 5, minimum=0, inclusive=False)
+    timeout = MarkUsersOfflineOptions.read(ctx.metadata).timeout_minutes
     cutoff = time_before(ctx.now, "timeout_minutes", timedelta(minutes=1), timeout)
     counts = presence.mark_offline(ctx.connection, tenant_id=ctx.tenant_id, last_seen_before=cutoff)
     if counts.unreadable:
@@ -52,7 +56,7 @@ def mark_users_offline(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-@BUILTIN_JOBS.job("cleanOldActivities")
+@BUILTIN_JOBS.job("cleanOldActivities", options=CleanOldActivitiesOptions)
 def clean_old_activities(ctx: JobContext) -> dict[str, Any]:
     """Archive or delete activities older than the retention period, in batches.
 
@@ -61,15 +65,14 @@ def clean_old_activities(ctx: JobContext) -> dict[str, Any]:
     from 1 to 10000, default 1000). Oldest rows go first, and each batch is committed on its
     own: if one fails, the batches before it stay done and the failed one is rolled back whole.
     """
-    retention = number_option(ctx.metadata, "retention_days", 90, minimum=0, inclusive=True)
-    mode = choice_option(ctx.metadata, "mode", ARCHIVE, (ARCHIVE, DELETE))
-    batch_size = integer_option(ctx.metadata, "batch_size", 1000, 1, activities.MAX_BATCH_SIZE)
+    options = CleanOldActivitiesOptions.read(ctx.metadata)
+    retention, mode = options.retention_days, options.mode
     cutoff = time_before(ctx.now, "retention_days", timedelta(days=1), retention)
     done = activities.clean_old_activities(
         ctx.connection,
         tenant_id=ctx.tenant_id,
         created_before=cutoff,
-        batch_size=batch_size,
+        batch_size=options.batch_size,
         archived_at=ctx.now if mode == ARCHIVE else None,
     )
     return {

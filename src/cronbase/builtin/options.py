@@ -1,53 +1,43 @@
-"""The built-in jobs' options, read from a job's metadata.
-
-A missing or null option takes its default; a bad value is refused with a ValueError that names
-the key, what is allowed and the default, which the run records as its error.
+"""The built-in jobs' options, declared once: the API checks a job's metadata against them when
+the job is created or changed, the Web UI shows them as fields, and the jobs read them with
+`Options.read(ctx.metadata)` (a missing or null option takes its default; a bad value, in a job
+stored before the check, is refused with a ValueError that names the key, what is allowed and
+the default, which the run records as its error).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Literal
+
+from pydantic import Field
+
+from cronbase.builtin.activities import MAX_BATCH_SIZE
+from cronbase.job_options import Integer, JobOptions, Number
+
+ARCHIVE, DELETE = "archive", "delete"
 
 
-def _option(metadata: dict[str, Any], key: str, default: Any) -> Any:
-    value = metadata.get(key)
-    return default if value is None else value
+class MarkUsersOfflineOptions(JobOptions):
+    timeout_minutes: Number = Field(
+        5, gt=0, description="a user or employee last seen longer ago than this is offline"
+    )
 
 
-def _is_number(value: Any) -> bool:
-    # bool is an int to Python, but `true` is no number of minutes.
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def number_option(
-    metadata: dict[str, Any], key: str, default: float, *, minimum: float, inclusive: bool
-) -> float:
-    value = _option(metadata, key, default)
-    if not _is_number(value) or value < minimum or (value == minimum and not inclusive):
-        bound = f">= {minimum}" if inclusive else f"> {minimum}"
-        raise ValueError(f"{key} must be a number {bound} (default {default}); got {value!r}")
-    return cast(float, value)  # int or float, as given: 90 stays 90 in the result
-
-
-def integer_option(metadata: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = _option(metadata, key, default)
-    if not (_is_number(value) and value == int(value) and low <= value <= high):
-        raise ValueError(
-            f"{key} must be an integer from {low} to {high} (default {default}); got {value!r}"
-        )
-    return int(value)
-
-
-def choice_option(
-    metadata: dict[str, Any], key: str, default: str, allowed: tuple[str, ...]
-) -> str:
-    value = _option(metadata, key, default)
-    if value not in allowed:
-        choices = ", ".join(repr(choice) for choice in allowed)
-        raise ValueError(f"{key} must be one of {choices} (default {default!r}); got {value!r}")
-    return str(value)
+class CleanOldActivitiesOptions(JobOptions):
+    retention_days: Number = Field(
+        90, ge=0, description="activities created longer ago than this are cleaned"
+    )
+    mode: Literal["archive", "delete"] = Field(
+        ARCHIVE,
+        description="archive: move them into activities_archive; delete: remove them",
+    )
+    batch_size: Integer = Field(
+        1000,
+        ge=1,
+        le=MAX_BATCH_SIZE,
+        description="rows per committed batch; a failed batch is rolled back whole",
+    )
 
 
 def time_before(now: datetime, key: str, unit: timedelta, amount: float) -> datetime:
