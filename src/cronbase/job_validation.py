@@ -13,6 +13,7 @@ from typing import Any
 
 from cronbase.errors import InvalidJob, InvalidSchedule
 from cronbase.job_fields import MAX_NAME_LENGTH, SETTABLE_FIELDS, JobField, JobSpec
+from cronbase.job_options import JobOptions, option_errors
 from cronbase.jobs import json_problem
 from cronbase.limits import JobLimits, document_problem
 from cronbase.monitoring import MONITORING_KEYS
@@ -29,17 +30,20 @@ def validated(
     function_names: Sequence[str],
     tenant_exists: bool,
     limits: JobLimits | None = None,
+    options: type[JobOptions] | None = None,
 ) -> dict[str, Any]:
     """The spec's values, cleaned (name and schedule stripped, the zone's canonical name), or
     InvalidJob listing every problem. `function_names` are the registered functions;
     `tenant_exists` says whether spec.tenant_id (if set) names a tenant; `limits`, when
     given, bound the metadata's size and depth (the caller leaves them out for metadata it
-    did not receive from the client)."""
+    did not receive from the client); `options` are the options spec.function_name declares,
+    which its metadata must keep to (at `metadata.<key>`)."""
     errors: Errors = []
     name = _check_name(spec.name, errors)
     timezone = _check_schedule(spec.schedule, spec.timezone, errors)
     errors.extend(_function_errors(spec.function_name, function_names))
     errors.extend(_metadata_errors(spec.metadata, limits))
+    errors.extend((f"metadata.{key}", why) for key, why in option_errors(options, spec.metadata))
     for job_field in SETTABLE_FIELDS:
         errors.extend(_range_errors(job_field, getattr(spec, job_field.name)))
     if spec.tenant_id is not None and not tenant_exists:

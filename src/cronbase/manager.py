@@ -120,9 +120,14 @@ class JobManager:
         current = JobSpec(**{f.name: getattr(job, f.name) for f in SETTABLE_FIELDS})
         if current.function_name is None:  # its function was lost: a change must name one
             current = replace(current, function_name="")
-        # A job stored before the limits existed can still be paused or renamed: only metadata
-        # the change sends is held to them.
-        values = self._validated(replace(current, **changes), new_metadata="metadata" in changes)
+        # A job stored before the limits existed, or before its function's options were
+        # checked, can still be paused or renamed: only metadata the change sends (or the
+        # function it moves to) is held to them.
+        values = self._validated(
+            replace(current, **changes),
+            new_metadata="metadata" in changes,
+            check_options="metadata" in changes or "function_name" in changes,
+        )
         values = {key: value for key, value in values.items() if key in changes}
         if "metadata" in values:
             values["metadata"] = keep_monitoring_keys(values["metadata"], job.metadata)
@@ -190,13 +195,18 @@ class JobManager:
         ]
         return self.store.insert_jobs_unless_named(rows)
 
-    def _validated(self, spec: JobSpec, *, new_metadata: bool) -> dict[str, Any]:
+    def _validated(
+        self, spec: JobSpec, *, new_metadata: bool, check_options: bool = True
+    ) -> dict[str, Any]:
         tenant_exists = spec.tenant_id is None or self.store.tenant_exists(spec.tenant_id)
+        function = spec.function_name
+        options = self.registry.get(function).options if function in self.registry else None
         return validated(
             spec,
             function_names=self.registry.names(),
             tenant_exists=tenant_exists,
             limits=self.limits if new_metadata else None,
+            options=options if check_options else None,
         )
 
     # --- tenants, workers and the deployment's health ------------------------------------------

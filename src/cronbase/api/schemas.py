@@ -191,9 +191,26 @@ class RunSummaryData(BaseModel):
     failed: list[FailedJob]
 
 
+class OptionPublic(BaseModel):
+    """An option the function reads from a job's metadata (bounds that do not apply are null)."""
+
+    name: str
+    type: str = Field(description="number, integer, string, boolean or json")
+    default: Any
+    description: str
+    minimum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    maximum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+    choices: list[Any] | None = Field(None, description="the values allowed, if a list")
+
+
 class FunctionPublic(BaseModel):
     name: str
     description: str
+    options: list[OptionPublic] = Field(
+        default_factory=list, description="checked when a job is created or changed"
+    )
 
 
 class FunctionList(BaseModel):

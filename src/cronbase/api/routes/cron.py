@@ -14,6 +14,7 @@ from cronbase.api.schemas import (
     Envelope,
     FunctionList,
     FunctionPublic,
+    OptionPublic,
     LatestRuns,
     Me,
     PreviewData,
@@ -25,6 +26,7 @@ from cronbase.api.schemas import (
     WorkerPublic,
 )
 from cronbase.auth import Role
+from cronbase.job_options import describe_options
 from cronbase.schedule import describe, preview, validate_timezone
 
 MAX_LATEST_RUN_JOBS = 100
@@ -41,12 +43,17 @@ def run_due(services: ServicesDep, caller: AdminDep) -> Envelope[RunSummaryData]
 
 @router.get("/functions", summary="The registered job functions")
 def functions(services: ServicesDep, _caller: AdminDep) -> Envelope[FunctionList]:
-    registered = services.manager.registry.functions()
-    return Envelope(
-        data=FunctionList(
-            functions=[FunctionPublic(name=f.name, description=f.description) for f in registered]
+    """Each function with the options it reads from a job's metadata: the Web UI's form makes
+    them fields, and a job whose metadata breaks them is refused (422) at `metadata.<key>`."""
+    listed = [
+        FunctionPublic(
+            name=f.name,
+            description=f.description,
+            options=[OptionPublic(**vars(o)) for o in describe_options(f.options)],
         )
-    )
+        for f in services.manager.registry.functions()
+    ]
+    return Envelope(data=FunctionList(functions=listed))
 
 
 @router.post("/schedules/preview", summary="Describe a schedule and list its next fire times")

@@ -1,6 +1,8 @@
 // Creating and editing a job. The schedule is checked as it is typed (the preview endpoint
 // says what it means and when it fires next); errors the server finds appear at their field,
-// and nothing typed is lost: the form is only left once the job is saved.
+// and nothing typed is lost: the form is only left once the job is saved. The chosen function's
+// options (declared when it was registered) get fields of their own, written into the metadata;
+// the JSON editor holds the other keys.
 
 import { api } from "./api.js";
 import { absoluteTime, el, flashNext } from "./format.js";
@@ -34,18 +36,23 @@ const preview = document.getElementById("schedule-preview");
 const summary = document.getElementById("form-errors");
 let previewTimer = null;
 let previewNumber = 0;
+const functions = {}; // name → {name, description, options}, from GET /api/cron/functions
+let optionInputs = {}; // "metadata.<key>" → its input, for the chosen function's options
+
+const inputOf = (field) => input[field] || optionInputs[field];
+const allFields = () => [...FIELDS, ...Object.keys(optionInputs)];
 
 function setError(field, message) {
   const node = document.getElementById(`${field}-error`);
   if (!node) return false;
   node.textContent = message;
-  if (message) input[field].setAttribute("aria-invalid", "true");
-  else input[field].removeAttribute("aria-invalid");
+  if (message) inputOf(field).setAttribute("aria-invalid", "true");
+  else inputOf(field).removeAttribute("aria-invalid");
   return true;
 }
 
 function clearErrors() {
-  for (const field of FIELDS) setError(field, "");
+  for (const field of allFields()) setError(field, "");
   summary.hidden = true;
   summary.replaceChildren();
 }
@@ -54,7 +61,7 @@ function clearErrors() {
 function showErrors(errors, message) {
   const items = errors.map(({ field, message: text }) => {
     const shown = setError(field, text);
-    if (shown && input[field].closest("details")) input[field].closest("details").open = true;
+    if (shown && inputOf(field).closest("details")) inputOf(field).closest("details").open = true;
     const label = LABELS[field] || field.replace(/_/g, " ");
     const where = shown ? el("a", { href: `#${field}` }, label) : label;
     return el("li", {}, where, `: ${text}`);
@@ -138,7 +145,7 @@ function formBody() {
     schedule: input.schedule.value.trim(),
     timezone: input.timezone.value.trim(),
     is_active: input.is_active.checked,
-    metadata: checkMetadata(),
+    metadata: withOptions(checkMetadata()),
     priority: wholeNumber("priority", 0),
     timeout_seconds: wholeNumber("timeout_seconds", null),
     misfire_policy: input.misfire_policy.value,
@@ -155,7 +162,7 @@ function formBody() {
 }
 
 function fieldErrors() {
-  return FIELDS.map((field) => ({
+  return allFields().map((field) => ({
     field,
     message: document.getElementById(`${field}-error`)?.textContent,
   })).filter((error) => error.message);
@@ -186,12 +193,102 @@ function describeFunction() {
   document.getElementById("function_name-help").textContent = chosen?.dataset.description || "";
 }
 
+/** "a number ≥ 0", "an integer from 1 to 10000": what an option takes, for its help. */
+function allowed(option) {
+  if (option.choices) return `one of ${option.choices.join(", ")}`;
+  const noun = { integer: "an integer", number: "a number" }[option.type] || `a ${option.type}`;
+  const bounds = [
+    [">", option.exclusive_minimum],
+    ["≥", option.minimum],
+    ["<", option.exclusive_maximum],
+    ["≤", option.maximum],
+  ].filter(([, bound]) => bound !== null && bound !== undefined);
+  return [noun, ...bounds.map(([sign, bound]) => `${sign} ${bound}`)].join(" ");
+}
+
+function optionField(option, value) {
+  const id = `metadata.${option.name}`;
+  const described = { id, name: id, "aria-describedby": `${id}-help ${id}-error` };
+  const control = option.choices
+    ? el("select", described, ...option.choices.map((choice) => el("option", { value: choice }, String(choice))))
+    : el("input", {
+        ...described,
+        type: option.type === "integer" || option.type === "number" ? "number" : "text",
+        step: option.type === "integer" ? "1" : "any",
+        inputmode: option.type === "integer" ? "numeric" : "decimal",
+        autocomplete: "off",
+      });
+  control.value = value ?? option.default ?? "";
+  optionInputs[id] = control;
+  const label = option.name.charAt(0).toUpperCase() + option.name.slice(1).replace(/_/g, " ");
+  const help = [option.description, `${allowed(option)}, default ${option.default}.`].filter(Boolean);
+  return el(
+    "div",
+    { class: "field", dataset: { field: id } },
+    el("label", { for: id }, label),
+    control,
+    el("p", { class: "help", id: `${id}-help` }, help.join(": ")),
+    el("p", { class: "field-error", id: `${id}-error` }),
+  );
+}
+
+/** Show the chosen function's options as fields, filled from `values` (else their defaults). */
+function showOptions(values) {
+  const fn = functions[input.function_name.value];
+  const options = fn?.options || [];
+  optionInputs = {};
+  document.getElementById("function-options-fields").replaceChildren(
+    ...options.map((option) => optionField(option, values[option.name])),
+  );
+  document.getElementById("function-options-name").textContent = fn?.name || "";
+  document.getElementById("function-options").hidden = options.length === 0;
+}
+
+/** The declared options' keys, taken out of `metadata` (which keeps the rest). */
+function takeOptions(metadata) {
+  const taken = {};
+  for (const option of functions[input.function_name.value]?.options || []) {
+    if (option.name in metadata) {
+      taken[option.name] = metadata[option.name];
+      delete metadata[option.name];
+    }
+  }
+  return taken;
+}
+
+// A new function: its options' fields replace the old one's; values for them typed into the
+// JSON editor move into the fields.
+function changeFunction() {
+  describeFunction();
+  const metadata = checkMetadata();
+  const taken = metadata ? takeOptions(metadata) : {};
+  if (Object.keys(taken).length) input.metadata.value = JSON.stringify(metadata, null, 2);
+  showOptions(taken);
+}
+
+/** The metadata with the option fields' values (an empty field: the key left out, so the
+ * default applies); undefined if the metadata or a field cannot be read. */
+function withOptions(metadata) {
+  let readable = metadata !== undefined;
+  const values = {};
+  for (const [field, control] of Object.entries(optionInputs)) {
+    const key = field.slice("metadata.".length);
+    if (control.validity?.badInput) {
+      setError(field, "must be a number");
+      readable = false;
+    } else if (control.value.trim() === "") continue;
+    else values[key] = control.type === "number" ? Number(control.value) : control.value;
+  }
+  return readable ? { ...metadata, ...values } : undefined;
+}
+
 async function loadChoices() {
-  const [{ functions }, tenants] = await Promise.all([
+  const [{ functions: functionList }, tenants] = await Promise.all([
     api("/api/cron/functions"),
     me.role === "superadmin" ? api("/api/cron/tenants") : null,
   ]);
-  for (const fn of functions) {
+  for (const fn of functionList) {
+    functions[fn.name] = fn;
     const label = fn.description ? `${fn.name} — ${fn.description}` : fn.name;
     input.function_name.append(el("option", { value: fn.name, dataset: { description: fn.description } }, label));
   }
@@ -206,6 +303,8 @@ function fill(job) {
   document.title = `Edit ${job.name} · cronbase`;
   const own = { ...job.metadata };
   for (const key of MONITORING_KEYS) delete own[key];
+  input.function_name.value = job.function_name || "";
+  const options = takeOptions(own);
   const values = { ...job, metadata: JSON.stringify(own, null, 2), tenant_id: job.tenant_id || "" };
   // A job may name a function no longer registered: keep it visible rather than lose it.
   if (job.function_name && ![...input.function_name.options].some((o) => o.value === job.function_name)) {
@@ -215,12 +314,13 @@ function fill(job) {
     if (field === "is_active") input.is_active.checked = job.is_active;
     else input[field].value = values[field] ?? "";
   }
+  showOptions(options);
 }
 
 input.schedule.addEventListener("input", previewSoon);
 input.timezone.addEventListener("input", previewSoon);
 input.metadata.addEventListener("input", checkMetadata);
-input.function_name.addEventListener("change", describeFunction);
+input.function_name.addEventListener("change", changeFunction);
 document.getElementById("use-my-zone").addEventListener("click", () => {
   input.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone;
   previewSoon();
