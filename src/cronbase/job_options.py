@@ -18,7 +18,6 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
-import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 

@@ -70,6 +70,31 @@ def test_jobs_add_rejects_bad_input_with_actionable_messages(cli: Cli, store: Sq
     assert store.list_jobs() == []
 
 
+def test_jobs_add_checks_the_functions_options(cli: Cli, store: SqlStore) -> None:
+    def add(metadata: str) -> subprocess.CompletedProcess[str]:
+        return cli(
+            "jobs", "add", "--name", "Cleanup", "--schedule", "daily",
+            "--function", "cleanOldActivities", "--metadata", metadata,
+        )  # fmt: skip
+
+    refused = add('{"mode": "bogus", "batch_size": "many", "team": "ops"}')
+    assert refused.returncode == 2
+    lines = refused.stderr.splitlines()
+    [mode] = [line for line in lines if line.startswith("error: metadata.mode:")]
+    assert "must be one of 'archive', 'delete' (default 'archive'); got 'bogus'" in mode
+    [batch] = [line for line in lines if line.startswith("error: metadata.batch_size:")]
+    assert "an integer from 1 to 10000 (default 1000)" in batch
+    assert store.list_jobs() == []
+
+    added = add('{"mode": "delete", "retention_days": null, "team": "ops"}')
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["metadata"] == {
+        "mode": "delete",
+        "retention_days": None,
+        "team": "ops",
+    }
+
+
 def test_jobs_add_list_and_run_due(cli: Cli, store: SqlStore) -> None:
     added = cli(
         "jobs",

@@ -134,7 +134,9 @@ def test_a_job_stored_with_bad_options_can_still_be_paused(
     alone go through (pausing it must not require fixing it first); changing them is checked."""
     api = callers.admin_a
     job = _create(api, "cleanOldActivities", {}).json()["data"]["job"]
-    store.update_job(uuid.UUID(job["id"]), {"metadata": {"mode": "bogus"}})  # as an older version stored it
+    store.update_job(
+        uuid.UUID(job["id"]), {"metadata": {"mode": "bogus"}}
+    )  # as an older version stored it
     path = f"/api/cron/jobs/{job['id']}"
 
     paused = api.put(path, json={"is_active": False})
