@@ -120,10 +120,10 @@ def _kind(annotation: Any) -> tuple[str, list[Any] | None]:
 
 
 def _problem(info: OptionInfo, value: Any) -> str:
-    return f"must be {_allowed(info)} (default {info.default!r}); got {value!r}"
+    return f"must be {allowed(info)} (default {info.default!r}); got {value!r}"
 
 
-def _allowed(info: OptionInfo) -> str:
+def allowed(info: OptionInfo) -> str:
     """What the option takes, in words: 'a number > 0', 'an integer from 1 to 10000'."""
     if info.choices is not None:
         return "one of " + ", ".join(repr(choice) for choice in info.choices)

@@ -86,6 +86,11 @@ def test_jobs_add_checks_the_functions_options(cli: Cli, store: SqlStore) -> Non
     assert "an integer from 1 to 10000 (default 1000)" in batch
     assert store.list_jobs() == []
 
+    listed = cli("functions")
+    assert listed.returncode == 0, listed.stderr
+    [mode_line] = [line for line in listed.stdout.splitlines() if "metadata.mode" in line]
+    assert "one of 'archive', 'delete' (default 'archive')" in mode_line
+
     added = add('{"mode": "delete", "retention_days": null, "team": "ops"}')
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["metadata"] == {

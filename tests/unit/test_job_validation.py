@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cronbase.builtin.options import MarkUsersOfflineOptions
 from cronbase.errors import InvalidJob
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.manager import JobSpec
@@ -91,3 +92,19 @@ def test_unknown_fields_are_named() -> None:
         ("colour", "is not a job field"),
         ("next_run", "is not a job field"),
     ]
+
+
+def test_metadata_keeps_to_the_functions_options() -> None:
+    spec = _spec(function_name="markUsersOffline", metadata={"timeout_minutes": "5", "x": 1})
+    with pytest.raises(InvalidJob) as caught:
+        validated(
+            spec, function_names=FUNCTIONS, tenant_exists=True, options=MarkUsersOfflineOptions
+        )
+    assert caught.value.errors == [
+        ("metadata.timeout_minutes", "must be a number > 0 (default 5); got '5'")
+    ]
+    # Without options (a function that declares none, or a change leaving them alone): as before.
+    assert validated(spec, function_names=FUNCTIONS, tenant_exists=True)["metadata"] == {
+        "timeout_minutes": "5",
+        "x": 1,
+    }

@@ -30,7 +30,7 @@ class CleanOldActivitiesOptions(JobOptions):
     )
     mode: Literal["archive", "delete"] = Field(
         ARCHIVE,
-        description="archive: move them into activities_archive; delete: remove them",
+        description="archive moves them into activities_archive, delete removes them",
     )
     batch_size: Integer = Field(
         1000,
