@@ -60,14 +60,18 @@ def test_jobs_add_rejects_bad_input_with_actionable_messages(cli: Cli, store: Sq
         "Europe/Atlantis",
     )
     assert result.returncode == 2
-    lines = result.stderr.splitlines()
-    [schedule] = [line for line in lines if line.startswith("error: schedule:")]
-    assert "0-23" in schedule
-    [zone] = [line for line in lines if line.startswith("error: timezone:")]
-    assert "Europe/Atlantis" in zone
-    [function] = [line for line in lines if line.startswith("error: function_name: 'nope'")]
+    assert "0-23" in _error(result, "schedule")
+    assert "Europe/Atlantis" in _error(result, "timezone")
+    function = _error(result, "function_name")
+    assert function.startswith("error: function_name: 'nope'")
     assert "slowNoop" in function
     assert store.list_jobs() == []
+
+
+def _error(result: subprocess.CompletedProcess[str], field: str) -> str:
+    """The one line of stderr that reports `field`."""
+    [line] = [line for line in result.stderr.splitlines() if line.startswith(f"error: {field}:")]
+    return line
 
 
 def test_jobs_add_checks_the_functions_options(cli: Cli, store: SqlStore) -> None:
@@ -79,11 +83,9 @@ def test_jobs_add_checks_the_functions_options(cli: Cli, store: SqlStore) -> Non
 
     refused = add('{"mode": "bogus", "batch_size": "many", "team": "ops"}')
     assert refused.returncode == 2
-    lines = refused.stderr.splitlines()
-    [mode] = [line for line in lines if line.startswith("error: metadata.mode:")]
+    mode = _error(refused, "metadata.mode")
     assert "must be one of 'archive', 'delete' (default 'archive'); got 'bogus'" in mode
-    [batch] = [line for line in lines if line.startswith("error: metadata.batch_size:")]
-    assert "an integer from 1 to 10000 (default 1000)" in batch
+    assert "an integer from 1 to 10000 (default 1000)" in _error(refused, "metadata.batch_size")
     assert store.list_jobs() == []
 
     listed = cli("functions")

@@ -75,3 +75,10 @@ def test_a_functions_options_are_fields_checked_by_the_server(
         "batch_size": None,
         "team": "ops",
     }
+
+    # A value stored before options were checked is shown, and refused until it is changed.
+    store.update_job(job.id, {"metadata": {"mode": "bogus"}})
+    page.goto(f"{url}/jobs/{job.id}/edit")
+    expect(page.get_by_label("Mode")).to_have_value("bogus")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("[id='metadata.mode-error']")).to_contain_text("got 'bogus'")

@@ -218,6 +218,10 @@ function optionField(option, value) {
         inputmode: option.type === "integer" ? "numeric" : "decimal",
         autocomplete: "off",
       });
+  // A value stored before the options were checked stays visible (and refused) until changed.
+  if (option.choices && value != null && !option.choices.includes(value)) {
+    control.append(el("option", { value }, `${value} (not allowed)`));
+  }
   control.value = value ?? option.default ?? "";
   optionInputs[id] = control;
   const label = option.name.charAt(0).toUpperCase() + option.name.slice(1).replace(/_/g, " ");
