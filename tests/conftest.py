@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -161,3 +162,11 @@ def insert_rows(store: SqlStore) -> Callable[..., None]:
                 conn.execute(table.insert(), rows)
 
     return insert
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """An event a test's job function waits on, to hold a run going; set at teardown."""
+    gate = threading.Event()
+    yield gate
+    gate.set()  # never leave a job thread waiting

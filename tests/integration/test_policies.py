@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,13 +16,6 @@ from cronbase.testing import FakeClock
 from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
 
 T0 = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    gate = threading.Event()
-    yield gate
-    gate.set()  # never leave a job thread waiting
 
 
 @pytest.fixture

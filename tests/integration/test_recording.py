@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,13 +18,6 @@ from cronbase.runner.outcomes import LeaseLapsed, build_outcome
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
 from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    gate = threading.Event()
-    yield gate
-    gate.set()  # never leave a job thread waiting
 
 
 @pytest.fixture

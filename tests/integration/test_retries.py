@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,26 +23,11 @@ from cronbase.store.tables import cron_job_run
 from cronbase.testing import FakeClock
 from tests.conftest import _admin
 from tests.helpers import MakeJob, create_job, run_history, wait_until
-
-NOW = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+from tests.unit.job_factory import NOW, make_job
 
 
 def job(**values: Any) -> Job:
-    defaults = {
-        "id": UUID(int=1),
-        "tenant_id": None,
-        "name": "j",
-        "schedule": "hourly",
-        "function_name": "f",
-        "is_active": True,
-        "last_run": None,
-        "next_run": NOW,
-        "metadata": {},
-        "timezone": "UTC",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    return Job(**{**defaults, **values})
+    return make_job(**{"id": UUID(int=1), "schedule": "hourly", **values})
 
 
 # --- the backoff (pure) -----------------------------------------------------------------------

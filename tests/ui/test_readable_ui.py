@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from cronbase.store.tables import cron_job_run
 from tests.ui.conftest import BrowserPage, Tenants, Tokens
@@ -82,17 +82,25 @@ def job_with_history(
     return job_id
 
 
-def test_the_run_history_fits_a_laptop_screen_with_long_results_expanded(
+@pytest.fixture
+def job_page(
     serve: Callable[..., str],
     browse: Callable[..., BrowserPage],
     tokens: Tokens,
     job_with_history: uuid.UUID,
-) -> None:
+) -> Page:
+    """The job's page at a laptop's width, signed in, its three runs shown."""
     url = serve()
     seen = browse(width=LAPTOP, height=900)
-    page = seen.page
     seen.sign_in(f"{url}/jobs/{job_with_history}", tokens.admin_a)
-    expect(page.locator("#runs-body tr")).to_have_count(3)
+    expect(seen.page.locator("#runs-body tr")).to_have_count(3)
+    return seen.page
+
+
+def test_the_run_history_fits_a_laptop_screen_with_long_results_expanded(
+    job_page: Page,
+) -> None:
+    page = job_page
     for summary in page.locator("#runs-body summary").all():
         summary.click()  # the whole result and error, unfolded
     expect(page.locator("#runs-body details[open]")).to_have_count(3)
@@ -105,16 +113,9 @@ def test_the_run_history_fits_a_laptop_screen_with_long_results_expanded(
 
 
 def test_every_instant_on_the_job_page_is_written_one_way_with_its_zone(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    job_with_history: uuid.UUID,
+    job_page: Page,
 ) -> None:
-    url = serve()
-    seen = browse(width=LAPTOP, height=900)
-    page = seen.page
-    seen.sign_in(f"{url}/jobs/{job_with_history}", tokens.admin_a)
-    expect(page.locator("#runs-body tr")).to_have_count(3)
+    page = job_page
     texts = page.locator("main time").all_inner_texts()
     titles = [t for t in page.locator("main time").evaluate_all("ns => ns.map(n => n.title)") if t]
     assert len(texts) >= 6, texts  # next run, last run, and each run's slot and start
