@@ -377,9 +377,9 @@ def test_downtime_under_each_misfire_policy_with_a_real_worker(
         assert slots == [first + timedelta(minutes=i) for i in range(len(slots))]
         assert len(slots) >= 11
     coalesce, catch_up, skip = history["coalesce"], history["catch_up"], history["skip"]
-    # coalesce: the first slot ran for all of them; the others are one missed row.
-    assert [r.status for r in coalesce[:2]] == ["succeeded", "missed"]
-    assert coalesce[1].result["missed_slots"] >= 9
+    # coalesce: the newest slot ran for all of them; the earlier ones are one missed row.
+    assert [r.status for r in coalesce[:2]] == ["missed", "succeeded"]
+    assert coalesce[0].result["missed_slots"] >= 9
     # catch_up: every slot ran, oldest first.
     assert {r.status for r in catch_up} == {"succeeded"}
     starts = [r.started_at for r in catch_up]

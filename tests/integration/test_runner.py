@@ -108,25 +108,60 @@ def test_jobs_that_are_not_due_or_not_active_do_not_run(
     assert calls == []
 
 
-def test_missed_slots_coalesce_into_one_run(
+def test_missed_slots_coalesce_into_one_run_of_the_latest_slot(
     store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob
 ) -> None:
     job = make_job("record")
     clock.advance(timedelta(hours=3, minutes=2))  # 36 slots of five minutes went by
 
     assert runner.run_due().to_dict()["summary"]["executed"] == 1
-    ran, missed = run_history(store)
-    assert (ran.status, ran.scheduled_for) == ("succeeded", job.next_run)
-    assert missed.status == "missed"  # the other 35 slots, recorded in one row
+    missed, ran = run_history(store)
+    assert (ran.status, ran.scheduled_for) == (
+        "succeeded",
+        datetime(2025, 1, 15, 13, 30, tzinfo=UTC),
+    )
+    assert missed.status == "missed"  # the 35 earlier slots, recorded in one row
+    assert missed.scheduled_for == job.next_run
     assert missed.result == {
         "missed_slots": 35,
         "more": False,
-        "first": "2025-01-15T10:40:00Z",
-        "last": "2025-01-15T13:30:00Z",
+        "first": "2025-01-15T10:35:00Z",
+        "last": "2025-01-15T13:25:00Z",
     }
     stored = store.get_job(job.id)
     assert stored is not None
     assert stored.next_run == datetime(2025, 1, 15, 13, 35, tzinfo=UTC)
+
+
+def test_an_every_minute_job_after_a_worker_outage_runs_its_newest_slot(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    """The case of the issue: the worker was down for more than two slots of an every-minute
+    coalesce job; the run that happens stands for the newest slot, and the history's newest
+    row (what a list shows as the last run) is that run, not a `missed` one."""
+    job = make_job("record", schedule="every_1_minutes")
+    clock.set(datetime(2025, 1, 15, 10, 31, 5, tzinfo=UTC))
+    runner.run_due()  # the 10:31 slot runs while the worker is up
+    clock.set(datetime(2025, 1, 15, 10, 34, 40, tzinfo=UTC))  # down over 10:32, 10:33, 10:34
+
+    assert runner.run_due().to_dict()["summary"]["executed"] == 1
+
+    assert [ctx.scheduled_for for ctx in calls] == [
+        datetime(2025, 1, 15, 10, 31, tzinfo=UTC),
+        datetime(2025, 1, 15, 10, 34, tzinfo=UTC),
+    ]
+    history = [(r.scheduled_for.strftime("%H:%M"), r.status) for r in run_history(store)]
+    assert history == [("10:31", "succeeded"), ("10:32", "missed"), ("10:34", "succeeded")]
+    missed = run_history(store)[1]
+    assert (missed.result["missed_slots"], missed.result["last"]) == (2, "2025-01-15T10:33:00Z")
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.last_run == clock.now()
+    assert stored.next_run == datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
 
 
 def test_a_failing_job_is_recorded_and_the_others_still_run(

@@ -19,8 +19,9 @@ MAX_COUNTED_SLOTS = 1000
 def plan_slots(job: Job, now: datetime) -> SlotPlan:
     """Plan a due job (job.next_run <= now) by its misfire policy.
 
-    - coalesce (the seed's behaviour): the first due slot runs and stands for all of them;
-      the others are missed; next_run is the first fire time after now.
+    - coalesce: the most recent due slot runs and stands for all of them (as APScheduler's
+      `latest` and Temporal do), so the run's scheduled_for and the job's last outcome are
+      the newest; the earlier ones are missed; next_run is the first fire time after now.
     - skip: only a slot at most `catchup_window_seconds` (default 60 s) old runs; older ones
       are missed; next_run is the first fire time after now.
     - catch_up: every slot runs, oldest first, one at a time (next_run is the slot after the
@@ -38,11 +39,34 @@ def plan_slots(job: Job, now: datetime) -> SlotPlan:
         return _catch_up(schedule, job.next_run, now, window)
     if job.misfire_policy == MisfirePolicy.SKIP:
         return _skip(schedule, job.next_run, now, window or DEFAULT_SKIP_GRACE)
+    latest = _latest_slot(schedule, job.next_run, now)
     return SlotPlan(
-        job.next_run,
-        _missed(schedule, job.next_run, now, after_first=True),
+        latest,
+        _missed(schedule, job.next_run, latest, after_first=False, before=True),
         schedule.next_after(now),
     )
+
+
+def _latest_slot(schedule: Schedule, first: datetime, now: datetime) -> datetime:
+    """The last fire time at or before `now`, given that `first` (<= now) is one.
+
+    There is no "previous fire time" to ask the schedule for, and walking forward from `first`
+    after a long outage would take a step per slot: look back from `now` over a window that
+    doubles until it holds a slot, then walk forward inside it (a few steps).
+    """
+    back = timedelta(minutes=1)
+    while True:
+        start = now - back
+        if start < first:
+            slot = first
+            break
+        slot = schedule.next_after(start - _TICK)
+        if slot <= now:
+            break
+        back *= 2
+    while (following := schedule.next_after(slot)) <= now:
+        slot = following
+    return slot
 
 
 def _skip(schedule: Schedule, first: datetime, now: datetime, grace: timedelta) -> SlotPlan:
