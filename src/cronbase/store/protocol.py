@@ -19,6 +19,14 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, SlotPlan
+from cronbase.notify.model import (
+    Attempt,
+    Channel,
+    Delivery,
+    Event,
+    Notification,
+    NotificationStatus,
+)
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
@@ -180,4 +188,90 @@ class Store(Protocol):
     ) -> dict[UUID, Run]:
         """{job id: its newest run} for those of the jobs that have runs (with `tenant_id`,
         only that tenant's jobs), in one query whatever the number of jobs."""
+        ...
+
+    # --- notifications: channels, the outbox, delivery attempts ------------------------------
+
+    def insert_channel(self, values: dict[str, Any]) -> Channel:
+        """Insert a channel from validated column values (secrets already sealed)."""
+        ...
+
+    def get_channel(self, channel_id: UUID) -> Channel | None: ...
+
+    def list_channels(
+        self, *, tenant_id: UUID | None = ..., limit: int = ..., offset: int = ...
+    ) -> list[Channel]:
+        """A page of channels (with `tenant_id`, that tenant's only), oldest first."""
+        ...
+
+    def update_channel(
+        self, channel_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = ...
+    ) -> Channel | None:
+        """Set `values`; None if the channel does not exist (or, with `tenant_id`, is not
+        that tenant's)."""
+        ...
+
+    def delete_channel(self, channel_id: UUID, *, tenant_id: UUID | None = ...) -> bool:
+        """Delete the channel with its notifications and their attempts."""
+        ...
+
+    def channels_for(
+        self, tenant_id: UUID | None, job_id: UUID | None, event: str
+    ) -> list[Channel]:
+        """The channels that receive `event` about this job (None: none) of this tenant: the
+        tenant's and the global ones, listing the event, for every job or one including it."""
+        ...
+
+    def add_events(self, events: list[Event]) -> None:
+        """Write a pending notification per event and channel that receives it (see
+        channels_for), in one transaction; a dedup_key a channel has already adds nothing.
+        record_outcomes does the same inside its own transaction."""
+        ...
+
+    def add_notification(
+        self, channel_id: UUID, event: Event, owner: str, lease_until: datetime
+    ) -> Notification:
+        """A notification of `event` for this channel alone, leased to `owner` (to send now)."""
+        ...
+
+    def claim_notifications(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = ...
+    ) -> list[tuple[Notification, Channel]]:
+        """Lease up to `limit` pending notifications due at `now` to `owner` until now + lease,
+        oldest first, each with its channel and its attempt counted; rows another process
+        holds are passed over (SKIP LOCKED). A row whose previous lease lapsed gets that
+        attempt recorded as ended without an answer. Two processes never hold one attempt."""
+        ...
+
+    def finish_attempt(
+        self,
+        notification: Notification,
+        owner: str,
+        attempted_at: datetime,
+        attempt: Attempt,
+        status: NotificationStatus,
+        next_attempt_at: datetime | None = ...,
+    ) -> bool:
+        """Record an attempt and what follows (delivered, failed, or pending again at
+        `next_attempt_at`); False if `owner` no longer held it (the attempt is kept anyway)."""
+        ...
+
+    def list_deliveries(
+        self, channel_id: UUID, *, limit: int = ..., offset: int = ...
+    ) -> list[Delivery]:
+        """A page of the channel's delivery attempts, newest first."""
+        ...
+
+    def list_notifications(
+        self, *, channel_id: UUID | None = ..., limit: int = ..., offset: int = ...
+    ) -> list[Notification]:
+        """A page of notifications (of one channel, or all), newest first."""
+        ...
+
+    def earliest_notification(self) -> datetime | None:
+        """When the next pending notification falls due; None if none is pending."""
+        ...
+
+    def prune_notifications(self, before: datetime) -> int:
+        """Delete delivered and failed notifications created before `before`; return how many."""
         ...

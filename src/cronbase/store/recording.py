@@ -1,5 +1,6 @@
 """Recording how runs ended: every ending (a result, an error, a timeout, a shutdown, a lapsed
-lease) arrives as an Outcome built beforehand, and goes through record_outcomes."""
+lease) arrives as an Outcome built beforehand, and goes through record_outcomes, which also
+writes the notifications of the final attempts to the outbox, in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 
 from cronbase.jobs import Outcome, Recorded, RunStatus
 from cronbase.monitoring import count_run
+from cronbase.notify.events import run_events
+from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
 from cronbase.store.tables import cron_job, cron_job_run
 
@@ -32,7 +35,10 @@ def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) 
         ]
         if retries:
             conn.execute(run_insert(dialect), retries)
-        _count_runs(conn, metadata, [o for o in recorded if o.retry_at is None])
+        final = [o for o in recorded if o.retry_at is None]
+        _count_runs(conn, metadata, final)
+        # In this transaction: the alert exists if and only if the run's ending does.
+        add_events(conn, dialect, run_events(final))
     return verdicts
 
 

@@ -1,6 +1,6 @@
 """SqlStore: the Store (protocol.py) on SQLite and PostgreSQL. Each method opens one
 transaction and calls the module that owns the concern: jobs.py (jobs and tenants),
-claims.py, leases.py, recording.py and status.py."""
+claims.py, leases.py, recording.py, status.py, channels.py and notifications.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ import sqlalchemy as sa
 
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run
-from cronbase.store import claims, jobs, leases, recording, status
+from cronbase.notify.model import (
+    Attempt,
+    Channel,
+    Delivery,
+    Event,
+    Notification,
+    NotificationStatus,
+)
+from cronbase.store import channels, claims, jobs, leases, notifications, recording, status
 from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
@@ -179,6 +187,89 @@ class SqlStore:
     ) -> dict[UUID, Run]:
         with self.reading() as conn:
             return status.latest_runs(conn, job_ids, tenant_id)
+
+    # --- notifications -----------------------------------------------------------------------
+
+    def insert_channel(self, values: dict[str, Any]) -> Channel:
+        with self.transaction() as conn:
+            return channels.insert_channel(conn, values)
+
+    def get_channel(self, channel_id: UUID) -> Channel | None:
+        with self.reading() as conn:
+            return channels.get_channel(conn, channel_id)
+
+    def list_channels(
+        self, *, tenant_id: UUID | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Channel]:
+        with self.reading() as conn:
+            return channels.list_channels(conn, tenant_id, limit, offset)
+
+    def update_channel(
+        self, channel_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
+    ) -> Channel | None:
+        with self.transaction() as conn:
+            return channels.update_channel(conn, channel_id, values, tenant_id)
+
+    def delete_channel(self, channel_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+        with self.transaction() as conn:
+            return channels.delete_channel(conn, channel_id, tenant_id)
+
+    def channels_for(
+        self, tenant_id: UUID | None, job_id: UUID | None, event: str
+    ) -> list[Channel]:
+        with self.reading() as conn:
+            return channels.channels_for(conn, tenant_id, job_id, event)
+
+    def add_events(self, events: list[Event]) -> None:
+        if events:
+            with self.transaction() as conn:
+                notifications.add_events(conn, self.dialect, events)
+
+    def add_notification(
+        self, channel_id: UUID, event: Event, owner: str, lease_until: datetime
+    ) -> Notification:
+        with self.transaction() as conn:
+            return notifications.add_notification(conn, channel_id, event, owner, lease_until)
+
+    def claim_notifications(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 10
+    ) -> list[tuple[Notification, Channel]]:
+        with self.transaction() as conn:
+            return notifications.claim_notifications(conn, now, owner, now + lease, limit)
+
+    def finish_attempt(
+        self,
+        notification: Notification,
+        owner: str,
+        attempted_at: datetime,
+        attempt: Attempt,
+        status: NotificationStatus,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        with self.transaction() as conn:
+            return notifications.finish_attempt(
+                conn, notification, owner, attempted_at, attempt, status, next_attempt_at
+            )
+
+    def list_deliveries(
+        self, channel_id: UUID, *, limit: int = 50, offset: int = 0
+    ) -> list[Delivery]:
+        with self.reading() as conn:
+            return notifications.list_deliveries(conn, channel_id, limit, offset)
+
+    def list_notifications(
+        self, *, channel_id: UUID | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Notification]:
+        with self.reading() as conn:
+            return notifications.list_notifications(conn, channel_id, limit, offset)
+
+    def earliest_notification(self) -> datetime | None:
+        with self.reading() as conn:
+            return notifications.earliest_notification(conn)
+
+    def prune_notifications(self, before: datetime) -> int:
+        with self.transaction() as conn:
+            return notifications.prune_notifications(conn, before)
 
 
 @contextmanager

@@ -1,0 +1,132 @@
+"""The events cronbase tells channels about, and what each carries: pure functions, no I/O.
+
+Every event is built here, whoever detects it (the recording of a run, the scheduler's
+overdue check), so that every payload has the same shape:
+
+    {"event": "run.failed", "time": "...Z",
+     "job": {"id", "name", "tenant_id", "function_name", "schedule"},
+     "run": {"id", "scheduled_for", "attempt", "status", "error", "duration"},
+     "link": "https://cron.example.com/jobs/<id>"}      (when CRONBASE_PUBLIC_URL is set)
+
+`link` is added when the notification is sent (with_link), so a change of the public URL
+applies to notifications still waiting too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from cronbase.jobs import Job, Outcome, RunStatus, isoformat
+from cronbase.notify.model import Event
+
+
+class EventName(StrEnum):
+    RUN_FAILED = "run.failed"
+    RUN_TIMED_OUT = "run.timed_out"
+    RUN_ABANDONED = "run.abandoned"
+    RUN_SUCCEEDED = "run.succeeded"  # opt-in: only channels that list it get it
+    CHANNEL_TEST = "channel.test"  # POST /channels/{id}/test; never matched to channels
+
+
+# The events a channel may subscribe to (what `events` may list), in the order shown.
+SUBSCRIBABLE = [
+    EventName.RUN_FAILED,
+    EventName.RUN_TIMED_OUT,
+    EventName.RUN_ABANDONED,
+    EventName.RUN_SUCCEEDED,
+]
+# A new channel's events when it names none: every alert, not the opt-in ones.
+DEFAULT_EVENTS = [EventName.RUN_FAILED, EventName.RUN_TIMED_OUT, EventName.RUN_ABANDONED]
+
+# The final attempt of a run ended this way: tell the channels that want it.
+_RUN_EVENTS = {
+    RunStatus.FAILED: EventName.RUN_FAILED,
+    RunStatus.TIMED_OUT: EventName.RUN_TIMED_OUT,
+    RunStatus.ABANDONED: EventName.RUN_ABANDONED,
+    RunStatus.SUCCEEDED: EventName.RUN_SUCCEEDED,
+}
+
+
+def job_part(job: Job) -> dict[str, Any]:
+    """The `job` object of a payload."""
+    return {
+        "id": str(job.id),
+        "name": job.name,
+        "tenant_id": str(job.tenant_id) if job.tenant_id else None,
+        "function_name": job.function_name,
+        "schedule": job.schedule,
+    }
+
+
+def payload(name: str, time: datetime, job: Job | None, **parts: Any) -> dict[str, Any]:
+    """A payload: the event, its time, the job (if any) and any further parts (`run`, ...)."""
+    body: dict[str, Any] = {"event": str(name), "time": isoformat(time)}
+    if job is not None:
+        body["job"] = job_part(job)
+    body.update(parts)
+    return body
+
+
+def run_events(outcomes: Iterable[Outcome]) -> list[Event]:
+    """The events of recorded outcomes: one per final attempt (no retry follows) that ended
+    failed, timed out, abandoned or (for the channels that opt in) succeeded. A failure that
+    will be retried alerts nobody."""
+    events = []
+    for outcome in outcomes:
+        name = _RUN_EVENTS.get(outcome.status)
+        if name is None or outcome.retry_at is not None:
+            continue
+        claim = outcome.claim
+        run = {
+            "id": str(claim.run_id),
+            "scheduled_for": isoformat(claim.slot),
+            "attempt": claim.attempt,
+            "trigger": claim.trigger.value,
+            "status": outcome.status.value,
+            "error": outcome.error,
+            "started_at": isoformat(outcome.started_at),
+            "finished_at": isoformat(outcome.finished_at),
+            "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
+        }
+        events.append(
+            Event(
+                name=name.value,
+                tenant_id=claim.job.tenant_id,
+                job_id=claim.job.id,
+                run_id=claim.run_id,
+                time=outcome.finished_at,
+                payload=payload(name, outcome.finished_at, claim.job, run=run),
+                # A run ends once; the key keeps it to one notification per channel even so.
+                dedup_key=f"{name.value}:{claim.run_id}",
+            )
+        )
+    return events
+
+
+def test_event(channel_name: str, time: datetime) -> Event:
+    """The message POST /channels/{id}/test sends."""
+    body = payload(
+        EventName.CHANNEL_TEST,
+        time,
+        None,
+        message=f"A test notification from cronbase to the channel {channel_name!r}.",
+    )
+    return Event(
+        name=EventName.CHANNEL_TEST.value,
+        tenant_id=None,
+        job_id=None,
+        run_id=None,
+        time=time,
+        payload=body,
+    )
+
+
+def with_link(body: dict[str, Any], public_url: str | None) -> dict[str, Any]:
+    """The payload with `link`, the job's page in the Web UI, when the public URL is known."""
+    job = body.get("job")
+    if not public_url or not isinstance(job, dict) or not job.get("id"):
+        return body
+    return {**body, "link": f"{public_url.rstrip('/')}/jobs/{job['id']}"}

@@ -1,0 +1,52 @@
+"""One HTTP POST of a notification, as every HTTP kind of channel sends it: bounded in time,
+with the receiver's answer read only up to a small limit."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from cronbase.notify.model import Attempt
+
+# What is kept of a receiver's answer, for the attempt's error: enough to read a message, not
+# enough for a hostile receiver to fill memory or the database.
+MAX_RESPONSE_BYTES = 4096
+USER_AGENT = "cronbase-notifications/1"
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Attempt:
+    """POST `body` to `url`: delivered on a 2xx answer; else an Attempt with the error."""
+    start = time.monotonic()
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+    try:
+        # Redirects are not followed: a signed alert goes where the channel says, nowhere else.
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=False) as client,
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            text = _read_some(response, start + timeout)
+    except httpx.TimeoutException:
+        return Attempt(None, f"no answer within {timeout:g} s", _ms_since(start))
+    except httpx.HTTPError as exc:
+        return Attempt(None, f"{type(exc).__name__}: {exc}"[:500], _ms_since(start))
+    duration = _ms_since(start)
+    if 200 <= response.status_code < 300:
+        return Attempt(response.status_code, None, duration)
+    error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
+    return Attempt(response.status_code, error, duration)
+
+
+def _read_some(response: httpx.Response, deadline: float) -> str:
+    """The start of the answer's body, up to MAX_RESPONSE_BYTES and until `deadline`: a
+    receiver that answers slowly or endlessly is not waited for."""
+    kept = b""
+    for chunk in response.iter_bytes():
+        kept += chunk
+        if len(kept) >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
+            break
+    return kept[:MAX_RESPONSE_BYTES].decode("utf-8", "replace").strip()
+
+
+def _ms_since(start: float) -> int:
+    return round((time.monotonic() - start) * 1000)
