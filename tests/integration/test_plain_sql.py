@@ -72,7 +72,7 @@ def test_plain_sql_next_runs_are_claimed_in_time_order_and_run(
     # As text, "...T15:02" sorts after "... 15:30": the order must come from the instants.
     _insert_job(store, "2026-11-30T15:02:00+00:00", name="first")
     _insert_job(store, "2026-11-30 15:30:00.000000", name="second")
-    clock.set(DUE_AT + timedelta(hours=1))
+    clock.set(DUE_AT + timedelta(minutes=44))  # before 16:00, the next slot of both
     summary = Runner(store, registry, clock, worker_id="w", concurrency=1).run_due()
     assert [item["name"] for item in summary.executed] == ["first", "second"]
     assert calls == ["2026-11-30T15:02:00+00:00", "2026-11-30T15:30:00+00:00"]
