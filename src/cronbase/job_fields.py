@@ -214,6 +214,18 @@ JOB_FIELDS: tuple[JobField, ...] = (
         "killed at the deadline (process)",
         cli_help="process: a child process, killed at the deadline",
     ),
+    # The dead-man's switch (cronbase.overdue): longer than the seed's 5-minute heartbeat.
+    _seconds(
+        "overdue_after_seconds",
+        60,
+        366 * 86400,
+        default=600,
+        invalid="must be a whole number of seconds from 60 to 31622400 (how late a run may "
+        "start before the job counts as overdue)",
+        description="the job is overdue (and alerts) when its next_run is this far in the past "
+        "with no run of it going or waiting",
+        cli_help="alert when a run is this late (60..31622400)",
+    ),
 )
 
 FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}

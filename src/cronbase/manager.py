@@ -25,8 +25,6 @@ from cronbase.store.workers import WorkerInfo, WorkerStore
 # A worker heartbeats every few seconds (at most CRONBASE_WORKER_MAX_SLEEP_SECONDS apart);
 # one silent for this long is dead or cut off.
 WORKER_STALE_AFTER = timedelta(minutes=2)
-# `cronbase status` counts a due job as overdue once it waited this long.
-OVERDUE_AFTER = timedelta(minutes=1)
 
 # The caller for work that no user asks for: the CLI, the worker, the seed.
 SYSTEM = Principal("system", Role.SUPERADMIN, None)
@@ -40,7 +38,7 @@ class Status:
     workers: list[WorkerInfo]
     running: list[tuple[Run, str]]  # each run in progress, with its job's name
     due: int
-    overdue: int
+    overdue: list[Job]  # as cronbase.overdue defines it: no run has started for too long
     failing: list[Job]  # jobs whose last run failed
 
 
@@ -221,19 +219,27 @@ class JobManager:
     def tenant_name(self, tenant_id: UUID) -> str | None:
         return dict(self.store.list_tenants()).get(tenant_id)
 
+    def overdue_jobs(self, caller: Principal) -> list[Job]:
+        """The jobs the caller may see that are overdue now (cronbase.overdue), longest
+        overdue first."""
+        if caller.is_superadmin:
+            return self.store.overdue_jobs(self.clock.now())
+        if caller.tenant_id is None:
+            return []
+        return self.store.overdue_jobs(self.clock.now(), tenant_id=caller.tenant_id)
+
     def live_workers(self) -> list[WorkerInfo]:
         """Workers that have not stopped and heartbeated within WORKER_STALE_AFTER."""
         return self.workers.live(self.clock.now(), stale_after=WORKER_STALE_AFTER)
 
     def status(self) -> Status:
         now = self.clock.now()
-        due, overdue = self.store.due_counts(now, overdue_after=OVERDUE_AFTER)
         return Status(
             now=now,
             workers=self.workers.live(now, stale_after=WORKER_STALE_AFTER),
             running=self.store.runs_in_progress(),
-            due=due,
-            overdue=overdue,
+            due=self.store.due_count(now),
+            overdue=self.store.overdue_jobs(now),
             failing=self.store.failing_jobs(),
         )
 

@@ -52,10 +52,10 @@ def test_a_next_run_written_by_plain_sql_falls_due_at_its_instant(
     assert store.due_jobs(DUE_AT - timedelta(milliseconds=1)) == {}
     assert store.due_jobs(DUE_AT) == {job_id: None}
     assert store.due_jobs(DUE_AT + timedelta(minutes=7)) == {job_id: None}
-    assert store.due_counts(DUE_AT + timedelta(minutes=7), overdue_after=timedelta(minutes=1)) == (
-        1,
-        1,
-    )
+    assert store.due_count(DUE_AT + timedelta(minutes=7)) == 1
+    # overdue once its grace (600 s by default) has passed, whatever the spelling
+    assert store.overdue_jobs(DUE_AT + timedelta(minutes=10)) == []
+    assert [j.id for j in store.overdue_jobs(DUE_AT + timedelta(minutes=11))] == [job_id]
 
 
 def test_plain_sql_next_runs_are_claimed_in_time_order_and_run(

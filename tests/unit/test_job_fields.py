@@ -74,6 +74,7 @@ def test_job_spec_has_the_settable_fields_and_their_defaults() -> None:
         "max_attempts": 1,
         "retry_delay_seconds": 30,
         "isolation": "thread",
+        "overdue_after_seconds": 600,
     }
     # each spec has a metadata dict of its own
     assert JobSpec(name="m", schedule="hourly", function_name="f").metadata is not spec.metadata

@@ -1,4 +1,4 @@
-"""`cronbase status`: live workers, runs in progress, due and failing jobs."""
+"""`cronbase status`: live workers, runs in progress, due, overdue and failing jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from cronbase.jobs import isoformat
 
 
 def register(commands: Commands) -> None:
-    commands.add("status", cmd_status, "show live workers, runs in progress, due and failing jobs")
+    commands.add(
+        "status", cmd_status, "show live workers, runs in progress, due, overdue and failing jobs"
+    )
 
 
 def cmd_status(_args: argparse.Namespace) -> None:
@@ -28,7 +30,15 @@ def cmd_status(_args: argparse.Namespace) -> None:
     for run, name in status.running:
         age = (now - run.started_at).total_seconds() if run.started_at else 0
         print(f"  {name}  on {run.worker_id}  for {age:.0f}s")
-    print(f"jobs due: {status.due} (overdue by more than a minute: {status.overdue})")
+    print(f"jobs due: {status.due}")
+    # The dead-man's switch's definition (cronbase.overdue), as the job.overdue alert uses it.
+    print(f"jobs overdue: {len(status.overdue)}")
+    for job in status.overdue:
+        late = (now - job.next_run).total_seconds() if job.next_run else 0
+        print(
+            f"  {job.name} ({job.id}): next run {isoformat(job.next_run)}, {late:.0f}s ago, "
+            f"nothing has run it (overdue after {job.overdue_after_seconds}s)"
+        )
     print(f"jobs failing: {len(status.failing)}")
     for job in status.failing:
         print(f"  {job.name} ({job.id}): {job.metadata.get('last_error')}")

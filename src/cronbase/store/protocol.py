@@ -171,8 +171,14 @@ class Store(Protocol):
         """Runs still going, oldest first, each with its job's name."""
         ...
 
-    def due_counts(self, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
-        """(jobs due now, of which due for longer than `overdue_after`)."""
+    def due_count(self, now: datetime) -> int:
+        """How many active jobs are due at `now`, claimed or not."""
+        ...
+
+    def overdue_jobs(self, now: datetime, *, tenant_id: UUID | None = ...) -> list[Job]:
+        """The jobs overdue at `now` as cronbase.overdue defines it (active, next_run more than
+        the job's overdue_after_seconds in the past, no run going or pending), longest overdue
+        first; with `tenant_id`, that tenant's only."""
         ...
 
     def failing_jobs(self) -> list[Job]:

@@ -170,9 +170,13 @@ class SqlStore:
         with self.reading() as conn:
             return status.runs_in_progress(conn)
 
-    def due_counts(self, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
+    def due_count(self, now: datetime) -> int:
         with self.reading() as conn:
-            return status.due_counts(conn, now, overdue_after)
+            return status.due_count(conn, now)
+
+    def overdue_jobs(self, now: datetime, *, tenant_id: UUID | None = None) -> list[Job]:
+        with self.reading() as conn:
+            return status.overdue_jobs(conn, now, tenant_id)
 
     def failing_jobs(self) -> list[Job]:
         with self.reading() as conn:

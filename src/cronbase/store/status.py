@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
 from cronbase.store.rows import PENDING, due, job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
-from cronbase.store.types import instant_key, timestamp_key
+from cronbase.store.types import timestamp_key
 
 
 def due_jobs(conn: sa.Connection, now: datetime) -> dict[UUID, UUID | None]:
@@ -45,11 +46,30 @@ def runs_in_progress(conn: sa.Connection) -> list[tuple[Run, str]]:
     return [(run_from_row(row._mapping), row.job_name) for row in conn.execute(query)]
 
 
-def due_counts(conn: sa.Connection, now: datetime, overdue_after: timedelta) -> tuple[int, int]:
-    late = timestamp_key(cron_job.c.next_run) < instant_key(now - overdue_after)
-    overdue = sa.func.sum(sa.case((late, 1), else_=0))
-    count, late_count = conn.execute(sa.select(sa.func.count(), overdue).where(due(now))).one()
-    return int(count), int(late_count or 0)
+def due_count(conn: sa.Connection, now: datetime) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).where(due(now))).scalar_one())
+
+
+def overdue_jobs(conn: sa.Connection, now: datetime, tenant_id: UUID | None) -> list[Job]:
+    """The jobs cronbase.overdue calls overdue at `now`, longest overdue first.
+
+    SQL narrows to the candidates: active jobs due for at least the shortest grace (a range
+    of ix_cron_job_due, nearly empty while workers keep up) with no run going
+    (ix_cron_job_run_running) or waiting; the rule decides each one's own grace."""
+    in_flight = sa.exists().where(
+        cron_job_run.c.job_id == cron_job.c.id,
+        # Literals, to match the partial indexes (see rows.py).
+        sa.or_(sa.text("cron_job_run.status = 'running'"), PENDING),
+    )
+    query = (
+        sa.select(cron_job)
+        .where(due(now - MIN_OVERDUE_AFTER), sa.not_(in_flight))
+        .order_by(timestamp_key(cron_job.c.next_run), cron_job.c.id)
+    )
+    if tenant_id is not None:
+        query = query.where(cron_job.c.tenant_id == tenant_id)
+    jobs = (job_from_row(row) for row in conn.execute(query))
+    return [job for job in jobs if is_overdue(job, now, run_in_flight=False)]
 
 
 def failing_jobs(conn: sa.Connection) -> list[Job]:

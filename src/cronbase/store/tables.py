@@ -83,6 +83,8 @@ cron_job = sa.Table(
     sa.Column("retry_delay_seconds", sa.Integer(), nullable=False, server_default="30"),
     # thread (the default) or process: a child process that is killed at the deadline.
     sa.Column("isolation", sa.Text(), nullable=False, server_default="thread"),
+    # How late a run may start before the job counts as overdue (cronbase.overdue).
+    sa.Column("overdue_after_seconds", sa.Integer(), nullable=False, server_default="600"),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
