@@ -89,7 +89,7 @@ def receiver() -> Iterator[tuple[int, list[tuple[str, bytes]]]]:
     seen: list[tuple[str, bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             seen.append((self.headers["host"], body))
             self.send_response(204)
