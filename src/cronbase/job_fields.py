@@ -226,6 +226,25 @@ JOB_FIELDS: tuple[JobField, ...] = (
         "with no run of it going or waiting",
         cli_help="alert when a run is this late (60..31622400)",
     ),
+    # Kept by the store where runs start and end, beside last_run, so lists can show, filter
+    # and sort on the last run that ran without reading the history.
+    JobField(
+        "last_status",
+        str,
+        None,
+        settable=False,
+        nullable=True,
+        description="the status of the last run that ran, whatever started it (the run "
+        "last_run is the start of): running, succeeded, failed, timed_out or abandoned; "
+        "null until a run ran",
+    ),
+    JobField(
+        "missed_since_last_run",
+        int,
+        0,
+        settable=False,
+        description="slots that passed without a run (recorded missed) since last_run",
+    ),
 )
 
 FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}

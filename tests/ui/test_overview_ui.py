@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -12,6 +13,7 @@ from cronbase.builtin import DEFAULT_JOBS
 from cronbase.clock import SystemClock
 from cronbase.manager import JobManager
 from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job_run
 from tests.api.conftest import api_registry
 from tests.ui.conftest import SCREENSHOTS, BrowserPage, Tenants, Tokens
 
@@ -128,3 +130,53 @@ def test_a_375_px_wide_screen_shows_every_page_without_sideways_scrolling(
     expect(page.locator("#schedule-preview li")).to_have_count(5)
     _no_sideways_scroll(page)
     assert page.get_by_role("button", name="Save changes").bounding_box()["x"] >= 0  # type: ignore[index]
+
+
+def test_the_last_run_is_the_last_that_ran_with_the_slots_missed_since(
+    serve: Callable[..., str],
+    browse: Callable[..., BrowserPage],
+    tokens: Tokens,
+    make_job: Callable[..., uuid.UUID],
+    store: SqlStore,
+    insert_rows: Callable[..., None],
+) -> None:
+    """The newest row of the history is a `missed` one: the list and the job's page still
+    show the run that ran, and how many slots were missed since."""
+    job_id = make_job("Skipping", schedule="every_1_minutes", misfire_policy="skip")
+    ran = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    common = {"job_id": job_id, "tenant_id": None}
+    insert_rows(
+        cron_job_run,
+        [
+            {
+                **common,
+                "scheduled_for": ran,
+                "started_at": ran,
+                "finished_at": ran,
+                "status": "succeeded",
+                "result": None,
+            },
+            {
+                **common,
+                "scheduled_for": ran + timedelta(minutes=1),
+                "started_at": None,
+                "finished_at": ran,
+                "status": "missed",
+                "result": {"missed_slots": 2},
+            },
+        ],
+    )
+    store.update_job(
+        job_id, {"last_run": ran, "last_status": "succeeded", "missed_since_last_run": 2}
+    )
+    seen = browse()
+    seen.sign_in(serve(), tokens.superadmin)
+    cell = seen.page.locator("#jobs-body tr", has_text="Skipping").locator(
+        '[data-label="Last run"]'
+    )
+    expect(cell).to_contain_text("succeeded")
+    expect(cell).to_contain_text("5 minutes ago")
+    expect(cell).to_contain_text("2 missed since")
+    seen.page.get_by_role("link", name="Skipping").click()
+    expect(seen.page.locator("#job-details")).to_contain_text("succeeded")
+    expect(seen.page.locator("#job-details")).to_contain_text("2 slot(s) missed since")

@@ -25,6 +25,7 @@ from cronbase.jobs import (
     SlotPlan,
 )
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
+from cronbase.store import last_outcome
 from cronbase.store.leases import hold_runs
 from cronbase.store.rows import (
     PENDING,
@@ -119,6 +120,7 @@ def claim_pending(
         )
     if claims:
         hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
+        last_outcome.note_started(conn, seen, now)
     return claims
 
 
@@ -209,18 +211,36 @@ def _move_on(
     ran: set[UUID],
     now: datetime,
 ) -> None:
-    """Set each claimed job's next_run from its plan, and last_run if a slot of it runs now
+    """Set each claimed job's next_run from its plan; a job a slot of which runs now has its
+    last run start now (see last_outcome.py), one that runs none counts the slots it missed
     (one statement, executed for many)."""
     conn.execute(
         cron_job.update()
         .where(cron_job.c.id == sa.bindparam("b_id"))
-        .values(next_run=sa.bindparam("b_next"), last_run=sa.bindparam("b_last")),
-        [
-            {
-                "b_id": job.id,
-                "b_next": plans[job.id].next_run,
-                "b_last": now if job.id in ran else job.last_run,
-            }
-            for job in jobs
-        ],
+        .values(
+            next_run=sa.bindparam("b_next"),
+            last_run=sa.bindparam("b_last"),
+            last_status=sa.bindparam("b_status"),
+            missed_since_last_run=sa.bindparam("b_missed"),
+        ),
+        [_moved_on(job, plans[job.id], job.id in ran, now) for job in jobs],
     )
+
+
+def _moved_on(job: Job, plan: SlotPlan, ran: bool, now: datetime) -> dict[str, Any]:
+    if ran:  # the slots this plan missed came before the run: none is missed since
+        return {
+            "b_id": job.id,
+            "b_next": plan.next_run,
+            "b_last": now,
+            "b_status": RunStatus.RUNNING.value,
+            "b_missed": 0,
+        }
+    missed = plan.missed.count if plan.missed else 0
+    return {
+        "b_id": job.id,
+        "b_next": plan.next_run,
+        "b_last": job.last_run,
+        "b_status": job.last_status,
+        "b_missed": job.missed_since_last_run + missed,
+    }

@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.jobs import Claim, Run, RunStatus, RunTrigger
+from cronbase.store import last_outcome
 from cronbase.store.rows import job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
 
@@ -36,7 +37,26 @@ def hold_runs(
 
 
 def release_runs(conn: sa.Connection, run_ids: list[UUID], worker_id: str, now: datetime) -> None:
+    """Give back claims that never started, as pending runs; their jobs' last run is again
+    the one before (the claim had made these runs the last)."""
+    job_ids = sorted(
+        set(
+            conn.execute(
+                sa.select(cron_job_run.c.job_id).where(_held_by(run_ids, worker_id))
+            ).scalars()
+        )
+    )
+    if not job_ids:
+        return
+    # The jobs before the runs, in id order, as record_outcomes and a cascading DELETE lock.
+    conn.execute(
+        sa.select(cron_job.c.id)
+        .where(cron_job.c.id.in_(job_ids))
+        .order_by(cron_job.c.id)
+        .with_for_update()
+    )
     _hand_over(conn, _held_by(run_ids, worker_id), RunStatus.PENDING, run_after=now)
+    last_outcome.refresh(conn, job_ids)
 
 
 def _hand_over(

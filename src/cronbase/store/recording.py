@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cronbase.jobs import Outcome, Recorded, RunStatus
 from cronbase.monitoring import count_run
 from cronbase.notify.events import run_events
+from cronbase.store import last_outcome
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
 from cronbase.store.tables import cron_job, cron_job_run
@@ -39,6 +40,7 @@ def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) 
         _count_runs(conn, metadata, final)
         # In this transaction: the alert exists if and only if the run's ending does.
         add_events(conn, dialect, run_events(final))
+        last_outcome.note_ended(conn, recorded)
     return verdicts
 
 

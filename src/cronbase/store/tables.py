@@ -85,6 +85,10 @@ cron_job = sa.Table(
     sa.Column("isolation", sa.Text(), nullable=False, server_default="thread"),
     # How late a run may start before the job counts as overdue (cronbase.overdue).
     sa.Column("overdue_after_seconds", sa.Integer(), nullable=False, server_default="600"),
+    # The last run that ran (running, succeeded, failed, timed_out or abandoned; last_run is
+    # its start), and the slots missed since: kept where runs start and end (last_outcome.py).
+    sa.Column("last_status", sa.Text()),
+    sa.Column("missed_since_last_run", sa.Integer(), nullable=False, server_default="0"),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),

@@ -53,8 +53,7 @@ async function renderJob() {
     ...detail("Function", el("code", {}, job.function_name || "—")),
     ...detail("Tenant", job.tenant_id ? tenantNames.get(job.tenant_id) || job.tenant_id : "Global (every tenant)"),
     ...detail("Next run", job.is_active ? nextRun() : "paused"),
-    // A run started by hand leaves last_run (the last scheduled slot) alone; its time is here.
-    ...detail("Last run", timeElement(metadata.last_execution || job.last_run)),
+    ...detail("Last run", ...lastRun()),
     ...detail("Runs / errors", `${metadata.execution_count || 0} / ${metadata.error_count || 0}`),
     ...(metadata.last_error ? detail("Last error", el("span", { class: "error-text" }, withLocalTimes(metadata.last_error))) : []),
     ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
@@ -68,6 +67,13 @@ async function renderJob() {
   })
     .then((data) => (description.textContent = `(${data.description})`))
     .catch(() => {});
+}
+
+// The last run that ran, whatever started it, and the slots missed since (kept on the job).
+function lastRun() {
+  if (!job.last_status) return ["never run"];
+  const missed = job.missed_since_last_run ? `, ${job.missed_since_last_run} slot(s) missed since` : "";
+  return [statusBadge(job.last_status), " ", timeElement(job.last_run), missed];
 }
 
 function nextRun() {

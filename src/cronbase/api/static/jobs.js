@@ -40,11 +40,11 @@ function saveView() {
   history.replaceState(null, "", search ? `?${search}` : window.location.pathname);
 }
 
-// What the last run did, from the monitoring keys the runner keeps in metadata.
+// What the last run that ran did (the server keeps it on the job): the filter's "failed"
+// takes every run that did not succeed.
 function outcome(job) {
-  const metadata = job.metadata || {};
-  if (!metadata.last_execution) return "never";
-  return metadata.last_error ? "failed" : "succeeded";
+  if (!job.last_status) return "never";
+  return ["succeeded", "running"].includes(job.last_status) ? job.last_status : "failed";
 }
 
 const errorCount = (job) => Number(job.metadata?.error_count) || 0;
@@ -94,15 +94,17 @@ function describeSchedule(schedule) {
   return descriptions.get(schedule);
 }
 
+// The last run that ran (not a missed or pending row), how long it took when the newest row
+// of the history is that run, and the slots missed since.
 function lastRun(job) {
+  const missed = job.missed_since_last_run
+    ? [el("br"), el("span", { class: "muted" }, `${job.missed_since_last_run} missed since`)]
+    : [];
+  if (!job.last_status) return [el("span", { class: "muted" }, "never run"), ...missed];
   const run = latestRuns[job.id];
-  if (run) {
-    const when = run.started_at || run.finished_at || run.scheduled_for;
-    return [statusBadge(run.status), " ", timeElement(when), ` · ${duration(run.duration_ms)}`];
-  }
-  const result = outcome(job);
-  if (result === "never") return [el("span", { class: "muted" }, "never run")];
-  return [statusBadge(result), " ", timeElement(job.metadata.last_execution)];
+  const same = run?.started_at && Date.parse(run.started_at) === Date.parse(job.last_run);
+  const took = same ? ` · ${duration(run.duration_ms)}` : "";
+  return [statusBadge(job.last_status), " ", timeElement(job.last_run), took, ...missed];
 }
 
 // The inner div keeps a cell's content together when narrow screens lay cells out as grids.
