@@ -89,6 +89,11 @@ class QuotaExceeded(CronbaseError):
         )
 
 
+class DependencyConflict(CronbaseError):
+    """A change or delete of a job that the jobs depending on it forbid; the message names them
+    and says what to do first."""
+
+
 class SchemaOutOfDate(CronbaseError):
     """The database schema is older than this cronbase; run `cronbase migrate`."""
 

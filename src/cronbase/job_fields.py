@@ -34,6 +34,36 @@ class Isolation(StrEnum):
     PROCESS = "process"
 
 
+class DependsOn(StrEnum):
+    """Which final runs of an upstream job start its dependent."""
+
+    SUCCESS = "success"  # a final succeeded
+    FAILURE = "failure"  # a final failed, timed_out or abandoned
+    COMPLETION = "completion"  # either
+
+
+class WaitFor(StrEnum):
+    """How a job with several upstreams waits: for any one of them, or for all of one slot."""
+
+    ANY = "any"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One edge of the dependency graph: run this job after a final run of `job_id` that
+    matches `on`. Stored in cron_job_dependency, not in a column of cron_job."""
+
+    # Unknown keys are refused, as everywhere in a job's body (the API reads this with pydantic).
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012
+
+    job_id: UUID
+    on: DependsOn = DependsOn.SUCCESS
+
+    def to_dict(self) -> dict[str, str]:
+        return {"job_id": str(self.job_id), "on": self.on.value}
+
+
 class _Required:
     """The default of a field a client must give (a Job read from the database has them all)."""
 
@@ -61,6 +91,7 @@ class JobField:
     bounds: tuple[int, int] | None = None  # inclusive, for whole numbers
     invalid: str | None = None  # the message for a value outside `bounds`
     cli_help: str | None = None  # the help of the `jobs add` option
+    column: bool = True  # a column of cron_job (depends_on lives in a table of its own)
 
     @property
     def required(self) -> bool:
@@ -245,9 +276,30 @@ JOB_FIELDS: tuple[JobField, ...] = (
         settable=False,
         description="slots that passed without a run (recorded missed) since last_run",
     ),
+    JobField(
+        "depends_on",
+        list[Dependency],
+        list,
+        column=False,
+        description="run after final runs of these jobs (same tenant): each "
+        '{"job_id": ..., "on": "success" | "failure" | "completion"}, on defaulting to success',
+        cli_help="ID or ID:success|failure|completion; repeat for several",
+    ),
+    JobField(
+        "wait_for",
+        str,
+        WaitFor.ANY.value,
+        choices=WaitFor,
+        description="with several depends_on: run after each of them (any), or once per "
+        "scheduled time when all of them ran for it (all; they must share one schedule and zone)",
+        cli_help="any: after each upstream; all: once all ran for the same scheduled time",
+    ),
 )
 
 FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}
+
+# The fields that are columns of cron_job, in the table's order.
+COLUMN_FIELDS: tuple[JobField, ...] = tuple(f for f in JOB_FIELDS if f.column)
 
 # What a client gives to create or change a job.
 SETTABLE_FIELDS: tuple[JobField, ...] = tuple(f for f in JOB_FIELDS if f.settable)

@@ -10,9 +10,17 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 from cronbase.errors import InvalidJob, InvalidSchedule
-from cronbase.job_fields import MAX_NAME_LENGTH, SETTABLE_FIELDS, JobField, JobSpec
+from cronbase.job_fields import (
+    MAX_NAME_LENGTH,
+    SETTABLE_FIELDS,
+    Dependency,
+    DependsOn,
+    JobField,
+    JobSpec,
+)
 from cronbase.job_options import JobOptions, option_errors
 from cronbase.jobs import json_problem
 from cronbase.limits import JobLimits, document_problem
@@ -41,6 +49,7 @@ def validated(
     errors: Errors = []
     name = _check_name(spec.name, errors)
     timezone = _check_schedule(spec.schedule, spec.timezone, errors)
+    upstreams = _check_upstreams(spec.depends_on, errors)
     errors.extend(_function_errors(spec.function_name, function_names))
     errors.extend(_metadata_errors(spec.metadata, limits))
     errors.extend((f"metadata.{key}", why) for key, why in option_errors(options, spec.metadata))
@@ -51,7 +60,9 @@ def validated(
     if errors:
         raise InvalidJob(errors)
     values = {f.name: getattr(spec, f.name) for f in SETTABLE_FIELDS}
-    values.update(name=name, schedule=spec.schedule.strip(), timezone=timezone)
+    values.update(
+        name=name, schedule=spec.schedule.strip(), timezone=timezone, depends_on=upstreams
+    )
     return values
 
 
@@ -59,6 +70,43 @@ def unknown_field_errors(names: Collection[str]) -> Errors:
     """A change naming something that is not a field a client may set."""
     settable = {f.name for f in SETTABLE_FIELDS}
     return [(name, "is not a job field") for name in sorted(set(names) - settable)]
+
+
+def _check_upstreams(value: Any, errors: Errors) -> list[Dependency]:
+    """depends_on as Dependency edges, each upstream once. Whether the upstreams exist, share
+    the job's tenant and make no cycle is checked where the graph is: under its lock (see
+    store/graph.py and dependency_rules)."""
+    if not isinstance(value, list):
+        errors.append(("depends_on", 'must be a list of {"job_id": ..., "on": ...}'))
+        return []
+    upstreams: list[Dependency] = []
+    for index, item in enumerate(value):
+        dependency = _dependency(item)
+        if dependency is None:
+            choices = ", ".join(c.value for c in DependsOn)
+            errors.append(
+                (
+                    f"depends_on.{index}",
+                    f'must be {{"job_id": a job id, "on": one of {choices}}}; got {item!r}',
+                )
+            )
+        elif any(d.job_id == dependency.job_id for d in upstreams):
+            errors.append((f"depends_on.{index}.job_id", f"{dependency.job_id} is listed twice"))
+        else:
+            upstreams.append(dependency)
+    return upstreams
+
+
+def _dependency(item: Any) -> Dependency | None:
+    if isinstance(item, Dependency):
+        return item
+    if not isinstance(item, dict) or "job_id" not in item or set(item) - {"job_id", "on"}:
+        return None
+    try:
+        job_id = item["job_id"] if isinstance(item["job_id"], UUID) else UUID(item["job_id"])
+        return Dependency(job_id, DependsOn(item.get("on", DependsOn.SUCCESS)))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _check_name(value: Any, errors: Errors) -> str:

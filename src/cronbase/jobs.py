@@ -11,7 +11,13 @@ from typing import Any
 from uuid import UUID
 
 # The policies are defined with the fields they are choices of, and still importable from here.
-from cronbase.job_fields import JOB_FIELDS, Isolation, MisfirePolicy, OverlapPolicy  # noqa: F401
+from cronbase.job_fields import (  # noqa: F401
+    JOB_FIELDS,
+    Dependency,
+    Isolation,
+    MisfirePolicy,
+    OverlapPolicy,
+)
 
 
 def isoformat(instant: datetime | None) -> str | None:
@@ -60,6 +66,8 @@ class RunStatus(StrEnum):
 class RunTrigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
+    DEPENDENCY = "dependency"  # after final runs of the jobs it depends on
+    BACKFILL = "backfill"  # a past slot queued by a backfill
 
 
 def _to_dict(job: Any) -> dict[str, Any]:
@@ -68,6 +76,10 @@ def _to_dict(job: Any) -> dict[str, Any]:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, Dependency):
+        return value.to_dict()
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -104,6 +116,10 @@ class Run:
     trigger: RunTrigger
     lease_until: datetime | None = None
     run_after: datetime | None = None
+    # What makes a run off the schedule exactly once (see store/tables.py), and the upstream
+    # run ids that started a dependency run.
+    trigger_key: str | None = None
+    triggered_by: list[str] | None = None
 
 
 @dataclass(frozen=True)

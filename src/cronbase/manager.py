@@ -141,9 +141,11 @@ class JobManager:
             raise JobNotFound(job_id)
         return updated
 
-    def delete_job(self, job_id: UUID, caller: Principal) -> None:
+    def delete_job(self, job_id: UUID, caller: Principal, *, detach: bool = False) -> None:
+        """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
+        `detach`, which removes their edges to it first (in the same transaction)."""
         self.get_job(job_id, caller)
-        if not self.store.delete_job(job_id, tenant_id=_scope(caller)):
+        if not self.store.delete_job(job_id, tenant_id=_scope(caller), detach=detach):
             raise JobNotFound(job_id)
 
     def list_runs(
@@ -172,7 +174,8 @@ class JobManager:
             raise JobNotFound(job_id)
         return run
 
-    def _next_run(self, values: dict[str, Any]) -> datetime:
+    def _next_run(self, values: dict[str, Any]) -> datetime | None:
+        """The first fire time from now; None for an on_demand job, which never falls due."""
         return parse_schedule(values["schedule"], values["timezone"]).next_after(self.clock.now())
 
     def seed_default_jobs(self, defaults: Sequence[Mapping[str, Any]]) -> list[Job]:

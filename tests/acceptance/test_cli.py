@@ -425,3 +425,26 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_starts_nothing(
     assert "make run PORT=" in line
     assert refused.stdout == ""  # no banner, and no first token shown and then lost
     assert cli("token", "list").stdout.strip() == ""  # the first start is still to come
+
+
+def test_jobs_add_takes_dependencies_and_jobs_list_shows_on_demand(cli: Cli) -> None:
+    first = cli("jobs", "add", "--name", "Import", "--schedule", "hourly", "--function",
+                "markUsersOffline")  # fmt: skip
+    upstream = json.loads(first.stdout)["id"]
+    added = cli(
+        "jobs", "add", "--name", "Page", "--schedule", "on_demand", "--function",
+        "markUsersOffline", "--depends-on", f"{upstream}:failure",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    job = json.loads(added.stdout)
+    assert job["depends_on"] == [{"job_id": upstream, "on": "failure"}]
+    assert (job["wait_for"], job["next_run"]) == ("any", None)
+    [_, _, page] = cli("jobs", "list").stdout.splitlines()
+    assert "  on demand  " in page
+
+    refused = cli(
+        "jobs", "add", "--name", "x", "--schedule", "daily", "--function", "markUsersOffline",
+        "--depends-on", f"{upstream}:sometimes",
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "depends_on.0" in _error(refused, "depends_on.0")

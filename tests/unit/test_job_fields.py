@@ -15,10 +15,10 @@ from sqlalchemy.dialects import postgresql
 
 from cronbase.api.schemas import JobCreate, JobPublic, JobUpdate
 from cronbase.cli.parser import build_parser
-from cronbase.job_fields import JOB_FIELDS, SETTABLE_FIELDS, JobField
+from cronbase.job_fields import COLUMN_FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
 from cronbase.jobs import Job
 from cronbase.manager import JobSpec
-from cronbase.store.tables import cron_job
+from cronbase.store.tables import cron_job, cron_job_dependency
 
 NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
 
@@ -42,10 +42,13 @@ def _expected_server_default(job_field: JobField) -> str | None:
 
 
 def test_the_table_has_the_fields_columns_in_their_order() -> None:
-    assert [column.name for column in cron_job.c] == [f.name for f in JOB_FIELDS]
+    assert [column.name for column in cron_job.c] == [f.name for f in COLUMN_FIELDS]
+    # depends_on is the dependency graph's table, not a column
+    assert [f.name for f in JOB_FIELDS if not f.column] == ["depends_on"]
+    assert {c.name for c in cron_job_dependency.c} == {"job_id", "upstream_id", "on"}
 
 
-@pytest.mark.parametrize("job_field", JOB_FIELDS, ids=lambda f: f.name)
+@pytest.mark.parametrize("job_field", COLUMN_FIELDS, ids=lambda f: f.name)
 def test_each_column_matches_its_field(job_field: JobField) -> None:
     column = cron_job.c[job_field.name]
     assert column.nullable == job_field.nullable
@@ -75,6 +78,8 @@ def test_job_spec_has_the_settable_fields_and_their_defaults() -> None:
         "retry_delay_seconds": 30,
         "isolation": "thread",
         "overdue_after_seconds": 600,
+        "depends_on": [],
+        "wait_for": "any",
     }
     # each spec has a metadata dict of its own
     assert JobSpec(name="m", schedule="hourly", function_name="f").metadata is not spec.metadata
@@ -158,6 +163,8 @@ def test_jobs_add_has_an_option_per_settable_field() -> None:
             assert args.is_active is False  # --inactive not given
         elif name == "metadata":
             assert args.metadata == "{}"
+        elif name == "depends_on":
+            assert args.depends_on is None  # --depends-on not given: no upstreams
         else:
             assert getattr(args, name) == default, name
     with pytest.raises(SystemExit):

@@ -503,3 +503,13 @@ def test_describe_rejects_invalid_schedules() -> None:
         describe("cron:61 * * * *")
     with pytest.raises(InvalidSchedule, match="Mars/Base"):
         describe("daily", "Mars/Base")
+
+
+def test_on_demand_never_fires() -> None:
+    schedule = parse_schedule("on_demand", "Europe/Berlin")
+    assert schedule.on_demand
+    assert schedule.next_after(datetime(2026, 1, 1, tzinfo=UTC)) is None
+    assert schedule.preview(datetime(2026, 1, 1, tzinfo=UTC), 5) == []
+    assert describe("on_demand").startswith("On demand")
+    with pytest.raises(InvalidSchedule, match="aliases are lowercase: use 'on_demand'"):
+        parse_schedule("On_Demand")

@@ -17,6 +17,7 @@ from cronbase.api.deps import authenticate
 from cronbase.auth import NotAuthenticated, PermissionDenied
 from cronbase.errors import (
     ConcurrentChange,
+    DependencyConflict,
     InvalidJob,
     InvalidSchedule,
     InvalidTimezone,
@@ -98,6 +99,10 @@ async def _quota(_request: Request, exc: QuotaExceeded) -> JSONResponse:
     return error_response(409, str(exc))
 
 
+async def _dependency_conflict(_request: Request, exc: DependencyConflict) -> JSONResponse:
+    return error_response(409, str(exc))
+
+
 async def _value_refused(_request: Request, exc: ValueRefused) -> JSONResponse:
     # A value the database refused although validation let it through (a bug to fix there).
     logger.warning("answered 422: %s", exc)
@@ -142,6 +147,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConcurrentChange, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(ValueRefused, _value_refused)  # type: ignore[arg-type]
     app.add_exception_handler(QuotaExceeded, _quota)  # type: ignore[arg-type]
+    app.add_exception_handler(DependencyConflict, _dependency_conflict)  # type: ignore[arg-type]
     app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

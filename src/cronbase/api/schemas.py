@@ -151,6 +151,14 @@ class RunPublic(BaseModel):
     worker_id: str | None
     trigger: str
     run_after: datetime | None = Field(description="when a pending run (a retry) may start")
+    trigger_key: str | None = Field(
+        None,
+        description="what makes a run off the schedule exactly once: the upstream run's id, "
+        "all:<scheduled time> for a join, backfill:<scheduled time>",
+    )
+    triggered_by: list[str] | None = Field(
+        None, description="the upstream run(s) that started this run (trigger dependency)"
+    )
 
 
 class RunData(BaseModel):

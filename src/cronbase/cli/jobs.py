@@ -11,6 +11,7 @@ from cronbase.errors import InvalidJob
 from cronbase.job_fields import FIELDS, SETTABLE_FIELDS, JobField
 from cronbase.jobs import Job, isoformat
 from cronbase.manager import SYSTEM, JobSpec
+from cronbase.schedule import ON_DEMAND
 
 # Fields whose option is not their name: `--function` and `--inactive` read better.
 _FLAGS = {"function_name": "--function"}
@@ -18,6 +19,7 @@ _FLAGS = {"function_name": "--function"}
 _SPECIAL_OPTIONS: dict[str, dict[str, Any]] = {
     "is_active": {"flags": ["--inactive"], "action": "store_true"},
     "metadata": {"flags": ["--metadata"], "default": "{}"},
+    "depends_on": {"flags": ["--depends-on"], "action": "append", "metavar": "ID[:ON]"},
 }
 # `--help` lists what a job is (name, schedule, function), then the rest in the fields' order.
 _FIRST = ("name", "schedule", "function_name", "tenant_id", "timezone", "metadata", "is_active")
@@ -82,11 +84,18 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
 
 def _row(job: Job) -> str:
     timeout = f"{job.timeout_seconds}s" if job.timeout_seconds else "-"
+    next_run = "on demand" if job.schedule == ON_DEMAND else isoformat(job.next_run) or "-"
     return (
         f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
-        f"{isoformat(job.next_run) or '-':20}  {job.schedule:20}  {job.priority:>5}  "
+        f"{next_run:20}  {job.schedule:20}  {job.priority:>5}  "
         f"{timeout:>7}  {job.max_attempts:>5}  {job.isolation:9}  {job.name}"
     )
+
+
+def _dependency(text: str) -> dict[str, str]:
+    """`ID` or `ID:on`, as the API's {"job_id", "on"} (the manager checks both)."""
+    job_id, _, on = text.partition(":")
+    return {"job_id": job_id, "on": on or "success"}
 
 
 def cmd_jobs_add(args: argparse.Namespace) -> None:
@@ -97,4 +106,5 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
     except json.JSONDecodeError as exc:
         raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
     values["is_active"] = not args.is_active  # the option is --inactive
+    values["depends_on"] = [_dependency(text) for text in args.depends_on or []]
     print_json(jobs.create_job(JobSpec(**values), SYSTEM).to_dict())

@@ -34,6 +34,8 @@ def plan_slots(job: Job, now: datetime) -> SlotPlan:
     except ValueError as exc:  # InvalidSchedule, or a zone that vanished from tzdata
         error = f"{exc}; the job will not run again until its schedule is fixed"
         return SlotPlan(job.next_run, None, None, error)
+    if schedule.on_demand:  # a next_run someone wrote by hand: run it once, then never again
+        return SlotPlan(job.next_run, None, None)
     window = timedelta(seconds=job.catchup_window_seconds) if job.catchup_window_seconds else None
     if job.misfire_policy == MisfirePolicy.CATCH_UP:
         return _catch_up(schedule, job.next_run, now, window)

@@ -6,11 +6,13 @@ Imports only the standard library, cronsim and cronbase.errors; it never reads t
 from __future__ import annotations
 
 from cronbase.errors import InvalidSchedule
+from cronbase.schedule.aliases import ON_DEMAND
 from cronbase.schedule.cron import Schedule, next_fire, parse_schedule, preview
 from cronbase.schedule.explain import describe
 from cronbase.schedule.zones import validate_timezone
 
 __all__ = [
+    "ON_DEMAND",
     "InvalidSchedule",
     "Schedule",
     "describe",

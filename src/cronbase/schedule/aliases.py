@@ -35,12 +35,16 @@ MACROS: dict[str, str] = {
     "@annually": "0 0 1 1 *",
 }
 
+# A schedule that never fires on its own: the job runs only when asked (run now), after the
+# jobs it depends on, or as a dependent in a backfill. Its next_run is always null.
+ON_DEMAND = "on_demand"
+
 _EVERY_N = re.compile(r"every_([0-9]+)_(minutes|hours)", re.ASCII)
 
 ALLOWED_FORMS = (
     f"use every_N_minutes (N = {', '.join(map(str, MINUTE_STEPS))}), "
     f"every_N_hours (N = {', '.join(map(str, HOUR_STEPS))}), hourly, daily, weekly, "
-    "or 'cron:' followed by a 5-field cron expression such as 'cron:0 2 * * *'"
+    f"{ON_DEMAND} (never on its own), or 'cron:' followed by a 5-field cron expression such as 'cron:0 2 * * *'"
 )
 
 
@@ -78,7 +82,7 @@ def _bad_step_reason(number: str, unit: str, steps: tuple[int, ...]) -> str:
 def hint_for_unknown(schedule: str) -> str:
     """Why `schedule` (neither an alias nor `cron:...`) was rejected, and what to write instead."""
     lowered = schedule.lower()
-    if lowered in NAMED_ALIASES or _EVERY_N.fullmatch(lowered):
+    if lowered in (*NAMED_ALIASES, ON_DEMAND) or _EVERY_N.fullmatch(lowered):
         return f"aliases are lowercase: use {lowered!r}"
     if lowered.startswith("cron:"):
         return f"the 'cron:' prefix is lowercase: use {'cron:' + schedule[5:]!r}"

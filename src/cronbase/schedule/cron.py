@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 
 from cronbase.errors import InvalidSchedule
-from cronbase.schedule.aliases import ALLOWED_FORMS, expand_alias, expand_macro, hint_for_unknown
+from cronbase.schedule.aliases import (
+    ALLOWED_FORMS,
+    ON_DEMAND,
+    expand_alias,
+    expand_macro,
+    hint_for_unknown,
+)
 from cronbase.schedule.fields import FIELDS, FieldError, ParsedField, parse_field
 from cronbase.schedule.walltime import NoFireTime, next_instant
 from cronbase.schedule.zones import load_zone, validate_timezone
@@ -51,7 +57,8 @@ class Schedule:
     `expression` is the normalized 5-field numeric cron expression (names replaced by numbers,
     aliases and macros expanded); `fixed_time` is cronie's "neither the minute nor the hour
     field starts with *" (it decides the DST behaviour); `days_or` is true when day-of-month
-    and day-of-week are OR-ed (neither starts with *).
+    and day-of-week are OR-ed (neither starts with *). An `on_demand` schedule has no
+    expression and no fire time: next_after gives None and preview nothing.
     """
 
     source: str
@@ -60,13 +67,17 @@ class Schedule:
     fixed_time: bool
     days_or: bool
     zone: ZoneInfo = field(repr=False, compare=False)
+    on_demand: bool = False
 
-    def next_after(self, after: datetime) -> datetime:
-        """The first fire instant strictly after the aware datetime `after`, in UTC.
+    def next_after(self, after: datetime) -> datetime | None:
+        """The first fire instant strictly after the aware datetime `after`, in UTC; None for
+        an on_demand schedule, which never fires on its own.
 
         Raises ValueError if `after` is naive, or if no fire time exists before the year 10000.
         """
         _require_aware(after)
+        if self.on_demand:
+            return None
         try:
             # Keyed in UTC: aware datetimes in one zone compare equal across a DST fold.
             utc = after.astimezone(UTC)
@@ -85,8 +96,11 @@ class Schedule:
             raise ValueError(f"count must be between 1 and {MAX_PREVIEW}, got {count}")
         fires: list[datetime] = []
         for _ in range(count):
-            after = self.next_after(after)
-            fires.append(after)
+            fire = self.next_after(after)
+            if fire is None:  # on_demand
+                break
+            fires.append(fire)
+            after = fire
         return fires
 
 
@@ -105,10 +119,10 @@ def parse_schedule(schedule: str, tz: str | None = None) -> Schedule:
     return _parse_cached(schedule, tz)
 
 
-def next_fire(schedule: str, after: datetime, tz: str | None = None) -> datetime:
+def next_fire(schedule: str, after: datetime, tz: str | None = None) -> datetime | None:
     """The first fire instant of `schedule` strictly after the aware datetime `after`.
 
-    Returns an aware UTC datetime. Raises InvalidSchedule for a bad schedule or zone, and
+    Returns an aware UTC datetime (None for on_demand). Raises InvalidSchedule for a bad schedule or zone, and
     ValueError if `after` is naive.
     """
     _require_aware(after)
@@ -137,6 +151,8 @@ def _parse_cached(schedule: str, tz: str | None) -> Schedule:
     except InvalidSchedule as exc:
         raise InvalidSchedule(schedule, exc.reason) from None
     text = schedule.strip()
+    if text == ON_DEMAND:
+        return Schedule(text, "", zone_name, False, False, zone, on_demand=True)
     fields = _parse_fields(schedule, _to_cron(schedule, text))
     _check_can_fire(schedule, fields)
     expression = " ".join(parsed.render() for parsed in fields)

@@ -15,6 +15,8 @@ def describe(schedule: str, tz: str | None = None) -> str:
     Raises InvalidSchedule like parse_schedule().
     """
     parsed = parse_schedule(schedule, tz)
+    if parsed.on_demand:
+        return "On demand: only when run now, after the jobs it depends on, or in a backfill"
     # The normalized expression, not the source: cronsim's explainer knows no aliases, and
     # it reads `FRI-SUN` (which we store as 5-7) as a reversed range.
     text = explain(parsed.expression)

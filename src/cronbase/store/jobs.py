@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cronbase.errors import QuotaExceeded
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.store import graph
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
@@ -33,12 +34,17 @@ def tenant_exists(conn: sa.Connection, tenant_id: UUID) -> bool:
 
 
 def insert_job(
-    conn: sa.Connection, values: dict[str, Any], max_per_tenant: int | None = None
+    conn: sa.Connection, dialect: str, values: dict[str, Any], max_per_tenant: int | None = None
 ) -> Job:
+    values = dict(values)
+    upstreams = values.pop("depends_on", None) or []
+    if upstreams:  # before any row lock (see graph.py)
+        graph.lock_graph(conn, dialect)
     if max_per_tenant is not None and values.get("tenant_id") is not None:
         _check_quota(conn, values["tenant_id"], max_per_tenant)
     row = conn.execute(cron_job.insert().values(**values).returning(*cron_job.c)).one()
-    return job_from_row(row)
+    job = job_from_row(row)
+    return graph.save_edges(conn, job, upstreams) if upstreams else job
 
 
 def _check_quota(
@@ -67,33 +73,49 @@ def insert_jobs_unless_named(
             cron_job.c.tenant_id.is_(None), cron_job.c.name == values["name"]
         )
         if conn.execute(exists).first() is None:
-            inserted.append(insert_job(conn, values))
+            inserted.append(insert_job(conn, dialect, values))
     return inserted
 
 
 def update_job(
     conn: sa.Connection,
+    dialect: str,
     job_id: UUID,
     values: dict[str, Any],
     tenant_id: UUID | None,
     max_per_tenant: int | None = None,
 ) -> Job | None:
+    values = dict(values)
+    upstreams = values.pop("depends_on", None)
+    touches_graph = not graph.GRAPH_FIELDS.isdisjoint(values) or upstreams is not None
+    if touches_graph:  # before any row lock (see graph.py)
+        graph.lock_graph(conn, dialect)
     if max_per_tenant is not None and values.get("tenant_id") is not None:
         _check_quota(conn, values["tenant_id"], max_per_tenant, moving=job_id)
     row = conn.execute(
         cron_job.update().where(this_job(job_id, tenant_id)).values(**values).returning(*cron_job.c)
     ).first()
-    return job_from_row(row) if row else None
+    if row is None:
+        return None
+    if touches_graph:
+        return graph.save_edges(conn, job_from_row(row), upstreams)
+    return graph.with_upstreams(conn, [job_from_row(row)])[0]
 
 
-def delete_job(conn: sa.Connection, job_id: UUID, tenant_id: UUID | None) -> bool:
+def delete_job(
+    conn: sa.Connection, dialect: str, job_id: UUID, tenant_id: UUID | None, detach: bool
+) -> bool:
+    graph.lock_graph(conn, dialect)
+    if conn.execute(sa.select(cron_job.c.id).where(this_job(job_id, tenant_id))).first() is None:
+        return False
+    graph.refuse_or_detach(conn, job_id, detach)
     deleted = conn.execute(cron_job.delete().where(this_job(job_id, tenant_id)))
     return deleted.rowcount == 1
 
 
 def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
     row = conn.execute(sa.select(cron_job).where(cron_job.c.id == job_id)).first()
-    return job_from_row(row) if row else None
+    return graph.with_upstreams(conn, [job_from_row(row)])[0] if row else None
 
 
 def list_jobs(
@@ -104,7 +126,8 @@ def list_jobs(
         query = query.where(cron_job.c.tenant_id == tenant_id)
     if is_active is not None:
         query = query.where(cron_job.c.is_active.is_(is_active))
-    return [job_from_row(row) for row in conn.execute(query.limit(limit).offset(offset))]
+    jobs = [job_from_row(row) for row in conn.execute(query.limit(limit).offset(offset))]
+    return graph.with_upstreams(conn, jobs)
 
 
 def enqueue_run(

@@ -51,9 +51,11 @@ class Store(Protocol):
     def tenant_exists(self, tenant_id: UUID) -> bool: ...
 
     def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = ...) -> Job:
-        """Insert a job from validated column values; return it as stored. With
-        `max_per_tenant`, raise QuotaExceeded instead if its tenant has that many jobs already
-        (checked and inserted in one transaction; global jobs count toward no tenant)."""
+        """Insert a job from validated column values (and `depends_on`, written to the
+        dependency graph); return it as stored. With `max_per_tenant`, raise QuotaExceeded
+        instead if its tenant has that many jobs already (checked and inserted in one
+        transaction; global jobs count toward no tenant). Edges that break the graph's rules
+        (cronbase.dependency_rules) raise InvalidJob, checked under the graph's lock."""
         ...
 
     def insert_jobs_unless_named(self, jobs: list[dict[str, Any]]) -> list[Job]:
@@ -71,12 +73,15 @@ class Store(Protocol):
     ) -> Job | None:
         """Set `values` on the job; return it, or None if it does not exist (or, with
         `tenant_id`, no longer belongs to that tenant). With `max_per_tenant`, a job moved to
-        another tenant raises QuotaExceeded if that tenant is full."""
+        another tenant raises QuotaExceeded if that tenant is full. `depends_on` (when given)
+        replaces the job's edges; a change its dependents forbid (another tenant, a schedule
+        that breaks their wait_for all) raises DependencyConflict."""
         ...
 
-    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = ...) -> bool:
-        """Delete the job and its run history; return False if it did not exist (or, with
-        `tenant_id`, no longer belongs to that tenant)."""
+    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = ..., detach: bool = ...) -> bool:
+        """Delete the job, its run history and its own edges; return False if it did not exist
+        (or, with `tenant_id`, no longer belongs to that tenant). Raise DependencyConflict if
+        other jobs depend on it, unless `detach`, which removes their edges to it."""
         ...
 
     def get_job(self, job_id: UUID) -> Job | None: ...

@@ -81,7 +81,7 @@ class SqlStore:
 
     def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = None) -> Job:
         with self.transaction() as conn:
-            return jobs.insert_job(conn, values, max_per_tenant)
+            return jobs.insert_job(conn, self.dialect, values, max_per_tenant)
 
     def insert_jobs_unless_named(self, values: list[dict[str, Any]]) -> list[Job]:
         with self.transaction() as conn:
@@ -96,11 +96,13 @@ class SqlStore:
         max_per_tenant: int | None = None,
     ) -> Job | None:
         with self.transaction() as conn:
-            return jobs.update_job(conn, job_id, values, tenant_id, max_per_tenant)
+            return jobs.update_job(conn, self.dialect, job_id, values, tenant_id, max_per_tenant)
 
-    def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+    def delete_job(
+        self, job_id: UUID, *, tenant_id: UUID | None = None, detach: bool = False
+    ) -> bool:
         with self.transaction() as conn:
-            return jobs.delete_job(conn, job_id, tenant_id)
+            return jobs.delete_job(conn, self.dialect, job_id, tenant_id, detach)
 
     def get_job(self, job_id: UUID) -> Job | None:
         with self.reading() as conn:

@@ -89,6 +89,9 @@ cron_job = sa.Table(
     # its start), and the slots missed since: kept where runs start and end (last_outcome.py).
     sa.Column("last_status", sa.Text()),
     sa.Column("missed_since_last_run", sa.Integer(), nullable=False, server_default="0"),
+    # With several upstreams (cron_job_dependency): run after each (any) or once per scheduled
+    # time when all of them ran for it (all).
+    sa.Column("wait_for", sa.Text(), nullable=False, server_default="any"),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
@@ -138,6 +141,12 @@ cron_job_run = sa.Table(
     sa.Column("lease_until", UTCDateTime()),
     # A pending run (a retry, or a manual "run now") waits in the table until this instant.
     sa.Column("run_after", UTCDateTime()),
+    # What makes a run not on the schedule exactly once: the upstream run's id (a dependency,
+    # wait_for any), `all:<S>` (a join), `backfill:<S>`; NULL for schedule runs, whose slot is
+    # their key (uq_cron_job_run_slot).
+    sa.Column("trigger_key", sa.Text()),
+    # The upstream run ids that started a dependency run.
+    sa.Column("triggered_by", JSONDocument),
     # One run per scheduled fire time and attempt, whichever instance gets there first.
     sa.Index(
         "uq_cron_job_run_slot",
@@ -147,6 +156,16 @@ cron_job_run = sa.Table(
         unique=True,
         sqlite_where=sa.text("\"trigger\" = 'schedule'"),
         postgresql_where=sa.text("\"trigger\" = 'schedule'"),
+    ),
+    # One run per trigger key and attempt, however many workers record the upstream at once.
+    sa.Index(
+        "uq_cron_job_run_trigger_key",
+        "job_id",
+        "trigger_key",
+        "attempt",
+        unique=True,
+        sqlite_where=sa.text("trigger_key IS NOT NULL"),
+        postgresql_where=sa.text("trigger_key IS NOT NULL"),
     ),
     # A job's history, newest slot first.
     sa.Index("ix_cron_job_run_slots", "job_id", "scheduled_for", "attempt"),
@@ -168,6 +187,21 @@ cron_job_run = sa.Table(
         sqlite_where=sa.text("status = 'running'"),
         postgresql_where=sa.text("status = 'running'"),
     ),
+)
+
+# The dependency graph: job_id runs after final runs of upstream_id that meet `on`. A job's
+# own edges go with it (CASCADE); a job others depend on cannot be deleted before its edges
+# (the manager refuses, or removes them with ?detach=true).
+cron_job_dependency = sa.Table(
+    "cron_job_dependency",
+    metadata,
+    sa.Column(
+        "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("upstream_id", sa.Uuid(), sa.ForeignKey("cron_job.id"), primary_key=True),
+    sa.Column("on", sa.Text(), nullable=False, server_default="success"),
+    # Recording an upstream's final run looks up its dependents.
+    sa.Index("ix_cron_job_dependency_upstream", "upstream_id"),
 )
 
 # Every worker process registers here and heartbeats while it lives.

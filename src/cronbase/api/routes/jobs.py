@@ -82,8 +82,16 @@ def update_job(
 
 
 @router.delete("/{job_id}", summary="Delete a job and its run history")
-def delete_job(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[Deleted]:
-    services.manager.delete_job(job_id, caller)
+def delete_job(
+    job_id: UUID,
+    services: ServicesDep,
+    caller: AdminDep,
+    detach: Annotated[
+        bool, Query(description="remove the edges of the jobs that depend on this one")
+    ] = False,
+) -> Envelope[Deleted]:
+    """A job that others depend on is refused with 409 naming them, unless `detach=true`."""
+    services.manager.delete_job(job_id, caller, detach=detach)
     return Envelope(data=Deleted(id=job_id))
 
 

@@ -107,6 +107,12 @@ function lastRun(job) {
   return [statusBadge(job.last_status), " ", timeElement(job.last_run), took, ...missed];
 }
 
+function nextRun(job) {
+  if (!job.is_active) return [el("span", { class: "muted" }, "paused")];
+  if (job.schedule === "on_demand") return [el("span", { class: "muted" }, "on demand")];
+  return [timeElement(job.next_run)];
+}
+
 // The inner div keeps a cell's content together when narrow screens lay cells out as grids.
 const cell = (label, ...content) =>
   el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
@@ -131,7 +137,7 @@ function row(job) {
     cell("Function", el("code", {}, job.function_name || "—")),
     cell("Active", el("label", { class: "switch" }, toggle, job.is_active ? " Active" : " Paused")),
     cell("Last run", ...lastRun(job)),
-    cell("Next run", job.is_active ? timeElement(job.next_run) : el("span", { class: "muted" }, "paused")),
+    cell("Next run", ...nextRun(job)),
     cell("Errors", String(errorCount(job))),
   );
 }

@@ -1,0 +1,72 @@
+"""Dependencies over HTTP: depends_on and wait_for in a job's body, refusals with their field,
+and DELETE refused (409) for a job others depend on unless ?detach=true."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Callers
+
+
+def body(name: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, "schedule": "hourly", "function_name": "echo", **fields}
+
+
+def create(client: Any, name: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/api/cron/jobs", json=body(name, **fields))
+    assert response.status_code == 201, response.text
+    return response.json()["data"]["job"]
+
+
+def test_a_chain_is_created_read_and_refused_when_it_would_loop(callers: Callers) -> None:
+    root = callers.superadmin
+    a = create(root, "A")
+    b = create(root, "B", schedule="on_demand", depends_on=[{"job_id": a["id"]}])
+    assert b["next_run"] is None
+    assert b["depends_on"] == [{"job_id": a["id"], "on": "success"}]
+    assert b["wait_for"] == "any"
+    read = root.get(f"/api/cron/jobs/{b['id']}").json()["data"]["job"]
+    assert read["depends_on"] == b["depends_on"]
+
+    looped = root.put(f"/api/cron/jobs/{a['id']}", json={"depends_on": [{"job_id": b["id"]}]})
+    assert looped.status_code == 422, looped.text
+    assert looped.json()["errors"] == [
+        {
+            "field": "depends_on",
+            "message": "would make a dependency cycle: A -> B -> A (each runs after the last)",
+        }
+    ]
+    bad = root.post(
+        "/api/cron/jobs", json=body("C", depends_on=[{"job_id": a["id"], "on": "maybe"}])
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "depends_on.0.on"
+    extra = root.post(
+        "/api/cron/jobs", json=body("C", depends_on=[{"job_id": a["id"], "when": "now"}])
+    )
+    assert extra.status_code == 422
+
+
+def test_delete_is_refused_while_others_depend_unless_detached(callers: Callers) -> None:
+    admin = callers.admin_a
+    a = create(admin, "A")
+    create(admin, "B", depends_on=[{"job_id": a["id"], "on": "failure"}])
+    refused = admin.delete(f"/api/cron/jobs/{a['id']}")
+    assert refused.status_code == 409
+    assert "B depend(s) on this job" in refused.json()["message"]
+    assert "detach=true" in refused.json()["message"]
+    assert admin.get(f"/api/cron/jobs/{a['id']}").status_code == 200
+
+    assert admin.delete(f"/api/cron/jobs/{a['id']}?detach=true").status_code == 200
+    [b] = admin.get("/api/cron/jobs").json()["data"]["jobs"]
+    assert b["depends_on"] == []
+
+
+def test_an_admin_cannot_depend_on_another_tenants_job(callers: Callers) -> None:
+    theirs = create(callers.admin_b, "Theirs")
+    refused = callers.admin_a.post(
+        "/api/cron/jobs", json=body("Mine", depends_on=[{"job_id": theirs["id"]}])
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "depends_on.0.job_id"
+    assert "no job with id" in refused.json()["errors"][0]["message"]
