@@ -78,7 +78,7 @@ def save_edges(conn: sa.Connection, job: Job, upstreams: list[Dependency] | None
             cron_job_dependency.insert(),
             [{"job_id": job.id, "upstream_id": d.job_id, "on": d.on.value} for d in upstreams],
         )
-    return replace(job, depends_on=upstreams)
+    return replace(job, depends_on=sorted(upstreams, key=lambda d: d.job_id))  # as read back
 
 
 def _check_dependents(
