@@ -133,6 +133,8 @@ class Claim:
     error: str | None = None  # set when the job cannot run at all (bad schedule)
     attempt: int = 1
     trigger: RunTrigger = RunTrigger.SCHEDULE
+    trigger_key: str | None = None  # carried to the retries of a run off the schedule
+    triggered_by: tuple[str, ...] = ()  # the upstream run ids that started it
 
 
 @dataclass(frozen=True)

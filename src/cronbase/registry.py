@@ -39,6 +39,8 @@ class JobContext:
     # it between steps and return early.
     cancelled: threading.Event = field(default_factory=threading.Event)
     attempt: int = 1  # 2 and up when the run is a retry (the job's max_attempts allows)
+    # The upstream run ids that started a run with trigger `dependency` (else empty).
+    triggered_by: tuple[str, ...] = ()
     connect: Callable[[], sa.Connection] = field(kw_only=True, repr=False)
 
     @functools.cached_property

@@ -27,7 +27,13 @@ def call_job(
     metadata = dict(job.metadata) if isinstance(job.metadata, dict) else {}
     if job.isolation == Isolation.PROCESS:
         child = ChildJob(
-            job.id, job.tenant_id, metadata, claim.slot, execution.started, claim.attempt
+            job.id,
+            job.tenant_id,
+            metadata,
+            claim.slot,
+            execution.started,
+            claim.attempt,
+            claim.triggered_by,
         )
         url = store.engine.url.render_as_string(hide_password=False)
         return call_in_child(job.function_name or "", function.func, url, child, cancelled)
@@ -41,6 +47,7 @@ def call_job(
             logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
             cancelled=cancelled,
             attempt=claim.attempt,
+            triggered_by=claim.triggered_by,
             connect=lambda: opened.enter_context(store.connection()),
         )
         result = checked_result(function.func(context), job.function_name)

@@ -43,6 +43,7 @@ class ChildJob:
     scheduled_for: datetime
     now: datetime
     attempt: int = 1
+    triggered_by: tuple[str, ...] = ()
 
 
 class JobProcessError(CronbaseError):
@@ -191,6 +192,7 @@ def _run(reference: bytes, function_name: str, database_url: str, job: ChildJob)
                 scheduled_for=job.scheduled_for,
                 now=job.now,
                 attempt=job.attempt,
+                triggered_by=job.triggered_by,
                 logger=logging.getLogger(f"cronbase.job.{function_name}"),
             )
             result = checked_result(func(context), function_name)

@@ -32,6 +32,7 @@ from cronbase.store.rows import (
     due,
     history_row,
     job_from_row,
+    known,
     missed_row,
     run_insert,
     run_row,
@@ -113,10 +114,22 @@ def claim_pending(
         job = job_from_row(row)
         if job.overlap_policy != OverlapPolicy.ALLOW and (job.id in seen or job.id in busy):
             continue
+        trigger = known(RunTrigger, row.run_trigger)
+        if not isinstance(trigger, RunTrigger):  # a newer worker's: left alone (see known)
+            continue
         seen.add(job.id)
-        trigger = RunTrigger(row.run_trigger)
         claims.append(
-            Claim(row.run_id, job, row.run_slot, job.next_run, None, row.run_attempt, trigger)
+            Claim(
+                row.run_id,
+                job,
+                row.run_slot,
+                job.next_run,
+                None,
+                row.run_attempt,
+                trigger,
+                row.run_trigger_key,
+                tuple(row.run_triggered_by or ()),
+            )
         )
     if claims:
         hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
@@ -137,6 +150,8 @@ def _select_pending(now: datetime, limit: int) -> sa.Select[Any]:
             cron_job_run.c.scheduled_for.label("run_slot"),
             cron_job_run.c.attempt.label("run_attempt"),
             cron_job_run.c.trigger.label("run_trigger"),
+            cron_job_run.c.trigger_key.label("run_trigger_key"),
+            cron_job_run.c.triggered_by.label("run_triggered_by"),
         )
         .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
         .where(

@@ -102,9 +102,19 @@ def lapsed_claims(conn: sa.Connection, now: datetime) -> list[tuple[Claim, Run]]
     lapsed = []
     for row in conn.execute(query):
         run = run_from_row(row)
+        if not isinstance(run.trigger, RunTrigger):  # a newer worker's: left alone
+            continue
         job = job_from_row(row, prefix=_JOB)
         claim = Claim(
-            run.id, job, run.scheduled_for, job.next_run, None, run.attempt, RunTrigger(run.trigger)
+            run.id,
+            job,
+            run.scheduled_for,
+            job.next_run,
+            None,
+            run.attempt,
+            run.trigger,
+            run.trigger_key,
+            tuple(run.triggered_by or ()),
         )
         lapsed.append((claim, run))
     return lapsed

@@ -17,6 +17,7 @@ from cronbase.store import last_outcome
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
 from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.triggers import trigger_dependents
 
 
 def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) -> list[Recorded]:
@@ -29,11 +30,7 @@ def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) 
     recorded = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
     if recorded:
         _update_runs(conn, recorded)
-        retries = [
-            retry_row(o.claim.job, o.claim.slot, o.claim.attempt, o.claim.trigger, o.retry_at)
-            for o in recorded
-            if o.retry_at is not None
-        ]
+        retries = [retry_row(o.claim, o.retry_at) for o in recorded if o.retry_at is not None]
         if retries:
             conn.execute(run_insert(dialect), retries)
         final = [o for o in recorded if o.retry_at is None]
@@ -41,6 +38,8 @@ def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) 
         # In this transaction: the alert exists if and only if the run's ending does.
         add_events(conn, dialect, run_events(final))
         last_outcome.note_ended(conn, recorded)
+        # So do the runs of the jobs that depend on it.
+        trigger_dependents(conn, dialect, final)
     return verdicts
 
 

@@ -3,21 +3,26 @@ and the predicates spelled to match partial indexes."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from cronbase.jobs import Job, Missed, Run, RunStatus, RunTrigger, isoformat
+from cronbase.jobs import Claim, Job, Missed, Run, RunStatus, RunTrigger, isoformat
 from cronbase.store.engine import dialect_insert
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import instant_key, timestamp_key
+
+logger = logging.getLogger(__name__)
 
 # Literals, not bind parameters: once psycopg prepares a statement, PostgreSQL cannot match a
 # parameterised predicate to a partial index. Each is the predicate of the index it names.
 SCHEDULED_SLOT = "trigger = 'schedule'"  # uq_cron_job_run_slot
 PENDING = sa.text("cron_job_run.status = 'pending'")  # ix_cron_job_run_pending
+KEYED = "trigger_key IS NOT NULL"  # uq_cron_job_run_trigger_key
 
 
 def job_from_row(row: Any, prefix: str = "") -> Job:
@@ -29,9 +34,30 @@ def job_from_row(row: Any, prefix: str = "") -> Job:
 def run_from_row(row: Any) -> Run:
     mapping = getattr(row, "_mapping", row)  # a Row, or a Row's mapping with extra columns
     values = {column.name: mapping[column.name] for column in cron_job_run.c}
-    values["status"] = RunStatus(values["status"])
-    values["trigger"] = RunTrigger(values["trigger"])
+    values["status"] = known(RunStatus, values["status"])
+    values["trigger"] = known(RunTrigger, values["trigger"])
     return Run(**values)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+_unknown_seen: set[tuple[str, str]] = set()
+
+
+def known(kind: type[_E], value: str) -> _E:
+    """`value` as a member of `kind`; a value this version does not know (written by a newer
+    worker during a rolling upgrade) stays its text, and is logged once per process."""
+    try:
+        return kind(value)
+    except ValueError:
+        if (kind.__name__, value) not in _unknown_seen:
+            _unknown_seen.add((kind.__name__, value))
+            logger.warning(
+                "a run has the %s %r, which this version of cronbase does not know (a newer "
+                "one wrote it); its rows are left alone",
+                kind.__name__,
+                value,
+            )
+        return value  # type: ignore[return-value]
 
 
 def this_job(job_id: UUID, tenant_id: UUID | None) -> sa.ColumnElement[bool]:
@@ -54,6 +80,16 @@ def running_jobs(conn: sa.Connection, job_ids: list[UUID]) -> set[UUID]:
         cron_job_run.c.job_id.in_(job_ids), cron_job_run.c.status == RunStatus.RUNNING.value
     )
     return set(conn.execute(query).scalars())
+
+
+def keyed_run_insert(dialect: str) -> Any:
+    """INSERT of run rows off the schedule, each with its trigger_key: a (key, attempt) that
+    has a row already is left alone, so however many workers record an upstream at once, one
+    run is queued per trigger."""
+    return dialect_insert(dialect)(cron_job_run).on_conflict_do_nothing(
+        index_elements=["job_id", "trigger_key", "attempt"],
+        index_where=sa.text(KEYED),
+    )
 
 
 def run_insert(dialect: str) -> Any:
@@ -108,15 +144,15 @@ def missed_row(job: Job, missed: Missed, now: datetime) -> dict[str, Any]:
     return history_row(job, missed.first, now, RunStatus.MISSED, error, result)
 
 
-def retry_row(
-    job: Job, slot: datetime, attempt: int, trigger: RunTrigger, run_after: datetime
-) -> dict[str, Any]:
-    """The pending run of the next attempt at the same slot."""
+def retry_row(claim: Claim, run_after: datetime) -> dict[str, Any]:
+    """The pending run of the next attempt of the claim's run: the same slot, trigger, key."""
     return run_row(
-        job,
-        slot,
+        claim.job,
+        claim.slot,
         RunStatus.PENDING,
-        attempt=attempt + 1,
-        trigger=trigger.value,
+        attempt=claim.attempt + 1,
+        trigger=claim.trigger.value,
         run_after=run_after,
+        trigger_key=claim.trigger_key,
+        triggered_by=list(claim.triggered_by) or None,
     )
