@@ -37,6 +37,7 @@ class Services:
             self.registry,
             self.clock,
             concurrency=self.settings.worker_concurrency,
+            max_running_per_tenant=self.settings.max_running_per_tenant,
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
         )
 

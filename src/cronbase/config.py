@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         4, ge=1, le=256, description="how many jobs one worker runs at the same time"
     )
+    max_running_per_tenant: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="most runs of one tenant a worker has in flight (default: half its threads)",
+    )
     worker_lease_seconds: float = Field(
         60.0,
         ge=1,

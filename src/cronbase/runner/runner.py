@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from cronbase.clock import Clock
+from cronbase.fair_share import TenantShares, default_cap
 from cronbase.jobs import Claim, Outcome, Recorded, RunSummary
 from cronbase.registry import JobRegistry
 from cronbase.runner import policy
@@ -42,7 +43,9 @@ class Runner:
 
     `step(now)` does one turn of the control loop: record ended and timed-out runs, renew
     leases, record runs whose worker died as abandoned, and claim runs: enough to fill the
-    free threads and to keep `prefetch` more waiting (see policy.py for when and how many).
+    free threads and to keep `prefetch` more waiting (see policy.py for when and how many),
+    at most `max_running_per_tenant` of one tenant in flight (default: half the threads,
+    rounded up; see fair_share.py).
 
     Results are recorded in batches: one transaction for the runs that ended in the last
     RECORD_DELAY_SECONDS (or sooner, once nothing else is running). When that transaction fails
@@ -61,6 +64,7 @@ class Runner:
         *,
         worker_id: str | None = None,
         concurrency: int = 4,
+        max_running_per_tenant: int | None = None,
         prefetch: int | None = None,
         lease: timedelta = DEFAULT_LEASE,
         jitter: Callable[[], float] = random.random,
@@ -71,6 +75,7 @@ class Runner:
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.threads = JobThreads(concurrency)
+        self.tenant_cap = max_running_per_tenant or default_cap(concurrency)
         self._fixed_prefetch = prefetch
         self.lease = lease
         self.jitter = jitter
@@ -184,15 +189,26 @@ class Runner:
         wanted = policy.claims_wanted(len(self._queued), self.threads.free, self.prefetch)
         if wanted <= 0:
             return 0
-        claims, taken = self.store.claim_due(now, self.worker_id, plan_slots, wanted, self.lease)
+        shares = self._shares()
+        claims, taken = self.store.claim_due(
+            now, self.worker_id, plan_slots, wanted, self.lease, shares
+        )
         if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
             self._leases_renewed = self.clock.monotonic()
-        self._more_due = taken >= wanted
+        # Runs passed over for a full tenant: the next claim leaves that tenant out and may
+        # find others' runs, so claim again at once rather than at the next poll.
+        self._more_due = taken >= wanted or shares.passed_over > 0
         for claim in claims:
             summary.tenants[claim.job.id] = claim.job.tenant_id
         self._queued.extend(claims)
         self._start_queued(stopping)
         return taken
+
+    def _shares(self) -> TenantShares:
+        """The runs of each tenant in flight here: waiting for a thread or running."""
+        claims = [execution.claim for execution in self.threads.running()]
+        claims += self._queued
+        return TenantShares.counting(self.tenant_cap, (claim.job.tenant_id for claim in claims))
 
     def _wait(self, timeout: float, summary: RunSummary, stopping: Stopping) -> None:
         for finished in self.threads.collect(timeout):

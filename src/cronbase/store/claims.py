@@ -4,6 +4,12 @@ pending runs (retries, manual runs), in one transaction per batch.
 Claims take row locks with FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the clause renders
 as nothing and BEGIN IMMEDIATE (see engine.py) serializes claimants instead. Either way the
 unique (job_id, scheduled_for, attempt) index is the last word on "exactly once".
+
+Given the worker's TenantShares, a claim passes over the runs of tenants at their cap (see
+fair_share.py): the query leaves out the tenants already full, and of the rows it reads, a
+tenant that fills up within the batch keeps only its room. The rows passed over stay due; the
+worker claims again at once, leaving that tenant out. Leaving tenants out costs a walk past
+their due rows in the claim index: at most CRONBASE_MAX_JOBS_PER_TENANT rows each.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.fair_share import TenantShares
 from cronbase.jobs import (
     Claim,
     Job,
@@ -53,12 +60,13 @@ def claim_due(
     plan: PlanSlots,
     limit: int,
     lease_until: datetime,
+    shares: TenantShares | None = None,
 ) -> tuple[list[Claim], int]:
     """Pending runs first, then due jobs, up to `limit` claims (see Store.claim_due)."""
-    queued = claim_pending(conn, now, worker_id, lease_until, limit)
+    queued = claim_pending(conn, now, worker_id, lease_until, limit, shares)
     if len(queued) >= limit:
         return queued, len(queued)
-    jobs = [job_from_row(row) for row in conn.execute(select_claimable(now, limit - len(queued)))]
+    jobs = _take_due_jobs(conn, now, limit - len(queued), shares)
     if not jobs:
         return queued, len(queued)
     plans = {job.id: plan(job, now) for job in jobs}
@@ -80,9 +88,21 @@ def claim_due(
     return queued + claims, len(queued) + len(jobs)
 
 
-def select_claimable(now: datetime, limit: int) -> sa.Select[Any]:
+def _take_due_jobs(
+    conn: sa.Connection, now: datetime, limit: int, shares: TenantShares | None
+) -> list[Job]:
+    """Up to `limit` due jobs, locked, within the tenants' shares."""
+    if shares is None:
+        return [job_from_row(row) for row in conn.execute(select_claimable(now, limit))]
+    query = select_claimable(now, limit, shares.full())
+    jobs = [job_from_row(row) for row in conn.execute(query)]
+    return shares.take(jobs, lambda job: job.tenant_id, limit)
+
+
+def select_claimable(now: datetime, limit: int, full: list[UUID] | None = None) -> sa.Select[Any]:
     """Due jobs, highest priority first, then the longest overdue, locked; not those another
-    worker holds, nor a queue or catch_up job whose previous run still goes on."""
+    worker holds, nor a queue or catch_up job whose previous run still goes on, nor those of
+    the tenants `full`."""
     running = sa.exists().where(
         cron_job_run.c.job_id == cron_job.c.id,
         cron_job_run.c.status == RunStatus.RUNNING.value,
@@ -93,19 +113,49 @@ def select_claimable(now: datetime, limit: int) -> sa.Select[Any]:
     )
     return (
         sa.select(cron_job)
-        .where(due(now), sa.not_(sa.and_(waits_for_previous, running)))
+        .where(
+            due(now),
+            sa.not_(sa.and_(waits_for_previous, running)),
+            *_leaving_out(full),
+        )
         .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
 
 
+def _leaving_out(full: list[UUID] | None) -> list[sa.ColumnElement[bool]]:
+    """The condition leaving out the rows of the tenants at their cap, if any."""
+    if not full:
+        return []
+    return [sa.or_(cron_job.c.tenant_id.is_(None), cron_job.c.tenant_id.not_in(full))]
+
+
 def claim_pending(
-    conn: sa.Connection, now: datetime, worker_id: str, lease_until: datetime, limit: int
+    conn: sa.Connection,
+    now: datetime,
+    worker_id: str,
+    lease_until: datetime,
+    limit: int,
+    shares: TenantShares | None = None,
 ) -> list[Claim]:
     """Claim pending runs (retries, manual runs) whose time has come, one per job unless
-    the job allows overlap, and none of a job whose previous run is still going."""
-    rows = conn.execute(_select_pending(now, limit)).all()
+    the job allows overlap, none of a job whose previous run is still going, and none past
+    its tenant's share. The runs passed over stay pending for a later claim."""
+    if shares is None:
+        claims = _one_per_job(conn, conn.execute(_select_pending(now, limit, None)).all())
+    else:
+        rows = conn.execute(_select_pending(now, limit, shares.full())).all()
+        claims = shares.take(_one_per_job(conn, rows), lambda claim: claim.job.tenant_id, limit)
+    if claims:
+        hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
+        last_outcome.note_started(conn, {claim.job.id for claim in claims}, now)
+    return claims
+
+
+def _one_per_job(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[Claim]:
+    """The claims of pending `rows`: one per job unless the job allows overlap, and none of
+    a job whose previous run is going on."""
     # The NOT EXISTS of the query saw the runs committed when the statement began; a run
     # another worker committed since (before we locked the job) shows in a fresh look.
     busy = running_jobs(conn, list({row.id for row in rows})) if rows else set()
@@ -131,13 +181,10 @@ def claim_pending(
                 tuple(row.run_triggered_by or ()),
             )
         )
-    if claims:
-        hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
-        last_outcome.note_started(conn, seen, now)
     return claims
 
 
-def _select_pending(now: datetime, limit: int) -> sa.Select[Any]:
+def _select_pending(now: datetime, limit: int, full: list[UUID] | None) -> sa.Select[Any]:
     other = cron_job_run.alias("other")
     running = sa.exists().where(
         other.c.job_id == cron_job_run.c.job_id,
@@ -160,6 +207,7 @@ def _select_pending(now: datetime, limit: int) -> sa.Select[Any]:
             # A paused job's retries wait for it to resume; a manual run is what was asked.
             sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
             sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
+            *_leaving_out(full),
         )
         .order_by(cron_job.c.priority.desc(), cron_job_run.c.run_after)
         .limit(limit)

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, SlotPlan
 from cronbase.notify.model import (
     Attempt,
@@ -114,6 +115,7 @@ class Store(Protocol):
         plan: PlanSlots,
         limit: int = ...,
         lease: timedelta = ...,
+        shares: TenantShares | None = None,
     ) -> tuple[list[Claim], int]:
         """Claim up to `limit` runs in one transaction; return the claims and how many due
         jobs and pending runs were taken off the queue.
@@ -127,7 +129,9 @@ class Store(Protocol):
         run still goes on gets a `skipped` row, unless the overlap policy is `allow` (`queue`
         and catch_up jobs wait unclaimed until the previous run ends). Jobs another worker
         holds are passed over, not waited for. A slot that has a run row already does not run
-        again, whatever the number of workers.
+        again, whatever the number of workers. Given the worker's `shares`, the runs of a
+        tenant at its cap are passed over too, and no tenant gets more than its room; `shares`
+        counts the claims made (see fair_share.py).
         """
         ...
 

@@ -13,6 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.errors import ConcurrentChange, ValueRefused
+from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run
 from cronbase.notify.model import (
     Attempt,
@@ -134,9 +135,12 @@ class SqlStore:
         plan: PlanSlots,
         limit: int = 100,
         lease: timedelta = DEFAULT_LEASE,
+        shares: TenantShares | None = None,
     ) -> tuple[list[Claim], int]:
         with self.transaction() as conn:
-            return claims.claim_due(conn, self.dialect, now, worker_id, plan, limit, now + lease)
+            return claims.claim_due(
+                conn, self.dialect, now, worker_id, plan, limit, now + lease, shares
+            )
 
     def extend_leases(self, run_ids: list[UUID], worker_id: str, until: datetime) -> None:
         if run_ids:
