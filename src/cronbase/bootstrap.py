@@ -5,7 +5,7 @@ The CLI and the API (create_app) both build their parts here, and nothing else o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cronbase.clock import Clock, SystemClock
@@ -13,6 +13,7 @@ from cronbase.config import Settings
 from cronbase.job_modules import load_job_modules
 from cronbase.limits import JobLimits
 from cronbase.manager import JobManager
+from cronbase.metrics import ProcessMetrics
 from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.store import SqlStore
@@ -29,6 +30,9 @@ class Services:
     registry: JobRegistry
     clock: Clock
     manager: JobManager
+    # This process's counters: every runner made here counts into them, and the notification
+    # code counts its failed deliveries with metrics.notification_failed(kind).
+    metrics: ProcessMetrics = field(default_factory=ProcessMetrics)
 
     def new_runner(self) -> Runner:
         """A runner of due jobs. One per thread: a Runner drives one control loop."""
@@ -39,6 +43,7 @@ class Services:
             concurrency=self.settings.worker_concurrency,
             max_running_per_tenant=self.settings.max_running_per_tenant,
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
+            metrics=self.metrics,
         )
 
     def new_worker(self) -> Worker:

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         10.0, ge=0, le=3600, description="how long after loading a page its first heartbeat runs"
     )
 
+    # GET /metrics spans every tenant: a superadmin's token unless made public.
+    metrics_public: bool = Field(
+        False,
+        description="serve GET /metrics without a token (for a Prometheus on a private network)",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:

@@ -13,7 +13,7 @@ from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, JobNotFound
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
-from cronbase.jobs import Job, Run
+from cronbase.jobs import Job, Run, RunStatus
 from cronbase.limits import JobLimits
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.registry import JobRegistry
@@ -40,6 +40,15 @@ class Status:
     due: int
     overdue: list[Job]  # as cronbase.overdue defines it: no run has started for too long
     failing: list[Job]  # jobs whose last run failed
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the API's /metrics reports from the database, read at scrape time."""
+
+    jobs: dict[str, int]  # by state: active, paused
+    workers_alive: int
+    runs: dict[RunStatus, int]  # run rows by status, every status present
 
 
 class JobManager:
@@ -244,6 +253,16 @@ class JobManager:
             due=self.store.due_count(now),
             overdue=self.store.overdue_jobs(now),
             failing=self.store.failing_jobs(),
+        )
+
+    def counts(self) -> Counts:
+        """Jobs by state, live workers and run rows by status, across every tenant."""
+        jobs = self.store.job_counts()
+        runs = self.store.run_counts()
+        return Counts(
+            jobs={"active": jobs.get(True, 0), "paused": jobs.get(False, 0)},
+            workers_alive=len(self.live_workers()),
+            runs={status: runs.get(status, 0) for status in RunStatus},
         )
 
     # --- API tokens (the operator's: the CLI) ---------------------------------------------------

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from cronbase.api.deps import ServicesDep
 from cronbase.api.docs import install_docs
 from cronbase.api.errors import BodySizeLimit, error_response, install_error_handlers
+from cronbase.api.metrics import metrics_registry
+from cronbase.api.metrics import router as metrics_router
 from cronbase.api.redirects import RelativeRedirects
 from cronbase.api.routes import cron, jobs
 from cronbase.api.routes.ui import install_ui
@@ -69,6 +71,7 @@ def create_app(
     )
     app.state.services = services
     app.state.worker = worker
+    app.state.metrics_registry = metrics_registry(services)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RelativeRedirects)
@@ -80,6 +83,7 @@ def create_app(
     app.add_middleware(FailedAuthLimit, limiter=limiter)  # outermost: before the body is read
     app.include_router(jobs.router)
     app.include_router(cron.router)
+    app.include_router(metrics_router)
     install_ui(app, settings)
     install_docs(app)
     _add_health_routes(app)

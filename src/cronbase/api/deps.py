@@ -63,6 +63,24 @@ AdminDep = Annotated[Principal, Depends(_admin)]
 CallerDep = Annotated[Principal, Depends(_principal)]
 
 
+def _metrics_reader(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    # The gauges span every tenant: a superadmin's, unless the operator made them public
+    # (a Prometheus on a private network that holds no token).
+    if services.settings.metrics_public:
+        return
+    if not _principal(services, credentials).is_superadmin:
+        raise PermissionDenied(
+            "/metrics needs a superadmin token (or CRONBASE_METRICS_PUBLIC=1 on the server)"
+        )
+
+
+# /metrics: a superadmin, or anyone with CRONBASE_METRICS_PUBLIC=1.
+MetricsReader = Depends(_metrics_reader)
+
+
 async def authenticate(request: Request) -> Principal:
     """The caller of `request` as the routes see it, or NotAuthenticated; for error handlers."""
     credentials = await _bearer(request)

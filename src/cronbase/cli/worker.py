@@ -3,23 +3,59 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 
-from cronbase.cli.common import Commands, print_json, services
+from cronbase.cli.common import Commands, int_between, print_json, services
 from cronbase.cli.stopping import TwoStepStop
+from cronbase.errors import CannotListen
+from cronbase.metrics import ProcessMetrics
+
+logger = logging.getLogger("cronbase")
 
 
 def register(commands: Commands) -> None:
     commands.add("run-due", cmd_run_due, "run every due job once and print the summary as JSON")
-    commands.add("worker", cmd_worker, "run jobs as they fall due until SIGINT or SIGTERM")
+    worker = commands.add("worker", cmd_worker, "run jobs as they fall due until SIGINT or SIGTERM")
+    worker.add_argument(
+        "--metrics-port",
+        type=int_between(0, 65535),
+        metavar="N",
+        help="serve this worker's Prometheus metrics at http://HOST:N/metrics (0: any free port)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="the address the metrics are served on (default 127.0.0.1; 0.0.0.0 for every one)",
+    )
 
 
 def cmd_run_due(_args: argparse.Namespace) -> None:
     print_json(services().new_runner().run_due().to_dict())
 
 
-def cmd_worker(_args: argparse.Namespace) -> int:
-    worker = services().new_worker()
+def cmd_worker(args: argparse.Namespace) -> int:
+    built = services()
+    if args.metrics_port is not None:
+        # Before the worker starts: a busy port is one clear error, not a worker without metrics.
+        _serve_metrics(built.metrics, args.metrics_host, args.metrics_port)
+    worker = built.new_worker()
     stopping = TwoStepStop(worker)
     stopping.install()
     worker.run()
     return stopping.exit_status
+
+
+def _serve_metrics(metrics: ProcessMetrics, host: str, port: int) -> None:
+    try:
+        server = metrics.serve(host, port)
+    except OSError as exc:
+        why = (
+            "the address is already in use; pick another --metrics-port"
+            if exc.errno == errno.EADDRINUSE
+            else f"{exc.strerror or exc}; pick another --metrics-host or --metrics-port"
+        )
+        raise CannotListen(f"cannot serve metrics on {host}:{port}: {why}") from exc
+    shown = f"[{host}]" if ":" in host else host
+    logger.info("serving metrics at http://%s:%d/metrics", shown, server.server_port)

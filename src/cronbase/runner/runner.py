@@ -18,6 +18,7 @@ from uuid import UUID
 from cronbase.clock import Clock
 from cronbase.fair_share import TenantShares, default_cap
 from cronbase.jobs import Claim, Outcome, Recorded, RunSummary
+from cronbase.metrics import ProcessMetrics
 from cronbase.registry import JobRegistry
 from cronbase.runner import policy
 from cronbase.runner.calling import call_job
@@ -53,7 +54,8 @@ class Runner:
     on a later turn: no run record is lost.
 
     `stop` is the runner's one stop condition (a Worker sets it): once set, claims that have
-    not started stay unstarted, to be given back.
+    not started stay unstarted, to be given back. Every run it records is counted in `metrics`
+    (the process's, from the bootstrap; else a registry of its own).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class Runner:
         lease: timedelta = DEFAULT_LEASE,
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
+        metrics: ProcessMetrics | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -80,6 +83,7 @@ class Runner:
         self.lease = lease
         self.jitter = jitter
         self.stop = stop if stop is not None else threading.Event()
+        self.metrics = metrics or ProcessMetrics()
         self._leases_renewed = clock.monotonic()
         self._swept: float | None = None  # when lapsed leases were last looked for
         self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
@@ -161,6 +165,8 @@ class Runner:
         self._ended = []
         for outcome, verdict in zip(ended, verdicts, strict=True):
             report(outcome, verdict, _summary(summary))
+            if verdict is Recorded.RECORDED:
+                self.metrics.run_recorded(outcome, self.registry)
 
     def give_up(self, why: str = "after its grace period") -> int:
         """The worker is stopping: give the claims that never started back to the queue, and
@@ -253,9 +259,10 @@ class Runner:
             for claim, run in lapsed
         ]
         verdicts = self.store.record_outcomes(outcomes)
-        for (_, run), verdict in zip(lapsed, verdicts, strict=True):
+        for outcome, (_, run), verdict in zip(outcomes, lapsed, verdicts, strict=True):
             if verdict is Recorded.RECORDED:
                 report_abandoned(run)
+                self.metrics.run_recorded(outcome, self.registry)
         self._swept = monotonic
 
     def _start_queued(self, stopping: Stopping) -> None:

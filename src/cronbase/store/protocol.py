@@ -19,7 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.fair_share import TenantShares
-from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, SlotPlan
+from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
 from cronbase.notify.model import (
     Attempt,
     Channel,
@@ -188,6 +188,14 @@ class Store(Protocol):
         """The jobs overdue at `now` as cronbase.overdue defines it (active, next_run more than
         the job's overdue_after_seconds in the past, no run going or pending), longest overdue
         first; with `tenant_id`, that tenant's only."""
+        ...
+
+    def job_counts(self) -> dict[bool, int]:
+        """{is_active: how many jobs}; a value no job has is left out."""
+        ...
+
+    def run_counts(self) -> dict[RunStatus, int]:
+        """{status: how many run rows have it}; a status no row has is left out."""
         ...
 
     def failing_jobs(self) -> list[Job]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.fair_share import TenantShares
-from cronbase.jobs import Claim, Job, Outcome, Recorded, Run
+from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
 from cronbase.notify.model import (
     Attempt,
     Channel,
@@ -183,6 +183,14 @@ class SqlStore:
     def overdue_jobs(self, now: datetime, *, tenant_id: UUID | None = None) -> list[Job]:
         with self.reading() as conn:
             return status.overdue_jobs(conn, now, tenant_id)
+
+    def job_counts(self) -> dict[bool, int]:
+        with self.reading() as conn:
+            return status.job_counts(conn)
+
+    def run_counts(self) -> dict[RunStatus, int]:
+        with self.reading() as conn:
+            return status.run_counts(conn)
 
     def failing_jobs(self) -> list[Job]:
         with self.reading() as conn:

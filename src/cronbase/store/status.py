@@ -72,6 +72,18 @@ def overdue_jobs(conn: sa.Connection, now: datetime, tenant_id: UUID | None) -> 
     return [job for job in jobs if is_overdue(job, now, run_in_flight=False)]
 
 
+def job_counts(conn: sa.Connection) -> dict[bool, int]:
+    """{is_active: how many jobs}, in one pass over cron_job."""
+    query = sa.select(cron_job.c.is_active, sa.func.count()).group_by(cron_job.c.is_active)
+    return {bool(active): int(count) for active, count in conn.execute(query)}
+
+
+def run_counts(conn: sa.Connection) -> dict[RunStatus, int]:
+    """{status: how many run rows}: a scan of cron_job_run, fine at a scrape's pace."""
+    query = sa.select(cron_job_run.c.status, sa.func.count()).group_by(cron_job_run.c.status)
+    return {RunStatus(status): int(count) for status, count in conn.execute(query)}
+
+
 def failing_jobs(conn: sa.Connection) -> list[Job]:
     jobs = [
         job_from_row(row) for row in conn.execute(sa.select(cron_job).where(cron_job.c.is_active))

@@ -1,0 +1,87 @@
+"""GET /metrics: the deployment's gauges, read from the database when Prometheus scrapes, and
+this process's own counters (its embedded worker's runs, its notification failures).
+
+The gauges describe the whole database, so every API process answers the same and one scrape
+target is enough; the process's counters are summed by Prometheus across targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from cronbase.api.deps import MetricsReader, ServicesDep
+from cronbase.api.errors import error_response
+from cronbase.bootstrap import Services
+from cronbase.manager import JobManager
+
+router = APIRouter(tags=["metrics"])
+
+
+class DatabaseCollector(Collector):
+    """The gauges of the database, through the domain layer, at each scrape. Labels are
+    bounded: job states and run statuses, never a job's id."""
+
+    def __init__(self, manager: JobManager) -> None:
+        self.manager = manager
+
+    def describe(self) -> list[Metric]:
+        return []  # no scrape when the collector is registered: the database may be down
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.manager.counts()
+        jobs = GaugeMetricFamily("cronbase_jobs", "Jobs by state", labels=["state"])
+        for state, count in counts.jobs.items():
+            jobs.add_metric([state], count)
+        yield jobs
+        yield GaugeMetricFamily(
+            "cronbase_workers_alive",
+            "Workers that heartbeated in the last two minutes and have not stopped",
+            value=counts.workers_alive,
+        )
+        # A counter as the issue asks, though deleting a job (with its runs) lowers it:
+        # Prometheus's rate() reads a drop as a reset.
+        runs = CounterMetricFamily(
+            "cronbase_runs_recorded",
+            "Run rows in the database by status (running and pending ones included)",
+            labels=["status"],
+        )
+        for status, count in counts.runs.items():
+            runs.add_metric([status.value], count)
+        yield runs
+
+
+def metrics_registry(services: Services) -> CollectorRegistry:
+    """What /metrics serves: the database's gauges and this process's counters."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(services.manager))
+    registry.register(services.metrics.registry)
+    return registry
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "The Prometheus text format"},
+        503: {"description": "The database is unreachable"},
+    },
+    dependencies=[MetricsReader],
+)
+def metrics(request: Request, services: ServicesDep) -> Response:
+    """Jobs by state, live workers and run rows by status, read from the database now, with
+    this process's run counters. Needs a superadmin token unless CRONBASE_METRICS_PUBLIC=1."""
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+    try:
+        body = encoder(registry)
+    except Exception as exc:  # noqa: BLE001 - any database failure: no gauges to give
+        where = services.database_location()
+        return error_response(503, f"the database {where} is unreachable: {type(exc).__name__}")
+    return Response(body, media_type=content_type)

@@ -1,0 +1,160 @@
+"""GET /metrics over HTTP: Prometheus's text format, gauges that agree with the database, the
+server's own run counters, and who may read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
+
+from cronbase.api import create_app
+from cronbase.config import Settings
+from cronbase.manager import JobManager
+from cronbase.registry import JobRegistry
+from cronbase.store import SqlStore
+from cronbase.store.tables import cron_job, cron_job_run, cron_worker
+from cronbase.store.workers import WorkerStore
+from cronbase.testing import FakeClock
+from tests.api.conftest import Callers, LiveServer, Tenants
+from tests.helpers import create_job
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(api: httpx.Client) -> Samples:
+    """Every sample of /metrics, parsed by prometheus_client's own parser."""
+    response = api.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def labelled(samples: Samples, name: str, label: str) -> dict[str, float]:
+    """{label value: sample value} of one metric, e.g. cronbase_jobs by state."""
+    return {
+        dict(labels)[label]: value for (sample, labels), value in samples.items() if sample == name
+    }
+
+
+def create(api: httpx.Client, name: str, function: str, **extra: Any) -> str:
+    body = {"name": name, "schedule": "every_5_minutes", "function_name": function, **extra}
+    response = api.post("/api/cron/jobs", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["job"]["id"])
+
+
+def database_counts(store: SqlStore, now: Any) -> dict[str, Any]:
+    """What the database holds, counted here with SQL of the test's own."""
+    with store.reading() as conn:
+        by_state = sa.select(cron_job.c.is_active, sa.func.count()).group_by("is_active")
+        jobs = {bool(active): count for active, count in conn.execute(by_state)}
+        by_status = sa.select(cron_job_run.c.status, sa.func.count()).group_by("status")
+        runs = {status: count for status, count in conn.execute(by_status)}  # noqa: C416
+        alive = conn.execute(
+            sa.select(sa.func.count()).where(
+                cron_worker.c.stopped_at.is_(None),
+                cron_worker.c.last_heartbeat >= now - timedelta(minutes=2),
+            )
+        ).scalar_one()
+    return {
+        "jobs": {"active": jobs.get(True, 0), "paused": jobs.get(False, 0)},
+        "runs": runs,
+        "alive": alive,
+    }
+
+
+def test_the_gauges_agree_with_the_database(
+    callers: Callers, store: SqlStore, clock: FakeClock, tenants: Tenants
+) -> None:
+    api = callers.superadmin
+    for name in ("ok 1", "ok 2"):
+        create(api, name, "echo")
+    create(api, "fails", "boom", tenant_id=str(tenants.a))
+    create(api, "paused 1", "echo", is_active=False)
+    paused = create(api, "paused 2", "echo", is_active=False, tenant_id=str(tenants.b))
+    clock.advance(timedelta(minutes=5))
+    assert api.post("/api/cron/run").json()["data"]["summary"]["executed"] == 2
+    assert api.post(f"/api/cron/jobs/{paused}/run").status_code == 202  # a pending manual run
+    workers = WorkerStore(store.engine)
+    workers.register("alive", "host-a", 1, clock.now() - timedelta(seconds=3))
+    workers.register("silent", "host-b", 2, clock.now() - timedelta(minutes=10))
+
+    samples = scrape(api)
+
+    expected = database_counts(store, clock.now())
+    assert expected["jobs"] == {"active": 3, "paused": 2}  # the test made what it meant to
+    assert expected["runs"] == {"succeeded": 2, "failed": 1, "pending": 1}
+    assert labelled(samples, "cronbase_jobs", "state") == expected["jobs"]
+    assert samples[("cronbase_workers_alive", frozenset())] == expected["alive"] == 1
+    recorded = labelled(samples, "cronbase_runs_recorded_total", "status")
+    assert {status: n for status, n in recorded.items() if n} == expected["runs"]
+    assert set(recorded) >= {"running", "timed_out", "abandoned", "missed", "skipped"}
+
+
+def test_the_server_counts_the_runs_it_ran(callers: Callers, clock: FakeClock) -> None:
+    """`cronbase serve` runs jobs too (its worker, POST /api/cron/run): its own counters."""
+    api = callers.superadmin
+    create(api, "ok", "echo")
+    create(api, "fails", "boom")
+    before = scrape(api)
+    assert labelled(before, "cronbase_runs_total", "status") == {}
+
+    for _ in range(3):
+        clock.advance(timedelta(minutes=5))
+        api.post("/api/cron/run")
+
+    runs = {
+        (labels["function"], labels["status"], labels["trigger"]): value
+        for (name, label_set), value in scrape(api).items()
+        if name == "cronbase_runs_total"
+        for labels in [dict(label_set)]
+    }
+    assert runs == {("echo", "succeeded", "schedule"): 3, ("boom", "failed", "schedule"): 3}
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 401), ("bad_token", 401), ("admin_a", 403), ("jwt_admin_a", 403), ("user", 403)],
+)
+def test_metrics_need_a_superadmin(callers: Callers, who: str, status: int) -> None:
+    response = getattr(callers, who).get("/metrics")
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == "error"
+    assert "cronbase_" not in response.text
+    if status == 403:
+        assert "CRONBASE_METRICS_PUBLIC" in body["message"]
+
+
+@pytest.fixture
+def public_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
+    settings = Settings(database_url=str(store.engine.url), metrics_public=True)
+    app = create_app(settings, store=store, clock=clock, registry=registry)
+    with LiveServer(app, settings) as url:
+        yield url
+
+
+def test_public_metrics_need_no_token(
+    public_url: str, store: SqlStore, registry: JobRegistry, clock: FakeClock
+) -> None:
+    create_job(JobManager(store, registry, clock), "echo")
+    with httpx.Client(base_url=public_url) as anonymous:
+        samples = scrape(anonymous)
+        assert labelled(samples, "cronbase_jobs", "state") == {"active": 1, "paused": 0}
+        # The rest of the API still needs a token.
+        assert anonymous.get("/api/cron/jobs").status_code == 401
+
+
+def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().metrics_public is False
+    monkeypatch.setenv("CRONBASE_METRICS_PUBLIC", "1")
+    assert Settings().metrics_public is True
