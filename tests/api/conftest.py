@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,15 +90,23 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
+@contextmanager
+def serving(
+    store: SqlStore, clock: FakeClock, registry: JobRegistry, **settings: Any
+) -> Iterator[str]:
+    """The URL of a live server of the app built with these settings, the test's store, clock
+    and registry."""
+    config = Settings(database_url=str(store.engine.url), **settings)
+    app = create_app(config, store=store, clock=clock, registry=registry)
+    with LiveServer(app, config) as url:
+        yield url
+
+
 @pytest.fixture
 def base_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
     # Tests of refusals send many bad tokens from one address; the failed-sign-in limit has
     # its own tests (test_signin_limit.py) and is lifted here.
-    settings = Settings(
-        database_url=str(store.engine.url), jwt_secret=JWT_SECRET, auth_max_failures=100_000
-    )
-    app = create_app(settings, store=store, clock=clock, registry=registry)
-    with LiveServer(app, settings) as url:
+    with serving(store, clock, registry, jwt_secret=JWT_SECRET, auth_max_failures=100_000) as url:
         yield url
 
 

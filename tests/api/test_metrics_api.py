@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from cronbase.api import create_app
 from cronbase.config import Settings
 from cronbase.manager import JobManager
 from cronbase.registry import JobRegistry
@@ -20,7 +19,7 @@ from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, cron_worker
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import Callers, LiveServer, Tenants
+from tests.api.conftest import Callers, Tenants, serving
 from tests.helpers import create_job
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -137,9 +136,7 @@ def test_metrics_need_a_superadmin(callers: Callers, who: str, status: int) -> N
 
 @pytest.fixture
 def public_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
-    settings = Settings(database_url=str(store.engine.url), metrics_public=True)
-    app = create_app(settings, store=store, clock=clock, registry=registry)
-    with LiveServer(app, settings) as url:
+    with serving(store, clock, registry, metrics_public=True) as url:
         yield url
 
 

@@ -10,22 +10,18 @@ from uuid import UUID
 import httpx
 import pytest
 
-from cronbase.api import create_app
 from cronbase.auth import Role
-from cronbase.config import Settings
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import LiveServer, Tenants, _token
+from tests.api.conftest import Tenants, _token, serving
 
 MAX_JOBS = 3
 
 
 @pytest.fixture
 def base_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
-    settings = Settings(database_url=str(store.engine.url), max_jobs_per_tenant=MAX_JOBS)
-    app = create_app(settings, store=store, clock=clock, registry=registry)
-    with LiveServer(app, settings) as url:
+    with serving(store, clock, registry, max_jobs_per_tenant=MAX_JOBS) as url:
         yield url
 
 

@@ -8,13 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from cronbase.api import create_app
 from cronbase.auth import Role
-from cronbase.config import Settings
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import LiveServer, _token
+from tests.api.conftest import _token, serving
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 60
@@ -22,13 +20,13 @@ WINDOW_SECONDS = 60
 
 @pytest.fixture
 def base_url(store: SqlStore, clock: FakeClock, registry: JobRegistry) -> Iterator[str]:
-    settings = Settings(
-        database_url=str(store.engine.url),
+    with serving(
+        store,
+        clock,
+        registry,
         auth_max_failures=MAX_FAILURES,
         auth_failure_window_seconds=WINDOW_SECONDS,
-    )
-    app = create_app(settings, store=store, clock=clock, registry=registry)
-    with LiveServer(app, settings) as url:
+    ) as url:
         yield url
 
 
