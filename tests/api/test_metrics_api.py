@@ -19,6 +19,7 @@ from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, cron_worker
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
+from tests.acceptance.cli import free_port
 from tests.api.conftest import Callers, Tenants, serving
 from tests.helpers import create_job
 
@@ -155,3 +156,21 @@ def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     assert Settings().metrics_public is False
     monkeypatch.setenv("CRONBASE_METRICS_PUBLIC", "1")
     assert Settings().metrics_public is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-directory/cronbase.db",
+        f"postgresql://postgres@127.0.0.1:{free_port()}/x",
+    ],
+)
+def test_an_unreachable_database_is_a_503_that_says_so(
+    url: str, clock: FakeClock, registry: JobRegistry
+) -> None:
+    store = SqlStore.from_url(url)
+    with serving(store, clock, registry, metrics_public=True) as base, httpx.Client() as client:
+        response = client.get(f"{base}/metrics")
+    store.close()
+    assert response.status_code == 503, response.text
+    assert "is unreachable: OperationalError" in response.json()["message"]
