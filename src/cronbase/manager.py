@@ -46,8 +46,9 @@ class Status:
 class Counts:
     """What the API's /metrics reports from the database, read at scrape time."""
 
-    jobs: dict[str, int]  # by state: active, paused
+    jobs: dict[str, int]  # by state: active, paused, overdue (cronbase.overdue; active too)
     workers_alive: int
+    notifications_pending: int
     runs: dict[RunStatus, int]  # run rows by status, every status present
 
 
@@ -256,12 +257,19 @@ class JobManager:
         )
 
     def counts(self) -> Counts:
-        """Jobs by state, live workers and run rows by status, across every tenant."""
+        """Jobs by state, live workers, notifications waiting and run rows by status, across
+        every tenant."""
         jobs = self.store.job_counts()
         runs = self.store.run_counts()
+        overdue = self.store.overdue_jobs(self.clock.now())
         return Counts(
-            jobs={"active": jobs.get(True, 0), "paused": jobs.get(False, 0)},
+            jobs={
+                "active": jobs.get(True, 0),
+                "paused": jobs.get(False, 0),
+                "overdue": len(overdue),
+            },
             workers_alive=len(self.live_workers()),
+            notifications_pending=self.store.pending_notifications(),
             runs={status: runs.get(status, 0) for status in RunStatus},
         )
 

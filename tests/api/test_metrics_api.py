@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from cronbase.config import Settings
 from cronbase.manager import JobManager
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job, cron_job_run, cron_worker
+from cronbase.store.tables import cron_job, cron_job_run, cron_notification, cron_worker
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
 from tests.acceptance.cli import free_port
@@ -59,6 +60,23 @@ def database_counts(store: SqlStore, now: Any) -> dict[str, Any]:
         jobs = {bool(active): count for active, count in conn.execute(by_state)}
         by_status = sa.select(cron_job_run.c.status, sa.func.count()).group_by("status")
         runs = {status: count for status, count in conn.execute(by_status)}  # noqa: C416
+        in_flight = {
+            job_id
+            for (job_id,) in conn.execute(
+                sa.select(cron_job_run.c.job_id).where(
+                    cron_job_run.c.status.in_(("running", "pending"))
+                )
+            )
+        }
+        overdue = [
+            job.id
+            for job in conn.execute(sa.select(cron_job).where(cron_job.c.is_active))
+            if job.id not in in_flight
+            and job.next_run + timedelta(seconds=job.overdue_after_seconds) < now
+        ]
+        pending = conn.execute(
+            sa.select(sa.func.count()).where(cron_notification.c.status == "pending")
+        ).scalar_one()
         alive = conn.execute(
             sa.select(sa.func.count()).where(
                 cron_worker.c.stopped_at.is_(None),
@@ -66,9 +84,14 @@ def database_counts(store: SqlStore, now: Any) -> dict[str, Any]:
             )
         ).scalar_one()
     return {
-        "jobs": {"active": jobs.get(True, 0), "paused": jobs.get(False, 0)},
+        "jobs": {
+            "active": jobs.get(True, 0),
+            "paused": jobs.get(False, 0),
+            "overdue": len(overdue),
+        },
         "runs": runs,
         "alive": alive,
+        "notifications": pending,
     }
 
 
@@ -81,9 +104,25 @@ def test_the_gauges_agree_with_the_database(
     create(api, "fails", "boom", tenant_id=str(tenants.a))
     create(api, "paused 1", "echo", is_active=False)
     paused = create(api, "paused 2", "echo", is_active=False, tenant_id=str(tenants.b))
+    store.insert_channel(
+        {
+            "name": "ops",
+            "kind": "webhook",
+            "url": "https://example.com/hook",
+            "events": ["run.failed"],
+        }
+    )
     clock.advance(timedelta(minutes=5))
     assert api.post("/api/cron/run").json()["data"]["summary"]["executed"] == 2
     assert api.post(f"/api/cron/jobs/{paused}/run").status_code == 202  # a pending manual run
+    # Nothing ran this one for an hour: overdue, as its grace is 10 minutes.
+    late = create(api, "late", "echo")
+    with store.transaction() as conn:
+        conn.execute(
+            cron_job.update()
+            .where(cron_job.c.id == UUID(late))
+            .values(next_run=clock.now() - timedelta(hours=1))
+        )
     workers = WorkerStore(store.engine)
     workers.register("alive", "host-a", 1, clock.now() - timedelta(seconds=3))
     workers.register("silent", "host-b", 2, clock.now() - timedelta(minutes=10))
@@ -91,10 +130,13 @@ def test_the_gauges_agree_with_the_database(
     samples = scrape(api)
 
     expected = database_counts(store, clock.now())
-    assert expected["jobs"] == {"active": 3, "paused": 2}  # the test made what it meant to
+    # The test made what it meant to, and /metrics says the same.
+    assert expected["jobs"] == {"active": 4, "paused": 2, "overdue": 1}
     assert expected["runs"] == {"succeeded": 2, "failed": 1, "pending": 1}
     assert labelled(samples, "cronbase_jobs", "state") == expected["jobs"]
     assert samples[("cronbase_workers_alive", frozenset())] == expected["alive"] == 1
+    pending = samples[("cronbase_notifications_pending", frozenset())]
+    assert pending == expected["notifications"] == 1  # the failure's run.failed
     recorded = labelled(samples, "cronbase_runs_recorded_total", "status")
     assert {status: n for status, n in recorded.items() if n} == expected["runs"]
     assert set(recorded) >= {"running", "timed_out", "abandoned", "missed", "skipped"}
@@ -147,7 +189,11 @@ def test_public_metrics_need_no_token(
     create_job(JobManager(store, registry, clock), "echo")
     with httpx.Client(base_url=public_url) as anonymous:
         samples = scrape(anonymous)
-        assert labelled(samples, "cronbase_jobs", "state") == {"active": 1, "paused": 0}
+        assert labelled(samples, "cronbase_jobs", "state") == {
+            "active": 1,
+            "paused": 0,
+            "overdue": 0,
+        }
         # The rest of the API still needs a token.
         assert anonymous.get("/api/cron/jobs").status_code == 401
 

@@ -7,6 +7,7 @@ target is enough; the process's counters are summed by Prometheus across targets
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request, Response
@@ -19,6 +20,8 @@ from cronbase.api.deps import MetricsReader, ServicesDep
 from cronbase.api.errors import error_response
 from cronbase.bootstrap import Services
 from cronbase.manager import JobManager
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["metrics"])
 
@@ -35,7 +38,12 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         counts = self.manager.counts()
-        jobs = GaugeMetricFamily("cronbase_jobs", "Jobs by state", labels=["state"])
+        jobs = GaugeMetricFamily(
+            "cronbase_jobs",
+            "Jobs by state: active, paused, and overdue (active jobs whose next run has not "
+            "started within their overdue_after_seconds)",
+            labels=["state"],
+        )
         for state, count in counts.jobs.items():
             jobs.add_metric([state], count)
         yield jobs
@@ -43,6 +51,11 @@ class DatabaseCollector(Collector):
             "cronbase_workers_alive",
             "Workers that heartbeated in the last two minutes and have not stopped",
             value=counts.workers_alive,
+        )
+        yield GaugeMetricFamily(
+            "cronbase_notifications_pending",
+            "Notifications waiting to be delivered (first attempts and retries)",
+            value=counts.notifications_pending,
         )
         # A counter as the issue asks, though deleting a job (with its runs) lowers it:
         # Prometheus's rate() reads a drop as a reset.
@@ -82,6 +95,7 @@ def metrics(request: Request, services: ServicesDep) -> Response:
     try:
         body = encoder(registry)
     except Exception as exc:  # noqa: BLE001 - any database failure: no gauges to give
+        logger.exception("GET /metrics could not read the database")
         where = services.database_location()
         return error_response(503, f"the database {where} is unreachable: {type(exc).__name__}")
     return Response(body, media_type=content_type)

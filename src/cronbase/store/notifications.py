@@ -260,6 +260,12 @@ def earliest_notification(conn: sa.Connection) -> datetime | None:
     return conn.execute(query).scalar_one()
 
 
+def pending_count(conn: sa.Connection) -> int:
+    """How many notifications wait to be delivered (from ix_cron_notification_due)."""
+    query = sa.select(sa.func.count()).select_from(cron_notification).where(_PENDING)
+    return int(conn.execute(query).scalar_one())
+
+
 def prune_notifications(conn: sa.Connection, before: datetime) -> int:
     """Delete delivered and failed notifications created before `before`, with their
     attempts; return how many."""

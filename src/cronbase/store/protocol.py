@@ -295,6 +295,10 @@ class Store(Protocol):
         """When the next pending notification falls due; None if none is pending."""
         ...
 
+    def pending_notifications(self) -> int:
+        """How many notifications wait to be delivered (pending), due or not."""
+        ...
+
     def prune_notifications(self, before: datetime) -> int:
         """Delete delivered and failed notifications created before `before`; return how many."""
         ...

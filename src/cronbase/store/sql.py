@@ -285,6 +285,10 @@ class SqlStore:
         with self.reading() as conn:
             return notifications.earliest_notification(conn)
 
+    def pending_notifications(self) -> int:
+        with self.reading() as conn:
+            return notifications.pending_count(conn)
+
     def prune_notifications(self, before: datetime) -> int:
         with self.transaction() as conn:
             return notifications.prune_notifications(conn, before)
