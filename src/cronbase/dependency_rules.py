@@ -120,6 +120,46 @@ def join_broken(upstreams: Sequence[Node]) -> bool:
     return bool(_join_errors(upstreams))
 
 
+@dataclass(frozen=True)
+class Linked:
+    """A job reached from another through the graph: how far, and by which condition (the
+    `on` of the edge that reached it)."""
+
+    job_id: UUID
+    depth: int
+    on: DependsOn
+
+
+def walk(
+    start: UUID, edges: Mapping[UUID, Mapping[UUID, DependsOn]], *, upstream: bool
+) -> list[Linked]:
+    """Every job reachable from `start`, breadth first (so each at its shortest depth):
+    its upstreams' upstreams and so on, or (upstream=False) its dependents' dependents.
+    `edges` is job id -> {upstream id: on}."""
+    if upstream:
+        steps = {node: dict(ups) for node, ups in edges.items()}
+    else:
+        steps = {}
+        for node, ups in edges.items():
+            for up, on in ups.items():
+                steps.setdefault(up, {})[node] = on
+    found: list[Linked] = []
+    seen = {start}
+    frontier = [start]
+    depth = 0
+    while frontier:
+        depth += 1
+        following = []
+        for node in frontier:
+            for nxt, on in sorted(steps.get(node, {}).items()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    found.append(Linked(nxt, depth, on))
+                    following.append(nxt)
+        frontier = following
+    return found
+
+
 def find_cycle(
     job_id: UUID, upstream_ids: Sequence[UUID], graph: Mapping[UUID, Sequence[UUID]]
 ) -> list[UUID] | None:

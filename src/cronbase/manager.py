@@ -10,6 +10,7 @@ from uuid import UUID
 
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
+from cronbase.dependency_rules import Linked
 from cronbase.errors import InvalidJob, JobNotFound
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
@@ -50,6 +51,15 @@ class Counts:
     workers_alive: int
     notifications_pending: int
     runs: dict[RunStatus, int]  # run rows by status, every status present
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """A job's place in the dependency graph: what it runs after, what runs after it."""
+
+    job: Job
+    upstream: list[tuple[Linked, Job]]
+    downstream: list[tuple[Linked, Job]]
 
 
 class JobManager:
@@ -157,6 +167,18 @@ class JobManager:
         self.get_job(job_id, caller)
         if not self.store.delete_job(job_id, tenant_id=_scope(caller), detach=detach):
             raise JobNotFound(job_id)
+
+    def dependencies(self, job_id: UUID, caller: Principal) -> Dependencies:
+        """The job's upstreams and its dependents, transitively, each with its depth."""
+        job = self.get_job(job_id, caller)
+        ups, downs, jobs = self.store.linked_jobs(job_id)
+        # Edges stay within a tenant, so the caller may see them all; checked all the same.
+        visible = {key: j for key, j in jobs.items() if caller.can_see(j.tenant_id)}
+        return Dependencies(
+            job=job,
+            upstream=[(link, visible[link.job_id]) for link in ups if link.job_id in visible],
+            downstream=[(link, visible[link.job_id]) for link in downs if link.job_id in visible],
+        )
 
     def list_runs(
         self, job_id: UUID, caller: Principal, *, limit: int = 50, offset: int = 0

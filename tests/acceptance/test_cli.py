@@ -448,3 +448,23 @@ def test_jobs_add_takes_dependencies_and_jobs_list_shows_on_demand(cli: Cli) -> 
     )  # fmt: skip
     assert refused.returncode == 2
     assert "depends_on.0" in _error(refused, "depends_on.0")
+
+
+def test_jobs_dependencies_prints_the_chain_in_running_order(cli: Cli) -> None:
+    def add(name: str, *extra: str) -> str:
+        added = cli("jobs", "add", "--name", name, "--function", "markUsersOffline", *extra)
+        assert added.returncode == 0, added.stderr
+        return str(json.loads(added.stdout)["id"])
+
+    first = add("Import", "--schedule", "hourly")
+    middle = add("Sync", "--schedule", "on_demand", "--depends-on", first)
+    last = add("Report", "--schedule", "on_demand", "--depends-on", f"{middle}:completion")
+    shown = cli("jobs", "dependencies", middle)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        "runs after:",
+        f"  [1] Import ({first}, hourly) -- on success",
+        f"> Sync ({middle}, on_demand, wait_for any)",
+        "runs before:",
+        f"  [1] Report ({last}, on_demand) -- on completion",
+    ]

@@ -70,3 +70,25 @@ def test_an_admin_cannot_depend_on_another_tenants_job(callers: Callers) -> None
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "depends_on.0.job_id"
     assert "no job with id" in refused.json()["errors"][0]["message"]
+
+
+def test_the_dependencies_endpoint_walks_both_ways_with_depth(callers: Callers) -> None:
+    root = callers.superadmin
+    a = create(root, "A")
+    b = create(root, "B", schedule="on_demand", depends_on=[{"job_id": a["id"]}])
+    c = create(root, "C", schedule="on_demand", depends_on=[{"job_id": b["id"], "on": "failure"}])
+    d = create(root, "D", schedule="on_demand", depends_on=[{"job_id": c["id"]}])
+    response = root.get(f"/api/cron/jobs/{c['id']}/dependencies")
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["job"]["id"] == c["id"]
+    assert [(j["name"], j["depth"], j["on"]) for j in data["upstream"]] == [
+        ("B", 1, "failure"),
+        ("A", 2, "success"),
+    ]
+    assert [(j["name"], j["depth"], j["id"]) for j in data["downstream"]] == [("D", 1, d["id"])]
+    lonely = create(root, "Lonely")
+    empty = root.get(f"/api/cron/jobs/{lonely['id']}/dependencies").json()["data"]
+    assert (empty["upstream"], empty["downstream"]) == ([], [])
+    # another tenant's admin sees no such job
+    assert callers.admin_a.get(f"/api/cron/jobs/{c['id']}/dependencies").status_code == 404

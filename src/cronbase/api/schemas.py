@@ -131,6 +131,21 @@ class JobData(BaseModel):
     job: JobPublic
 
 
+class LinkedJob(BaseModel):
+    id: UUID
+    name: str
+    schedule: str
+    wait_for: str
+    depth: int = Field(description="1 for a direct upstream or dependent, 2 for theirs, ...")
+    on: str = Field(description="the condition of the edge that reaches it: success, ...")
+
+
+class DependencyData(BaseModel):
+    job: JobPublic
+    upstream: list[LinkedJob] = Field(description="what the job runs after, transitively")
+    downstream: list[LinkedJob] = Field(description="what runs after the job, transitively")
+
+
 class Deleted(BaseModel):
     id: UUID
     deleted: Literal[True] = True

@@ -36,6 +36,12 @@ def register(commands: Commands) -> None:
     listing.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
     listing.add_argument("--json", action="store_true", help="print the seed's job objects")
 
+    linked = commands.add(
+        "dependencies", cmd_jobs_dependencies, "show what a job runs after and before", jobs
+    )
+    linked.add_argument("job_id", type=uuid_arg, metavar="ID")
+    linked.add_argument("--json", action="store_true")
+
     adding = commands.add("add", cmd_jobs_add, "create a job", jobs)
     rest = [f.name for f in SETTABLE_FIELDS if f.name not in _FIRST]
     for name in (*_FIRST, *rest):
@@ -90,6 +96,36 @@ def _row(job: Job) -> str:
         f"{next_run:20}  {job.schedule:20}  {job.priority:>5}  "
         f"{timeout:>7}  {job.max_attempts:>5}  {job.isolation:9}  {job.name}"
     )
+
+
+def cmd_jobs_dependencies(args: argparse.Namespace) -> None:
+    found = manager().dependencies(args.job_id, SYSTEM)
+    if args.json:
+        print_json(
+            {
+                "job": found.job.to_dict(),
+                **{
+                    side: [
+                        {"id": str(job.id), "name": job.name, "depth": link.depth, "on": link.on}
+                        for link, job in pairs
+                    ]
+                    for side, pairs in (
+                        ("upstream", found.upstream),
+                        ("downstream", found.downstream),
+                    )
+                },
+            }
+        )
+        return
+    # In running order: the farthest upstream first, the farthest dependent last.
+    job = found.job
+    print("runs after:" if found.upstream else "runs after: nothing")
+    for link, up in sorted(found.upstream, key=lambda pair: -pair[0].depth):
+        print(f"  [{link.depth}] {up.name} ({up.id}, {up.schedule}) -- on {link.on}")
+    print(f"> {job.name} ({job.id}, {job.schedule}, wait_for {job.wait_for})")
+    print("runs before:" if found.downstream else "runs before: nothing")
+    for link, down in found.downstream:
+        print(f"  [{link.depth}] {down.name} ({down.id}, {down.schedule}) -- on {link.on}")
 
 
 def _dependency(text: str) -> dict[str, str]:

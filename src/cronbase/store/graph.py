@@ -17,10 +17,11 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from cronbase.dependency_rules import Node, edge_errors, join_broken
+from cronbase.dependency_rules import Linked, Node, edge_errors, join_broken, walk
 from cronbase.errors import DependencyConflict, InvalidJob
 from cronbase.job_fields import Dependency, DependsOn, WaitFor
 from cronbase.jobs import Job
+from cronbase.store.rows import job_from_row
 from cronbase.store.tables import cron_job, cron_job_dependency
 
 GRAPH_LOCK = 7245033
@@ -128,6 +129,18 @@ def refuse_or_detach(conn: sa.Connection, job_id: UUID, detach: bool) -> None:
             "those edges (they then no longer run after it), or change them first"
         )
     conn.execute(cron_job_dependency.delete().where(cron_job_dependency.c.upstream_id == job_id))
+
+
+def linked(conn: sa.Connection, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
+    """The job's upstreams and its dependents, transitively with their depth, and the jobs
+    they name (see dependency_rules.walk)."""
+    graph = _graph(conn)
+    ups = walk(job_id, graph, upstream=True)
+    downs = walk(job_id, graph, upstream=False)
+    ids = sorted({link.job_id for link in ups + downs})
+    rows = conn.execute(sa.select(cron_job).where(cron_job.c.id.in_(ids))) if ids else []
+    jobs = {job.id: job for job in with_upstreams(conn, [job_from_row(row) for row in rows])}
+    return ups, downs, jobs
 
 
 def _graph(conn: sa.Connection) -> dict[UUID, dict[UUID, DependsOn]]:

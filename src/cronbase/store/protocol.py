@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.dependency_rules import Linked
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
 from cronbase.notify.model import (
@@ -83,6 +84,11 @@ class Store(Protocol):
         """Delete the job, its run history and its own edges; return False if it did not exist
         (or, with `tenant_id`, no longer belongs to that tenant). Raise DependencyConflict if
         other jobs depend on it, unless `detach`, which removes their edges to it."""
+        ...
+
+    def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
+        """The job's upstreams and dependents, transitively, each at its shortest depth
+        (dependency_rules.walk), and the jobs they name."""
         ...
 
     def get_job(self, job_id: UUID) -> Job | None: ...

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
@@ -23,7 +24,7 @@ from cronbase.notify.model import (
     Notification,
     NotificationStatus,
 )
-from cronbase.store import channels, claims, jobs, leases, notifications, recording, status
+from cronbase.store import channels, claims, graph, jobs, leases, notifications, recording, status
 from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
@@ -119,6 +120,10 @@ class SqlStore:
     ) -> list[Job]:
         with self.reading() as conn:
             return jobs.list_jobs(conn, tenant_id, is_active, limit, offset)
+
+    def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
+        with self.reading() as conn:
+            return graph.linked(conn, job_id)
 
     def enqueue_run(
         self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None

@@ -10,17 +10,20 @@ from fastapi import APIRouter, Query
 from cronbase.api.deps import AdminDep, ServicesDep
 from cronbase.api.schemas import (
     Deleted,
+    DependencyData,
     Envelope,
     JobCreate,
     JobData,
     JobList,
     JobPublic,
     JobUpdate,
+    LinkedJob,
     Page,
     RunData,
     RunList,
     RunPublic,
 )
+from cronbase.dependency_rules import Linked
 from cronbase.jobs import Job, Run
 from cronbase.manager import JobSpec
 
@@ -93,6 +96,34 @@ def delete_job(
     """A job that others depend on is refused with 409 naming them, unless `detach=true`."""
     services.manager.delete_job(job_id, caller, detach=detach)
     return Envelope(data=Deleted(id=job_id))
+
+
+@router.get("/{job_id}/dependencies", summary="A job's upstream and downstream jobs")
+def dependencies(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[DependencyData]:
+    """Transitively, breadth first: each job once, at its shortest depth, with the condition
+    (`on`) of the edge that reaches it."""
+    found = services.manager.dependencies(job_id, caller)
+
+    def linked(pairs: list[tuple[Linked, Job]]) -> list[LinkedJob]:
+        return [
+            LinkedJob(
+                id=job.id,
+                name=job.name,
+                schedule=job.schedule,
+                wait_for=job.wait_for,
+                depth=link.depth,
+                on=link.on.value,
+            )
+            for link, job in pairs
+        ]
+
+    return Envelope(
+        data=DependencyData(
+            job=_job(found.job),
+            upstream=linked(found.upstream),
+            downstream=linked(found.downstream),
+        )
+    )
 
 
 @router.get("/{job_id}/runs", summary="A job's run history, newest first")
