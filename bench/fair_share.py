@@ -8,7 +8,7 @@
 2. The burst: N no-op jobs due at one instant, run by 2 `cronbase worker` processes, all global
    or spread over 100 tenants (each worker then keeps at most 2 of one tenant's runs in flight).
 
-    .venv/bin/python bench/fair_share.py [--jobs 10000] [--repeats 3]
+    .venv/bin/python bench/fair_share.py [--jobs 10000] [--repeats 3] [--lead 4] [--skip-burst]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tempfile import mkdtemp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import scenarios
 import sqlalchemy as sa
 from harness import engine_for, insert_noop_jobs, median, now, scratch_postgres
 from scenarios import burst_once
@@ -123,7 +124,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument(
+        "--lead", type=float, default=scenarios.LEAD_S, help="seconds the workers get to start"
+    )
     args = parser.parse_args()
+    scenarios.LEAD_S = args.lead  # a loaded machine starts a worker in more than 4 s
     claim_at_size()
     if not args.skip_burst:
         burst(args.jobs, args.repeats)
