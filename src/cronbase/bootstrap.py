@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from cronbase import retention
 from cronbase.clock import Clock, SystemClock
 from cronbase.config import Settings
 from cronbase.job_modules import load_job_modules
@@ -16,6 +17,7 @@ from cronbase.manager import JobManager
 from cronbase.metrics import ProcessMetrics
 from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
+from cronbase.runner.pruning import Pruner
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location
 from cronbase.store.migrate import check_schema, current_revision, upgrade
@@ -47,12 +49,21 @@ class Services:
         )
 
     def new_worker(self) -> Worker:
-        """A worker with a runner of its own, running jobs as they fall due until stopped."""
+        """A worker with a runner of its own, running jobs as they fall due until stopped, and
+        pruning the run history as CRONBASE_RUN_RETENTION_DAYS (or the database) says."""
+        runner = self.new_runner()
+        pruner = Pruner(
+            self.store,
+            self.clock,
+            runner.worker_id,
+            retention_days=self.settings.run_retention_days,
+        )
         return Worker(
-            self.new_runner(),
+            runner,
             self.clock,
             max_sleep=self.settings.worker_max_sleep_seconds,
             grace=self.settings.shutdown_grace_seconds,
+            pruner=pruner,
         )
 
     def check_schema(self) -> None:
@@ -66,6 +77,11 @@ class Services:
     def migrate(self) -> tuple[str | None, str]:
         """Bring the database to the newest schema; return the revisions before and after."""
         return upgrade(self.store.engine)
+
+    def run_retention(self) -> str:
+        """What happens to the run history, in words (see cronbase.retention)."""
+        stored = self.store.stored_setting(retention.SETTING)
+        return retention.describe(self.settings.run_retention_days, stored)
 
     def schema_revision(self) -> str | None:
         """The database's schema revision, after checking it is current (SchemaOutOfDate)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cronbase import retention
 from cronbase.limits import (
     DEFAULT_MAX_JOBS_PER_TENANT,
     DEFAULT_MAX_METADATA_BYTES,
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
         le=100,
         description="deepest nesting of objects and arrays in a job's metadata",
     )
+    # None: the database's own setting decides (90 days on a new installation, none on an
+    # upgraded one, which keeps every run); 0 keeps every run. See cronbase.retention.
+    run_retention_days: float | None = Field(
+        None,
+        ge=0,
+        le=36500,
+        description="days a run is kept (by its slot), at least 7; 0 keeps every run",
+    )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="how long a stopping server waits for the run in progress"
     )
@@ -132,6 +141,17 @@ class Settings(BaseSettings):
                 f"got {url.split(':', 1)[0]!r}"
             )
         return url
+
+    @field_validator("run_retention_days")
+    @classmethod
+    def _long_enough_retention(cls, days: float | None) -> float | None:
+        if days is not None and 0 < days < retention.MIN_DAYS:
+            raise ValueError(
+                f"CRONBASE_RUN_RETENTION_DAYS is {days:g}; it must be 0 (keep every run) or at "
+                f"least {retention.MIN_DAYS} (dependent jobs look a week back at their "
+                "upstreams' runs)"
+            )
+        return days
 
     @field_validator("jwt_secret")
     @classmethod

@@ -132,6 +132,8 @@ def _seconds(name: str, low: int, high: int, **details: Any) -> JobField:
 
 MAX_NAME_LENGTH = 200
 MAX_ATTEMPTS = 20
+# Keeping the newest N runs costs the pruner a walk of N index entries per job it looks at.
+MAX_KEEP_RUNS = 100_000
 
 JOB_FIELDS: tuple[JobField, ...] = (
     _server("id", UUID),
@@ -293,6 +295,18 @@ JOB_FIELDS: tuple[JobField, ...] = (
         description="with several depends_on: run after each of them (any), or once per "
         "scheduled time when all of them ran for it (all; they must share one schedule and zone)",
         cli_help="any: after each upstream; all: once all ran for the same scheduled time",
+    ),
+    JobField(
+        "keep_runs",
+        int,
+        None,
+        nullable=True,
+        bounds=(1, MAX_KEEP_RUNS),
+        invalid=f"must be a whole number from 1 to {MAX_KEEP_RUNS}, or null to let "
+        "the run-history retention alone decide",
+        description="the newest this many rows of the job's history are kept whatever their "
+        "age (CRONBASE_RUN_RETENTION_DAYS); null: the age alone decides",
+        cli_help="keep the newest N runs whatever their age",
     ),
 )
 

@@ -44,6 +44,7 @@ def test_commands_refuse_a_database_that_is_behind(tmp_path: Path) -> None:
     )
     assert migrated.returncode == 0, migrated.stderr
     assert "migrated schema None -> " in migrated.stdout
+    assert "run history: runs are kept 90 days (this installation's default)" in migrated.stdout
 
 
 def test_jobs_add_rejects_bad_input_with_actionable_messages(cli: Cli, store: SqlStore) -> None:

@@ -19,6 +19,7 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
     print(f"database: {database.database_location()}")
     before, after = database.migrate()
     print(f"schema is at {after}" if before == after else f"migrated schema {before} -> {after}")
+    print(f"run history: {database.run_retention()}")
 
 
 def cmd_seed(_args: argparse.Namespace) -> None:

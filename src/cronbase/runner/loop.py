@@ -8,6 +8,7 @@ import socket
 import threading
 
 from cronbase.clock import Clock
+from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
 from cronbase.store.workers import WorkerStore
 
@@ -25,12 +26,22 @@ class Worker:
     claims nothing more, gives back the claims that had not started, and gives the runs in
     progress `grace` seconds to end; `stop_now` (set with `stop`) cuts that wait short. Runs
     still going then are recorded abandoned (and retried if attempts remain).
+
+    With a `pruner`, each turn also does its share of the run-history retention (see
+    Pruner): after the due runs are claimed, and within the time left before the next is due.
     """
 
     def __init__(
-        self, runner: Runner, clock: Clock, *, max_sleep: float = 5.0, grace: float = 30.0
+        self,
+        runner: Runner,
+        clock: Clock,
+        *,
+        max_sleep: float = 5.0,
+        grace: float = 30.0,
+        pruner: Pruner | None = None,
     ) -> None:
         self.runner = runner
+        self.pruner = pruner
         self.clock = clock
         self.max_sleep = max_sleep
         self.grace = grace
@@ -73,7 +84,17 @@ class Worker:
             wait = min(max((earliest - self.clock.now()).total_seconds(), 0.1), wait)
         if self.runner.busy:
             wait = min(wait, self.runner.max_wait())
-        return wait
+        return self._prune(wait, busy=bool(taken) or self.runner.busy)
+
+    def _prune(self, wait: float, *, busy: bool) -> float:
+        """Prune within the turn; return what is left of `wait`."""
+        if self.pruner is None:
+            return wait
+        start = self.clock.monotonic()
+        batches = self.pruner.turn(busy=busy, until_due=wait)
+        if batches and self.pruner.in_pass and not busy:
+            return 0.0  # more to prune: the next turn looks for due jobs, then goes on
+        return max(wait - (self.clock.monotonic() - start), 0.0)
 
     def _heartbeat(self) -> None:
         # Once a second is plenty for "is this worker alive?", and costs a write.

@@ -43,6 +43,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
+        # A database with no schema yet is a new installation: migrations that give new
+        # installations other defaults than upgraded ones (run_retention, the run-history retention)
+        # read this. (Two instances migrating at once: the loser finds the work done.)
+        config.attributes["new_database"] = before is None
         command.upgrade(config, "head")
     return before, head_revision()
 

@@ -29,6 +29,7 @@ from cronbase.notify.model import (
     Notification,
     NotificationStatus,
 )
+from cronbase.store.retention import PruneBatch, RunKey
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
@@ -169,6 +170,35 @@ class Store(Protocol):
         and leaves the job's monitoring keys alone; any other counts in them (only the last
         attempt counts).
         """
+        ...
+
+    # --- retention ----------------------------------------------------------------------------
+
+    def stored_setting(self, name: str) -> str | None:
+        """A setting kept in the database (cron_setting), or None if it is not there."""
+        ...
+
+    def prune_runs(
+        self,
+        *,
+        before: datetime,
+        after: RunKey | None,
+        limit: int,
+        holder: str,
+        now: datetime,
+    ) -> PruneBatch | None:
+        """One batch of a pruning pass, in a short transaction of its own: look at up to
+        `limit` run rows whose slot is before `before`, oldest first and after the key
+        `after` (None: from the oldest), and delete those that may go: not pending or running,
+        not among the newest `keep_runs` rows of their job (the attempts of that N-th slot
+        stay too), not named by another run as its trigger. Return how many went and where
+        the next batch starts (None once the cutoff is reached). Return None, doing nothing,
+        while another pruner holds the fleet's pruning lock; `holder` names the pruner (on
+        SQLite the lock is a row that lapses a minute after its holder's last batch)."""
+        ...
+
+    def end_pruning(self, holder: str, now: datetime) -> None:
+        """`holder`'s pass is over: let another pruner start at once."""
         ...
 
     # --- status -------------------------------------------------------------------------------

@@ -24,10 +24,21 @@ from cronbase.notify.model import (
     Notification,
     NotificationStatus,
 )
-from cronbase.store import channels, claims, graph, jobs, leases, notifications, recording, status
+from cronbase.store import (
+    channels,
+    claims,
+    graph,
+    jobs,
+    leases,
+    notifications,
+    recording,
+    retention,
+    status,
+)
 from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
+from cronbase.store.retention import PruneBatch, RunKey
 
 
 class SqlStore:
@@ -166,6 +177,30 @@ class SqlStore:
             return []
         with self.transaction() as conn:
             return recording.record_outcomes(conn, self.dialect, outcomes)
+
+    # --- retention ---------------------------------------------------------------------------
+
+    def stored_setting(self, name: str) -> str | None:
+        with self.reading() as conn:
+            return retention.stored_setting(conn, name)
+
+    def prune_runs(
+        self,
+        *,
+        before: datetime,
+        after: RunKey | None,
+        limit: int,
+        holder: str,
+        now: datetime,
+    ) -> PruneBatch | None:
+        with self.transaction() as conn:
+            return retention.prune_batch(
+                conn, self.dialect, before=before, after=after, limit=limit, holder=holder, now=now
+            )
+
+    def end_pruning(self, holder: str, now: datetime) -> None:
+        with self.transaction() as conn:
+            retention.release_lock(conn, self.dialect, holder, now)
 
     # --- status ------------------------------------------------------------------------------
 

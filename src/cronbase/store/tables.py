@@ -92,6 +92,8 @@ cron_job = sa.Table(
     # With several upstreams (cron_job_dependency): run after each (any) or once per scheduled
     # time when all of them ran for it (all).
     sa.Column("wait_for", sa.Text(), nullable=False, server_default="any"),
+    # The newest this many rows of the job's history outlive the retention; NULL: age alone.
+    sa.Column("keep_runs", sa.Integer()),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
@@ -187,6 +189,31 @@ cron_job_run = sa.Table(
         sqlite_where=sa.text("status = 'running'"),
         postgresql_where=sa.text("status = 'running'"),
     ),
+    # The pruner walks the history oldest slot first, a batch at a time, from where it left
+    # off (store/retention.py). scheduled_for never changes once a row is written, so the
+    # index costs an entry per insert and nothing when a run is recorded.
+    sa.Index("ix_cron_job_run_age", "scheduled_for", "id"),
+)
+
+# Settings kept in the database, by name: what every process of an installation must agree
+# on and that was decided when the installation was made (the run-history retention of a new
+# installation, written by the migration run_retention).
+cron_setting = sa.Table(
+    "cron_setting",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+# Named locks with an expiry, for work one process of the fleet does at a time. PostgreSQL
+# uses advisory locks instead; on SQLite (one host) a row here is the lock: taken by an UPDATE
+# that succeeds only when the lock is free or lapsed, so a holder that dies frees it anyway.
+cron_lock = sa.Table(
+    "cron_lock",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("holder", sa.Text(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 # The dependency graph: job_id runs after final runs of upstream_id that meet `on`. A job's
