@@ -45,6 +45,15 @@ class JobNotFound(CronbaseError, LookupError):
         super().__init__(f"no cron job with id {job_id}")
 
 
+class RunNotFound(CronbaseError, LookupError):
+    """The job has no run with this id (the run belongs to another job, or never existed)."""
+
+    def __init__(self, job_id: object, run_id: object) -> None:
+        self.job_id = job_id
+        self.run_id = run_id
+        super().__init__(f"cron job {job_id} has no run with id {run_id}")
+
+
 class DuplicateJob(CronbaseError):
     """A job function with this name is already registered; pick another name."""
 

@@ -120,6 +120,10 @@ class Run:
     # run ids that started a dependency run.
     trigger_key: str | None = None
     triggered_by: list[str] | None = None
+    # What the run logged and, if it failed, its traceback (each capped, see limits.py). Read
+    # for one run only: a listing of runs leaves them None.
+    log: str | None = None
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,11 @@ class Outcome:
     # Built by another worker for a run whose lease lapsed: recorded only if the lease is
     # still lapsed then (its owner may have renewed it meanwhile).
     lapsed: bool = False
+    # What the run logged through ctx.logger, and the traceback of the exception it raised
+    # (both cut to MAX_RUN_TEXT_BYTES; None if there was none). A notification quotes their
+    # end with limits.last_lines.
+    log: str | None = None
+    traceback: str | None = None
 
 
 class Recorded(StrEnum):

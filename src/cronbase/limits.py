@@ -12,6 +12,7 @@ a marker saying so, because a run that already happened cannot be refused.
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,11 +81,63 @@ def cut_text(text: str, max_bytes: int = MAX_RUN_TEXT_BYTES) -> str:
     data = text.encode()
     if len(data) <= max_bytes:
         return text
-    marker = f"\n[... {len(data) - max_bytes:,} bytes cut: the text was {len(data):,} bytes ...]\n"
+    return _cut(data, data, len(data), max_bytes)
+
+
+def _cut(start: bytes, end: bytes, total: int, max_bytes: int) -> str:
+    """The cut of a text of `total` bytes that begins with `start` and ends with `end` (each
+    at least half of `max_bytes` long): its start, the marker, its end."""
+    marker = f"\n[... {total - max_bytes:,} bytes cut: the text was {total:,} bytes ...]\n"
     keep = max(max_bytes - len(marker.encode()), 0)
-    head = data[: keep // 2].decode(errors="ignore")
-    tail = data[len(data) - (keep - keep // 2) :].decode(errors="ignore")
+    head = start[: keep // 2].decode(errors="ignore")
+    tail = end[len(end) - (keep - keep // 2) :].decode(errors="ignore")
     return f"{head}{marker}{tail}"
+
+
+class CappedText:
+    """Text appended piece by piece (a run's log, line by line), cut as cut_text cuts the
+    whole of it, while holding no more than about twice `max_bytes`: a job that logs in a loop
+    for hours costs the worker no more memory than one that logs a page. Not thread-safe."""
+
+    def __init__(self, max_bytes: int = MAX_RUN_TEXT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.total = 0  # bytes appended, kept or not
+        self._head: list[bytes] = []  # the first pieces, until they reach max_bytes
+        self._head_bytes = 0
+        self._tail: deque[bytes] = deque()  # the pieces after those, the newest max_bytes
+        self._tail_bytes = 0
+
+    def add(self, piece: str) -> None:
+        data = piece.encode()
+        self.total += len(data)
+        if self._head_bytes < self.max_bytes:
+            self._head.append(data)
+            self._head_bytes += len(data)
+            return
+        self._tail.append(data)
+        self._tail_bytes += len(data)
+        # Drop the oldest while the rest still holds the whole end that a cut keeps.
+        while self._tail_bytes - len(self._tail[0]) >= self.max_bytes:
+            self._tail_bytes -= len(self._tail.popleft())
+
+    def text(self) -> str:
+        head = b"".join(self._head)
+        if self.total <= self.max_bytes:  # all of it is in the head
+            return head.decode(errors="replace")
+        return _cut(head, head + b"".join(self._tail), self.total, self.max_bytes)
+
+
+def last_lines(text: str | None, count: int = 20, max_bytes: int = 4096) -> str:
+    """The last `count` lines of a run's log or traceback ("" for None), at most `max_bytes`
+    of UTF-8 (longer lines lose their start): what a notification quotes of a failure."""
+    if not text:
+        return ""
+    lines = text.rstrip("\n").split("\n")[-count:]
+    data = "\n".join(lines).encode()
+    if len(data) <= max_bytes:
+        return data.decode()
+    marker = "[...]"
+    return marker + data[len(data) - max_bytes + len(marker) :].decode(errors="ignore")
 
 
 def cut_result(result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.dependency_rules import Linked
-from cronbase.errors import InvalidJob, JobNotFound
+from cronbase.errors import InvalidJob, JobNotFound, RunNotFound
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
@@ -186,6 +186,15 @@ class JobManager:
         """A page of the job's runs, newest first."""
         self.get_job(job_id, caller)
         return self.store.list_runs(job_id, limit=limit, offset=offset)
+
+    def get_run(self, job_id: UUID, run_id: UUID, caller: Principal) -> Run:
+        """One run of the job, with its log and traceback; JobNotFound if the caller may not
+        see the job, RunNotFound if the run is not the job's."""
+        self.get_job(job_id, caller)
+        run = self.store.get_run(job_id, run_id)
+        if run is None:
+            raise RunNotFound(job_id, run_id)
+        return run
 
     def latest_runs(self, job_ids: Iterable[UUID], caller: Principal) -> dict[UUID, Run]:
         """The newest run of each of the jobs that has one, leaving out the jobs that do not

@@ -8,11 +8,13 @@ import pytest
 
 from cronbase.limits import (
     MAX_RUN_TEXT_BYTES,
+    CappedText,
     cut_result,
     cut_text,
     document_problem,
     json_depth,
     json_size,
+    last_lines,
 )
 
 
@@ -93,3 +95,40 @@ def test_a_too_deep_result_is_replaced_by_a_note_without_serializing_it() -> Non
         "preview": "",
     }
     json.dumps(cut)
+
+
+@pytest.mark.parametrize("size", [0, 10, 100, 101, 250, 5_000])
+def test_text_added_in_pieces_is_cut_as_the_whole_would_be(size: int) -> None:
+    pieces = [f"line {n}: {'é' * (n % 7)}\n" for n in range(size)]
+    capped = CappedText(max_bytes=1000)
+    for piece in pieces:
+        capped.add(piece)
+    assert capped.text() == cut_text("".join(pieces), 1000)
+    assert capped.total == len("".join(pieces).encode())
+
+
+def test_capped_text_holds_about_twice_its_cap_however_much_is_added() -> None:
+    capped = CappedText(max_bytes=1000)
+    for n in range(100_000):
+        capped.add(f"line {n}\n")
+    held = sum(map(len, capped._head)) + sum(map(len, capped._tail))
+    assert held <= 2 * 1000 + 20
+    text = capped.text()
+    assert text.startswith("line 0\nline 1\n")
+    assert text.endswith("line 99999\n")
+    assert "bytes cut: the text was 1,088,890 bytes" in text
+
+
+def test_last_lines_are_the_end_of_a_log_or_traceback() -> None:
+    traceback = "Traceback (most recent call last):\n  File 'a.py'\n    f()\nKeyError: 'x'\n"
+    assert last_lines(traceback, 2) == "    f()\nKeyError: 'x'"
+    assert last_lines(traceback, 50) == traceback.rstrip("\n")
+    assert last_lines(None, 5) == ""
+    assert last_lines("", 5) == ""
+
+
+def test_last_lines_keep_the_end_of_an_overlong_line() -> None:
+    quoted = last_lines("start " + "x" * 10_000 + " the end", 3, max_bytes=100)
+    assert len(quoted.encode()) <= 100
+    assert quoted.startswith("[...]")
+    assert quoted.endswith("x the end")

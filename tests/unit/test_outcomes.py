@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import types
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from cronbase.errors import UnknownJobFunction
 from cronbase.jobs import RunStatus
+from cronbase.limits import MAX_RUN_TEXT_BYTES
+from cronbase.runner.isolation import JobProcessError
 from cronbase.runner.outcomes import (
     ABANDONED_ERROR,
     CannotRun,
@@ -15,6 +19,7 @@ from cronbase.runner.outcomes import (
     ShutDown,
     TimedOut,
     build_outcome,
+    traceback_text,
 )
 from tests.unit.job_factory import NOW, make_claim, make_job
 
@@ -76,3 +81,71 @@ def test_a_job_that_cannot_run_is_not_retried() -> None:
         "bad schedule",
         None,
     )
+
+
+def _helper(data: dict[str, int]) -> int:
+    return data["missing"]
+
+
+def _job_function() -> int:
+    return _helper({})
+
+
+def _raised(call: Any) -> BaseException:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the test inspects it
+        return exc
+    raise AssertionError("did not raise")
+
+
+def test_a_failure_keeps_its_traceback_down_to_the_helper_that_raised() -> None:
+    outcome = build_outcome(make_claim(), NOW, LATER, None, _raised(_job_function), 0.0, "log\n")
+    assert outcome.error == "KeyError: 'missing'"
+    assert outcome.log == "log\n"
+    trace = outcome.traceback or ""
+    assert trace.startswith("Traceback (most recent call last):")
+    assert "in _job_function" in trace
+    assert 'return data["missing"]' in trace
+    assert trace.endswith("KeyError: 'missing'\n")
+
+
+def test_the_runners_own_frames_are_left_out_of_a_traceback() -> None:
+    runner_module = types.ModuleType("cronbase.runner.fake_pool")
+    exec("def serve(call):\n    return call()\n", vars(runner_module))  # noqa: S102
+    trace = traceback_text(_raised(lambda: runner_module.serve(_job_function))) or ""
+    assert "fake_pool" not in trace
+    assert trace.index("in <lambda>") < trace.index("in _job_function") < trace.index("_helper")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TimedOut("t"), ShutDown("s"), LeaseLapsed(), CannotRun("c"), UnknownJobFunction("nope")],
+)
+def test_cronbases_own_endings_have_no_traceback(error: BaseException) -> None:
+    assert build_outcome(make_claim(), NOW, LATER, None, error, 0.0).traceback is None
+
+
+def test_an_error_from_a_child_process_carries_the_childs_traceback() -> None:
+    error = JobProcessError("KeyError: 'missing'", traceback="Traceback ...\nKeyError: 'missing'\n")
+    outcome = build_outcome(make_claim(), NOW, LATER, None, error, 0.0)
+    assert outcome.traceback == "Traceback ...\nKeyError: 'missing'\n"
+
+
+def test_a_success_keeps_its_log_and_has_no_traceback() -> None:
+    outcome = build_outcome(make_claim(), NOW, LATER, {}, None, 0.0, "one line\n")
+    assert (outcome.log, outcome.traceback) == ("one line\n", None)
+
+
+def test_a_huge_traceback_is_cut_with_a_marker_keeping_its_end() -> None:
+    def deep(n: int) -> None:
+        if n == 0:
+            raise ValueError("x" * 100_000)
+        deep(n - 1)
+
+    outcome = build_outcome(make_claim(), NOW, LATER, None, _raised(lambda: deep(50)), 0.0)
+    trace = outcome.traceback or ""
+    assert len(trace.encode()) <= MAX_RUN_TEXT_BYTES
+    assert "bytes cut: the text was" in trace
+    assert trace.startswith("Traceback (most recent call last):")
+    assert trace.endswith("x\n")

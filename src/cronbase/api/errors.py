@@ -23,6 +23,7 @@ from cronbase.errors import (
     InvalidTimezone,
     JobNotFound,
     QuotaExceeded,
+    RunNotFound,
     ValueRefused,
 )
 
@@ -77,7 +78,7 @@ async def _invalid_schedule(_request: Request, exc: InvalidSchedule) -> JSONResp
     return error_response(422, str(exc), [{"field": field, "message": exc.reason}])
 
 
-async def _not_found(_request: Request, exc: JobNotFound) -> JSONResponse:
+async def _not_found(_request: Request, exc: JobNotFound | RunNotFound) -> JSONResponse:
     return error_response(404, str(exc))
 
 
@@ -142,6 +143,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidJob, _invalid_job)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidSchedule, _invalid_schedule)  # type: ignore[arg-type]
     app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(RunNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]
     app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(ConcurrentChange, _conflict)  # type: ignore[arg-type]

@@ -180,6 +180,22 @@ class RunData(BaseModel):
     run: RunPublic
 
 
+class RunDetail(RunPublic):
+    log: str | None = Field(
+        description="what the run logged through ctx.logger, one line per record (UTC time, "
+        "level, message), up to 64 KiB: its start and end, with a marker where it was cut; "
+        "null if it logged nothing"
+    )
+    traceback: str | None = Field(
+        description="the traceback of the exception the job raised (up to 64 KiB, cut the "
+        "same way); null if it did not raise, or the run ended otherwise (timed out, ...)"
+    )
+
+
+class RunDetailData(BaseModel):
+    run: RunDetail
+
+
 class RunList(BaseModel):
     runs: list[RunPublic]
     pagination: Page

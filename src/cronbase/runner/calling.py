@@ -4,7 +4,6 @@ a connection of the store, or in a child process (isolation "process", see isola
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 from typing import Any
 
@@ -36,7 +35,8 @@ def call_job(
             claim.triggered_by,
         )
         url = store.engine.url.render_as_string(hide_password=False)
-        return call_in_child(job.function_name or "", function.func, url, child, cancelled)
+        name = job.function_name or ""
+        return call_in_child(name, function.func, url, child, cancelled, execution.log)
     with contextlib.ExitStack() as opened:
         context = JobContext(
             job_id=job.id,
@@ -44,7 +44,7 @@ def call_job(
             metadata=metadata,
             scheduled_for=claim.slot,
             now=execution.started,
-            logger=logging.getLogger(f"cronbase.job.{job.function_name}"),
+            logger=execution.log.logger(f"cronbase.job.{job.function_name}"),
             cancelled=cancelled,
             attempt=claim.attempt,
             triggered_by=claim.triggered_by,

@@ -11,6 +11,7 @@ inherit half-copied. The price is a fresh interpreter per run (imports included)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -26,7 +27,8 @@ from uuid import UUID
 
 from cronbase.errors import CronbaseError
 from cronbase.registry import JobContext, JobFunction, checked_result
-from cronbase.runner.outcomes import error_text
+from cronbase.runner.outcomes import error_text, traceback_text
+from cronbase.runner.run_log import RunLog, RunLogger, format_record
 from cronbase.store import SqlStore
 
 _POLL_SECONDS = 0.05  # how often the waiting parent looks at `cancelled`
@@ -47,7 +49,12 @@ class ChildJob:
 
 
 class JobProcessError(CronbaseError):
-    """A job run in a child process raised, died or was killed; the message says which."""
+    """A job run in a child process raised, died or was killed; the message says which. When
+    the job raised, `traceback` is the child's traceback of it."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.traceback = traceback
 
 
 def call_in_child(
@@ -56,10 +63,12 @@ def call_in_child(
     database_url: str,
     job: ChildJob,
     cancelled: threading.Event,
+    log: RunLog | None = None,
 ) -> dict[str, Any]:
     """Call `func` in a child process, in a transaction on its own connection to
     `database_url` (with the password: the child builds its own engine). Return the checked
-    result; the transaction is committed when `func` returns and rolled back otherwise.
+    result; the transaction is committed when `func` returns and rolled back otherwise. What
+    the job logs through `ctx.logger` is added to `log` as it comes, up to the end of the child.
 
     Raise JobProcessError if `func` is not a module-level function that a child can import, if
     it raises (the message is "<ExceptionType>: <message>", as for a run in a thread), if the
@@ -77,7 +86,7 @@ def call_in_child(
     try:
         process.start()
         sender.close()  # the child's copy is then the only one, so its death reads as EOF
-        return _wait_for_answer(function_name, process, receiver, cancelled)
+        return _wait_for_answer(function_name, process, receiver, cancelled, log or RunLog())
     finally:
         _reap(process)
         sender.close()
@@ -98,26 +107,37 @@ def _reference(function_name: str, func: JobFunction) -> bytes:
 
 
 def _wait_for_answer(
-    function_name: str, process: BaseProcess, receiver: Connection, cancelled: threading.Event
+    function_name: str,
+    process: BaseProcess,
+    receiver: Connection,
+    cancelled: threading.Event,
+    log: RunLog,
 ) -> dict[str, Any]:
-    while not receiver.poll(_POLL_SECONDS):
+    # The child sends ("log", entry) for each line it logs, then ("result", result) or
+    # ("error", error text, traceback). `cancelled` is looked at after every message too, so
+    # a child that logs without pause is still killed on time.
+    while True:
+        if receiver.poll(_POLL_SECONDS):
+            try:
+                message = receiver.recv()
+            except EOFError:  # the child ended without answering
+                process.join(_EXIT_SECONDS)
+                raise JobProcessError(
+                    f"the process running job function {function_name!r} ended without a "
+                    f"result ({_how_it_ended(process.exitcode)})"
+                ) from None
+            if message[0] != "log":
+                break
+            log.add(message[1])
         if cancelled.is_set():
             raise JobProcessError(
                 f"job function {function_name!r} was killed: its run passed its deadline or "
                 "the worker shut down"
             )
-    try:
-        outcome, value = receiver.recv()
-    except EOFError:  # the child ended without answering
-        process.join(_EXIT_SECONDS)
-        raise JobProcessError(
-            f"the process running job function {function_name!r} ended without a result "
-            f"({_how_it_ended(process.exitcode)})"
-        ) from None
     process.join(_EXIT_SECONDS)
-    if outcome == "error":
-        raise JobProcessError(value)
-    return dict(value)
+    if message[0] == "error":
+        raise JobProcessError(message[1], traceback=message[2])
+    return dict(message[1])
 
 
 def _reap(process: BaseProcess) -> None:
@@ -146,12 +166,25 @@ def _child_main(
     sender: Connection, reference: bytes, function_name: str, database_url: str, job: ChildJob
 ) -> None:
     _leave_stopping_to_the_worker()
+    sending = threading.Lock()  # the job's own threads may log at the same time
+
+    def send(message: tuple[Any, ...]) -> None:
+        with sending:
+            sender.send(message)
+
+    def send_log(record: logging.LogRecord) -> None:
+        # The parent may have stopped listening (it gave up on the run): then drop the line.
+        with contextlib.suppress(OSError):
+            send(("log", format_record(record)))
+
+    logger = RunLogger(f"cronbase.job.{function_name}", send_log)
+    outcome: tuple[Any, ...]
     try:
-        outcome = ("result", _run(reference, function_name, database_url, job))
+        outcome = ("result", _run(reference, function_name, database_url, job, logger))
     except BaseException as exc:  # noqa: BLE001 - sent to the parent as the run's error
         # Worded as a thread run's error is, so the run history reads the same.
-        outcome = ("error", error_text(exc))
-    sender.send(outcome)
+        outcome = ("error", error_text(exc), traceback_text(exc))
+    send(outcome)
 
 
 def _leave_stopping_to_the_worker() -> None:
@@ -173,7 +206,13 @@ def _leave_stopping_to_the_worker() -> None:
         threading.Thread(target=exit_with_parent, name="exit with worker", daemon=True).start()
 
 
-def _run(reference: bytes, function_name: str, database_url: str, job: ChildJob) -> dict[str, Any]:
+def _run(
+    reference: bytes,
+    function_name: str,
+    database_url: str,
+    job: ChildJob,
+    logger: logging.Logger,
+) -> dict[str, Any]:
     try:
         func = pickle.loads(reference)
     except Exception as exc:
@@ -193,7 +232,7 @@ def _run(reference: bytes, function_name: str, database_url: str, job: ChildJob)
                 now=job.now,
                 attempt=job.attempt,
                 triggered_by=job.triggered_by,
-                logger=logging.getLogger(f"cronbase.job.{function_name}"),
+                logger=logger,
             )
             result = checked_result(func(context), function_name)
             conn.commit()

@@ -7,7 +7,9 @@ returned, raised, timed out or was given up at shutdown, and a run whose worker 
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 from cronbase.errors import CronbaseError
@@ -50,6 +52,30 @@ def error_text(error: BaseException) -> str:
     return str(error) if isinstance(error, CronbaseError) else f"{type(error).__name__}: {error}"
 
 
+def traceback_text(error: BaseException) -> str | None:
+    """The traceback of an exception a job raised, from the job's own code down (the runner's
+    frames above it left out), or None. cronbase's own errors have none worth showing (timed
+    out, shut down, an unknown function: the message says it all), except an error from a
+    child process (isolation "process"), which carries the child's traceback as `traceback`."""
+    if isinstance(error, CronbaseError):
+        child = getattr(error, "traceback", None)
+        return child if isinstance(child, str) else None
+    if error.__traceback__ is None:
+        return None
+    lines = traceback.format_exception(type(error), error, _below_the_runner(error.__traceback__))
+    return "".join(lines)
+
+
+def _below_the_runner(tb: TracebackType | None) -> TracebackType | None:
+    # The first frames are the runner's calling the job (pool.py, calling.py, isolation.py):
+    # the same in every traceback, and not where the reader should look.
+    while tb is not None and tb.tb_next is not None:
+        if not tb.tb_frame.f_globals.get("__name__", "").startswith("cronbase.runner."):
+            break
+        tb = tb.tb_next
+    return tb
+
+
 def build_outcome(
     claim: Claim,
     started: datetime,
@@ -57,17 +83,24 @@ def build_outcome(
     result: dict[str, Any] | None,
     error: BaseException | None,
     jitter: float,
+    log: str | None = None,
 ) -> Outcome:
     """The outcome of `claim`'s run: succeeded with `result` if `error` is None, else the
     status `error` stands for (failed unless it is one of the above), with a retry time while
-    attempts remain (see planning.retry_at; `jitter` in [0, 1)). A job that cannot run is not
-    retried: a broken schedule stays broken. A LeaseLapsed outcome is marked `lapsed`."""
+    attempts remain (see planning.retry_at; `jitter` in [0, 1)) and the traceback of `error`.
+    A job that cannot run is not retried: a broken schedule stays broken. A LeaseLapsed
+    outcome is marked `lapsed`. `log` is what the run logged (see run_log.py)."""
     if error is None:
-        return Outcome(claim, RunStatus.SUCCEEDED, started, finished, result)
+        return Outcome(claim, RunStatus.SUCCEEDED, started, finished, result, log=log)
     status = _STATUS_OF.get(type(error), RunStatus.FAILED)
     again = None
     if not isinstance(error, CannotRun):
         again = retry_at(claim.job, claim.attempt, status, finished, jitter)
     text = cut_text(storable_text(error_text(error)))
     lapsed = isinstance(error, LeaseLapsed)
-    return Outcome(claim, status, started, finished, None, text, again, lapsed)
+    trace = traceback_text(error)
+    if trace is not None:
+        trace = cut_text(storable_text(trace))
+    return Outcome(
+        claim, status, started, finished, None, text, again, lapsed, log=log, traceback=trace
+    )

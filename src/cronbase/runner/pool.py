@@ -12,12 +12,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from cronbase.jobs import Claim
+from cronbase.runner.run_log import RunLog
 
 JobCall = Callable[[threading.Event], dict[str, Any]]
 # A run that ended, as its thread hands it over: run id, result, error, seconds it took.
@@ -35,6 +36,9 @@ class Execution:
     started: datetime
     deadline: float | None  # on the clock's monotonic scale
     cancelled: threading.Event
+    # What the run logs; read when it ends, also when it ends by its deadline while its thread
+    # (or child process) goes on.
+    log: RunLog = field(default_factory=RunLog)
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,13 @@ class Runner:
     ) -> None:
         """Queue the outcome of a run that ended, to be recorded with the next batch."""
         outcome = build_outcome(
-            execution.claim, execution.started, self.clock.now(), result, error, self.jitter()
+            execution.claim,
+            execution.started,
+            self.clock.now(),
+            result,
+            error,
+            self.jitter(),
+            execution.log.text(),
         )
         if not self._ended:
             self._first_ended = self.clock.monotonic()

@@ -249,6 +249,11 @@ class Store(Protocol):
         only that tenant's jobs), in one query whatever the number of jobs."""
         ...
 
+    def get_run(self, job_id: UUID, run_id: UUID) -> Run | None:
+        """The run `run_id` of the job `job_id`, with its log and traceback (which the methods
+        that list runs leave None); None if the job has no such run."""
+        ...
+
     # --- notifications: channels, the outbox, delivery attempts ------------------------------
 
     def insert_channel(self, values: dict[str, Any]) -> Channel:

@@ -92,6 +92,8 @@ def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
             finished_at=sa.bindparam("b_finished"),
             result=sa.bindparam("b_result", type_=cron_job_run.c.result.type),
             error=sa.bindparam("b_error"),
+            log=sa.bindparam("b_log"),
+            traceback=sa.bindparam("b_traceback"),
             lease_until=None,
         ),
         [
@@ -102,6 +104,8 @@ def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
                 "b_finished": o.finished_at,
                 "b_result": o.result,
                 "b_error": o.error,
+                "b_log": o.log,
+                "b_traceback": o.traceback,
             }
             for o in outcomes
         ],

@@ -31,9 +31,16 @@ def job_from_row(row: Any, prefix: str = "") -> Job:
     return Job(**{column.name: mapping[prefix + column.name] for column in cron_job.c})
 
 
+# A run's log and traceback, up to 64 KiB each, are read for one run at a time; listings
+# select the other columns and get runs whose log and traceback are None.
+RUN_TEXTS = ("log", "traceback")
+RUN_LISTED = [column for column in cron_job_run.c if column.name not in RUN_TEXTS]
+
+
 def run_from_row(row: Any) -> Run:
     mapping = getattr(row, "_mapping", row)  # a Row, or a Row's mapping with extra columns
-    values = {column.name: mapping[column.name] for column in cron_job_run.c}
+    values = {column.name: mapping[column.name] for column in RUN_LISTED}
+    values.update({name: mapping[name] for name in RUN_TEXTS if name in mapping})
     values["status"] = known(RunStatus, values["status"])
     values["trigger"] = known(RunTrigger, values["trigger"])
     return Run(**values)

@@ -246,6 +246,10 @@ class SqlStore:
         with self.reading() as conn:
             return status.latest_runs(conn, job_ids, tenant_id)
 
+    def get_run(self, job_id: UUID, run_id: UUID) -> Run | None:
+        with self.reading() as conn:
+            return status.get_run(conn, job_id, run_id)
+
     # --- notifications -----------------------------------------------------------------------
 
     def insert_channel(self, values: dict[str, Any]) -> Channel:

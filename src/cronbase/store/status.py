@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
-from cronbase.store.rows import PENDING, due, job_from_row, run_from_row
+from cronbase.store.rows import PENDING, RUN_LISTED, due, job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import timestamp_key
 
@@ -38,7 +38,7 @@ def earliest_next_run(conn: sa.Connection) -> datetime | None:
 
 def runs_in_progress(conn: sa.Connection) -> list[tuple[Run, str]]:
     query = (
-        sa.select(cron_job_run, cron_job.c.name.label("job_name"))
+        sa.select(*RUN_LISTED, cron_job.c.name.label("job_name"))
         .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
         .where(cron_job_run.c.status == RunStatus.RUNNING.value)
         .order_by(cron_job_run.c.started_at)
@@ -101,13 +101,21 @@ def _newest_first(runs: sa.TableClause) -> list[sa.ColumnElement[object]]:
 
 def list_runs(conn: sa.Connection, job_id: UUID, limit: int, offset: int) -> list[Run]:
     query = (
-        sa.select(cron_job_run)
+        sa.select(*RUN_LISTED)
         .where(cron_job_run.c.job_id == job_id)
         .order_by(*_newest_first(cron_job_run))
         .limit(limit)
         .offset(offset)
     )
     return [run_from_row(row) for row in conn.execute(query)]
+
+
+def get_run(conn: sa.Connection, job_id: UUID, run_id: UUID) -> Run | None:
+    query = sa.select(cron_job_run).where(
+        cron_job_run.c.id == run_id, cron_job_run.c.job_id == job_id
+    )
+    row = conn.execute(query).first()
+    return None if row is None else run_from_row(row)
 
 
 def latest_runs(
@@ -126,5 +134,5 @@ def latest_runs(
     jobs = sa.select(newest_id).where(cron_job.c.id.in_(sorted(set(job_ids))))
     if tenant_id is not None:
         jobs = jobs.where(cron_job.c.tenant_id == tenant_id)
-    query = sa.select(cron_job_run).where(cron_job_run.c.id.in_(jobs))
+    query = sa.select(*RUN_LISTED).where(cron_job_run.c.id.in_(jobs))
     return {run.job_id: run for run in map(run_from_row, conn.execute(query))}

@@ -149,6 +149,10 @@ cron_job_run = sa.Table(
     sa.Column("trigger_key", sa.Text()),
     # The upstream run ids that started a dependency run.
     sa.Column("triggered_by", JSONDocument),
+    # What the run logged through ctx.logger, and the traceback of its failure: each capped at
+    # limits.MAX_RUN_TEXT_BYTES. Listings leave them out (rows.RUN_LISTED).
+    sa.Column("log", sa.Text()),
+    sa.Column("traceback", sa.Text()),
     # One run per scheduled fire time and attempt, whichever instance gets there first.
     sa.Index(
         "uq_cron_job_run_slot",

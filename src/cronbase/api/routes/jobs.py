@@ -20,6 +20,8 @@ from cronbase.api.schemas import (
     LinkedJob,
     Page,
     RunData,
+    RunDetail,
+    RunDetailData,
     RunList,
     RunPublic,
 )
@@ -134,6 +136,18 @@ def list_runs(
     return Envelope(
         data=RunList(runs=[_run(r) for r in runs], pagination=_page(limit, offset, len(runs)))
     )
+
+
+@router.get("/{job_id}/runs/{run_id}", summary="One run, with its log and traceback")
+def get_run(
+    job_id: UUID, run_id: UUID, services: ServicesDep, caller: AdminDep
+) -> Envelope[RunDetailData]:
+    """The run as the history lists it, plus what it logged and the traceback of its failure
+    (the history leaves these out, as they can be large). 404 if the job is not visible to the
+    caller or the run is not this job's."""
+    run = services.manager.get_run(job_id, run_id, caller)
+    detail = RunDetail(**_run(run).model_dump(), log=run.log, traceback=run.traceback)
+    return Envelope(data=RunDetailData(run=detail))
 
 
 @router.post(

@@ -11,6 +11,7 @@ import {
   timeElement,
   withLocalTimes,
 } from "./format.js";
+import { showRun } from "./run_detail.js";
 import { pageNotice, startPage } from "./session.js";
 
 const RUNS_PER_PAGE = 20;
@@ -118,7 +119,17 @@ function runRow(run) {
     cell("Attempt", String(run.attempt)),
     cell("Worker", run.worker_id || "—"),
     cell("Trigger", run.trigger),
+    cell("Log", logButton(run)),
   );
+}
+
+// The log and traceback can be large, so the history leaves them out; a button fetches them.
+function logButton(run) {
+  if (run.status === "pending" || run.status === "running") return el("span", { class: "muted" }, "—");
+  const when = absoluteTime(run.scheduled_for);
+  const button = el("button", { type: "button", "aria-label": `Log of the run of ${when}, attempt ${run.attempt}` }, "View");
+  button.addEventListener("click", () => showRun(jobId, run.id));
+  return button;
 }
 
 async function loadRuns() {

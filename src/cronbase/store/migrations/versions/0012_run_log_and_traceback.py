@@ -1,0 +1,30 @@
+"""A run keeps what it logged and the traceback of its failure.
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMNs: nullable, no default, so no row is rewritten (and SQLite needs no
+    # table rebuild). Runs recorded before have NULL: nothing was kept then.
+    op.add_column("cron_job_run", sa.Column("log", sa.Text(), nullable=True))
+    op.add_column("cron_job_run", sa.Column("traceback", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cron_job_run") as batch:
+        batch.drop_column("traceback")
+        batch.drop_column("log")
