@@ -57,6 +57,26 @@ def test_what_a_run_logs_is_kept_and_still_reaches_the_workers_handlers(
     assert logging.getLogger(NAME) is not logger  # made per run, never registered
 
 
+def test_the_run_keeps_info_lines_the_worker_does_not_print(worker_handler: Collected) -> None:
+    logging.getLogger(NAME).setLevel(logging.WARNING)
+    log = RunLog()
+    log.logger(NAME).info("sent 3 digests")
+    log.logger(NAME).error("one bounced")
+    assert [ENTRY.sub("", line) for line in (log.text() or "").splitlines()] == [
+        "sent 3 digests",
+        "one bounced",
+    ]
+    assert worker_handler.messages == ["one bounced"]
+
+
+def test_debug_lines_are_kept_when_the_worker_logs_debug(worker_handler: Collected) -> None:
+    logging.getLogger(NAME).setLevel(logging.DEBUG)
+    log = RunLog()
+    log.logger(NAME).debug("row %d", 7)
+    assert (log.text() or "").endswith(" DEBUG row 7\n")
+    assert worker_handler.messages == ["row 7"]
+
+
 def test_a_run_that_logs_nothing_has_no_log() -> None:
     assert RunLog().text() is None
 
@@ -83,7 +103,6 @@ def test_a_child_logger_writes_to_the_same_run() -> None:
 def test_a_message_that_cannot_be_formatted_does_not_raise_in_the_job() -> None:
     log = RunLog()
     logger = log.logger(NAME)
-    logger.setLevel(logging.INFO)
     logging.raiseExceptions, before = False, logging.raiseExceptions  # quiet lastResort
     try:
         logger.info("%d rows", "not a number")
@@ -92,11 +111,11 @@ def test_a_message_that_cannot_be_formatted_does_not_raise_in_the_job() -> None:
     assert log.text() == "INFO (unformattable) '%d rows' % ('not a number',)\n"
 
 
+@pytest.mark.usefixtures("worker_handler")
 def test_the_log_is_capped_with_a_marker() -> None:
     log = RunLog()
+    logging.getLogger(NAME).setLevel(logging.ERROR)  # 2 MB is too much for the test's output
     logger = log.logger(NAME)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False  # 10 MB for the test's output is too much
     for n in range(20_000):
         logger.info("line %06d %s", n, "x" * 80)
     text = log.text() or ""

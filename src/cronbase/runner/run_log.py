@@ -1,12 +1,14 @@
 """What one run logs through `ctx.logger`, kept to be stored with the run.
 
-Each run gets a logger of its own, named as before (`cronbase.job.<function>`) and a child
-of that shared logger, so its records still reach the worker's handlers (its stdout) and obey
-the levels set there; on the way, each record is also written to the run's own RunLog. Runs
-in parallel threads therefore never mix their lines, and threads a job starts itself, logging
-through the same `ctx.logger`, land in its run too. A child process (isolation "process")
-formats its lines and sends them to the parent, which adds them to the run's RunLog as they
-come: a run killed at its deadline keeps what it logged until then.
+Each run gets a logger of its own, named as before (`cronbase.job.<function>`). Every record
+it takes goes to the run's RunLog, then on to the shared logger of that name exactly as if the
+job had logged there: the worker's handlers (its stdout) print what they printed before, with
+the levels and filters set there. The run's log keeps INFO and above even where the worker
+prints only warnings (and DEBUG too where the worker logs DEBUG). Runs in parallel threads
+never mix their lines, and threads a job starts itself, logging through the same `ctx.logger`,
+land in its run too. A child process (isolation "process") formats its lines and sends them to
+the parent, which adds them to the run's RunLog as they come: a run killed at its deadline
+keeps what it logged until then.
 
 A run that logs nothing costs one logger object and one lock, and stores NULL.
 """
@@ -72,18 +74,26 @@ class RunLog:
 
 class RunLogger(logging.Logger):
     """A logger for one run, made per run and never registered (logging.getLogger would keep
-    it forever). It hands each record to `sink`, then to the handlers of the shared logger of
-    the same name and of its ancestors, as that logger would; its level is theirs."""
+    it forever). It hands each record to `sink`, then to the shared logger of the same name
+    (when that logger's level lets the record through), which passes it on to its handlers and
+    its ancestors' as usual."""
 
     def __init__(self, name: str, sink: Callable[[logging.LogRecord], None]) -> None:
-        super().__init__(name)
-        self.parent = logging.getLogger(name)
+        shared = logging.getLogger(name)
+        super().__init__(name, min(logging.INFO, shared.getEffectiveLevel()))
+        self.parent = shared
+        self.propagate = False  # the shared logger is called below, after its level check
+        self._shared = shared
         self._sink = sink
 
-    def callHandlers(self, record: logging.LogRecord) -> None:
+    def callHandlers(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         self._sink(record)
-        super().callHandlers(record)
+        for handler in self.handlers:  # a job's own, if it added any to ctx.logger
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        if self._shared.isEnabledFor(record.levelno):
+            self._shared.handle(record)
 
-    def getChild(self, suffix: str) -> logging.Logger:
+    def getChild(self, suffix: str) -> logging.Logger:  # noqa: N802 - logging's name
         """A child logger that writes to the same run (`ctx.logger.getChild("fetch")`)."""
         return RunLogger(f"{self.name}.{suffix}", self._sink)
