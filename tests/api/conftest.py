@@ -33,7 +33,8 @@ from tests.helpers import wait_until
 JWT_SECRET = "test-secret-" + "x" * 32
 
 
-# Two jobs of the API tests' own: one that succeeds with what it was given, one that fails.
+# Jobs of the API tests' own: one that succeeds with what it was given, one that fails, one
+# that logs (markup included, for the pages that show it) and then fails.
 test_jobs = JobGroup()
 
 
@@ -47,8 +48,20 @@ def boom(_ctx: JobContext) -> dict[str, Any]:
     raise RuntimeError("boom")
 
 
+def _lookup(settings: dict[str, str]) -> str:
+    return settings["missing"]
+
+
+@test_jobs.job("logThenFail", description="Log two lines (one of markup), then fail in a helper.")
+def log_then_fail(ctx: JobContext) -> dict[str, Any]:
+    ctx.logger.info('reading <b>settings</b> <img src=x onerror="window.pwned=1">')
+    ctx.logger.warning("no settings for tenant %s", ctx.tenant_id)
+    _lookup({})
+    return {}
+
+
 def api_registry() -> JobRegistry:
-    """A registry of the tests' own: the built-in jobs plus `echo` and `boom`."""
+    """A registry of the tests' own: the built-in jobs plus `echo`, `boom` and `logThenFail`."""
     return JobRegistry(BUILTIN_JOBS, test_jobs)
 
 
