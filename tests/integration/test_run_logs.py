@@ -5,6 +5,7 @@ and in a child process, capped with a marker, and never mixed between runs."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -45,24 +46,31 @@ def the_run(manager: JobManager, job_id: object) -> Run:
     return manager.get_run(listed.job_id, listed.id, SYSTEM)
 
 
-def run_once(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> None:
-    clock.advance(timedelta(minutes=5))
-    Runner(store, registry, clock, concurrency=2).run_due()
+RunJob = Callable[..., Run]
 
 
-@pytest.mark.parametrize("isolation", ISOLATIONS)
-def test_what_a_run_logs_is_stored_with_it(
+@pytest.fixture
+def run_job(
     store: SqlStore,
     registry: JobRegistry,
     clock: FakeClock,
     make_job: MakeJob,
     manager: JobManager,
-    isolation: str,
-) -> None:
-    job = make_job("log_and_succeed", isolation=isolation, metadata={"batch": 7})
-    run_once(store, registry, clock)
+) -> RunJob:
+    """run_job(function, **fields): a job made, run once by a runner, and its stored run."""
 
-    run = the_run(manager, job.id)
+    def run(function: str, /, **fields: object) -> Run:
+        job = make_job(function, **fields)
+        clock.advance(timedelta(minutes=5))
+        Runner(store, registry, clock, concurrency=2).run_due()
+        return the_run(manager, job.id)
+
+    return run
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_what_a_run_logs_is_stored_with_it(run_job: RunJob, isolation: str) -> None:
+    run = run_job("log_and_succeed", isolation=isolation, metadata={"batch": 7})
     assert (run.status, run.result, run.traceback) == ("succeeded", {"sent": 3}, None)
     assert messages(run.log) == [
         ("INFO", "starting batch 7"),
@@ -72,17 +80,9 @@ def test_what_a_run_logs_is_stored_with_it(
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_failure_deep_in_a_helper_stores_its_traceback_and_the_lines_before_it(
-    store: SqlStore,
-    registry: JobRegistry,
-    clock: FakeClock,
-    make_job: MakeJob,
-    manager: JobManager,
-    isolation: str,
+    run_job: RunJob, isolation: str
 ) -> None:
-    job = make_job("log_then_fail_deep", isolation=isolation)
-    run_once(store, registry, clock)
-
-    run = the_run(manager, job.id)
+    run = run_job("log_then_fail_deep", isolation=isolation)
     assert (run.status, run.error) == ("failed", "KeyError: 'missing'")
     assert messages(run.log) == [("INFO", "reading the settings")]
     trace = run.traceback or ""
@@ -124,17 +124,9 @@ def test_a_run_that_times_out_keeps_what_it_logged_until_its_deadline(
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_a_long_log_is_cut_to_64_kib_with_a_marker_keeping_its_start_and_end(
-    store: SqlStore,
-    registry: JobRegistry,
-    clock: FakeClock,
-    make_job: MakeJob,
-    manager: JobManager,
-    isolation: str,
+    run_job: RunJob, isolation: str
 ) -> None:
-    job = make_job("log_a_lot", isolation=isolation)
-    run_once(store, registry, clock)
-
-    log = the_run(manager, job.id).log or ""
+    log = run_job("log_a_lot", isolation=isolation).log or ""
     assert len(log.encode()) <= MAX_RUN_TEXT_BYTES
     assert log.splitlines()[0].endswith(" INFO FIRST LINE")
     assert log.endswith(" INFO LAST LINE\n")
@@ -156,7 +148,8 @@ def test_two_runs_logging_at_once_keep_their_own_lines(
 ) -> None:
     # The same function, so the same logger name: the two runs take turns line by line.
     jobs = {who: make_job("log_in_turns", name=who, metadata={"who": who}) for who in "AB"}
-    run_once(store, registry, clock)
+    clock.advance(timedelta(minutes=5))
+    Runner(store, registry, clock, concurrency=2).run_due()
 
     for who, job in jobs.items():
         run = the_run(manager, job.id)
@@ -164,13 +157,5 @@ def test_two_runs_logging_at_once_keep_their_own_lines(
         assert messages(run.log) == [("INFO", f"{who} line {n}") for n in range(50)]
 
 
-def test_lines_logged_from_a_thread_the_job_started_are_in_its_run(
-    store: SqlStore,
-    registry: JobRegistry,
-    clock: FakeClock,
-    make_job: MakeJob,
-    manager: JobManager,
-) -> None:
-    job = make_job("log_from_own_thread")
-    run_once(store, registry, clock)
-    assert messages(the_run(manager, job.id).log) == [("INFO", "from the job's own thread")]
+def test_lines_logged_from_a_thread_the_job_started_are_in_its_run(run_job: RunJob) -> None:
+    assert messages(run_job("log_from_own_thread").log) == [("INFO", "from the job's own thread")]

@@ -86,7 +86,7 @@ class RunLogger(logging.Logger):
         self._shared = shared
         self._sink = sink
 
-    def callHandlers(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def callHandlers(self, record: logging.LogRecord) -> None:
         self._sink(record)
         for handler in self.handlers:  # a job's own, if it added any to ctx.logger
             if record.levelno >= handler.level:
@@ -94,6 +94,6 @@ class RunLogger(logging.Logger):
         if self._shared.isEnabledFor(record.levelno):
             self._shared.handle(record)
 
-    def getChild(self, suffix: str) -> logging.Logger:  # noqa: N802 - logging's name
+    def getChild(self, suffix: str) -> logging.Logger:
         """A child logger that writes to the same run (`ctx.logger.getChild("fetch")`)."""
         return RunLogger(f"{self.name}.{suffix}", self._sink)
