@@ -125,6 +125,19 @@ class Run:
     log: str | None = None
     traceback: str | None = None
 
+    @property
+    def duration_ms(self) -> int | None:
+        """How long it ran, once it has ended."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as the API shows it (the lease is the workers' business)."""
+        values = {name: _json_value(value) for name, value in vars(self).items()}
+        del values["lease_until"]
+        return {**values, "duration_ms": self.duration_ms}
+
 
 @dataclass(frozen=True)
 class Claim:

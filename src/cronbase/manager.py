@@ -161,6 +161,16 @@ class JobManager:
             raise JobNotFound(job_id)
         return updated
 
+    def next_runs(self, job_id: UUID, caller: Principal, count: int = 5) -> list[datetime]:
+        """The job's next `count` run times: its next_run, then its schedule's fire times after
+        it; for a paused job, the times it would run at if resumed now. InvalidSchedule if its
+        stored schedule no longer parses."""
+        job = self.get_job(job_id, caller)
+        schedule = parse_schedule(job.schedule, job.timezone)
+        if not job.is_active or job.next_run is None:
+            return schedule.preview(self.clock.now(), count)
+        return [job.next_run, *(schedule.preview(job.next_run, count - 1) if count > 1 else [])]
+
     def delete_job(self, job_id: UUID, caller: Principal, *, detach: bool = False) -> None:
         """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
         `detach`, which removes their edges to it first (in the same transaction)."""

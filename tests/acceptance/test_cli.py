@@ -336,8 +336,10 @@ def test_jobs_add_takes_retries_and_isolation_and_jobs_list_shows_them(cli: Cli)
 
     listing = cli("jobs", "list")
     header, row = listing.stdout.splitlines()
-    assert header.split()[5:10] == ["PRIO", "TIMEOUT", "TRIES", "ISOLATION", "NAME"]
-    assert row.split()[4:] == ["5", "600s", "3", "process", "Nightly", "export"]
+    assert header.split()[4:8] == ["LAST", "RUN", "LAST", "STATUS"]
+    assert header.split()[9:14] == ["PRIO", "TIMEOUT", "TRIES", "ISOLATION", "NAME"]
+    assert row.split()[3:5] == ["-", "-"]  # it has not run yet
+    assert row.split()[6:] == ["5", "600s", "3", "process", "Nightly", "export"]
 
     refused = cli(
         "jobs", "add", "--name", "x", "--schedule", "daily", "--function", "markUsersOffline",

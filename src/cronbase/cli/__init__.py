@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +20,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`cronbase jobs list | head -1`): stop quietly, as cat does.
+        # Python would report the unflushed output again at exit: send it nowhere instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except InvalidJob as exc:
         for field, message in exc.errors:
             print(f"error: {field}: {message}", file=sys.stderr)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import enum
 import json
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pydantic
@@ -13,6 +16,7 @@ import pydantic
 from cronbase.bootstrap import Services, build
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError
+from cronbase.jobs import isoformat
 from cronbase.manager import JobManager
 
 Handler = Callable[[argparse.Namespace], Any]
@@ -59,7 +63,25 @@ def manager() -> JobManager:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    """`data` as indented JSON: instants as the API writes them (2025-01-15T10:30:00Z),
+    dataclasses as objects, enums as their values."""
+    print(json.dumps(data, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return isoformat(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)  # UUIDs
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`--json` on a command that reads: the same facts as JSON, for scripts."""
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
 
 
 def uuid_arg(value: str) -> uuid.UUID:

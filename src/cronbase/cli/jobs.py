@@ -1,32 +1,40 @@
-"""`cronbase jobs list|add`. The options of `add` are made from the job's fields (JOB_FIELDS)."""
+"""`cronbase jobs list|show|add|edit|pause|resume|delete`: a job's settings. The options of
+`add` and `edit` are made from the job's fields (JOB_FIELDS). Its runs and fire times are in
+job_runs.py."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from typing import Any
 
-from cronbase.cli.common import Commands, int_between, manager, print_json, services, uuid_arg
+from cronbase.cli import job_runs
+from cronbase.cli.common import (
+    Commands,
+    add_json_flag,
+    int_between,
+    manager,
+    print_json,
+    services,
+    uuid_arg,
+)
 from cronbase.errors import InvalidJob
-from cronbase.job_fields import FIELDS, SETTABLE_FIELDS, JobField
+from cronbase.job_fields import FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
 from cronbase.jobs import Job, isoformat
 from cronbase.manager import SYSTEM, JobSpec
 from cronbase.schedule import ON_DEMAND
 
-# Fields whose option is not their name: `--function` and `--inactive` read better.
+# Fields whose option is not their name: `--function` reads better.
 _FLAGS = {"function_name": "--function"}
-# Given to `add_argument` as is; the command turns them into the field's value.
-_SPECIAL_OPTIONS: dict[str, dict[str, Any]] = {
-    "is_active": {"flags": ["--inactive"], "action": "store_true"},
-    "metadata": {"flags": ["--metadata"], "default": "{}"},
-    "depends_on": {"flags": ["--depends-on"], "action": "append", "metavar": "ID[:ON]"},
-}
 # `--help` lists what a job is (name, schedule, function), then the rest in the fields' order.
 _FIRST = ("name", "schedule", "function_name", "tenant_id", "timezone", "metadata", "is_active")
+_ORDERED = (*_FIRST, *(f.name for f in SETTABLE_FIELDS if f.name not in _FIRST))
 
 
 def register(commands: Commands) -> None:
-    jobs = commands.group("jobs", "list and add jobs")
+    jobs = commands.group("jobs", "list, show, add, change, run and delete jobs")
     listing = commands.add("list", cmd_jobs_list, "list jobs", jobs)
     listing.add_argument("--tenant-id", type=uuid_arg)
     active = listing.add_mutually_exclusive_group()
@@ -34,7 +42,9 @@ def register(commands: Commands) -> None:
     active.add_argument("--inactive", dest="is_active", action="store_const", const=False)
     listing.add_argument("--limit", type=int_between(1, 500), default=100)
     listing.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
-    listing.add_argument("--json", action="store_true", help="print the seed's job objects")
+    add_json_flag(listing)
+
+    add_json_flag(_with_id(commands.add("show", cmd_jobs_show, "show a job's settings", jobs)))
 
     linked = commands.add(
         "dependencies", cmd_jobs_dependencies, "show what a job runs after and before", jobs
@@ -43,30 +53,86 @@ def register(commands: Commands) -> None:
     linked.add_argument("--json", action="store_true")
 
     adding = commands.add("add", cmd_jobs_add, "create a job", jobs)
-    rest = [f.name for f in SETTABLE_FIELDS if f.name not in _FIRST]
-    for name in (*_FIRST, *rest):
-        _add_option(adding, FIELDS[name])
+    for name in _ORDERED:
+        _add_option(adding, FIELDS[name], editing=False)
+
+    editing = _with_id(
+        commands.add("edit", cmd_jobs_edit, "change the given fields of a job", jobs)
+    )
+    for name in _ORDERED:
+        _add_option(editing, FIELDS[name], editing=True)
+
+    _with_id(commands.add("pause", cmd_jobs_pause, "pause a job (it runs no slot)", jobs))
+    _with_id(commands.add("resume", cmd_jobs_resume, "resume a paused job", jobs))
+    deleting = _with_id(commands.add("delete", cmd_jobs_delete, "delete a job and its runs", jobs))
+    deleting.add_argument(
+        "--detach",
+        action="store_true",
+        help="if other jobs depend on it, remove their dependencies on it first",
+    )
+    job_runs.register(commands, jobs)
 
 
-def _add_option(parser: argparse.ArgumentParser, job_field: JobField) -> None:
-    """The `jobs add` option that sets `job_field`: its flag, type, default, choices, help."""
-    options: dict[str, Any] = {"help": job_field.cli_help}
-    if job_field.name in _SPECIAL_OPTIONS:
-        options.update(_SPECIAL_OPTIONS[job_field.name])
-        flags = options.pop("flags")
-    else:
-        flags = [_FLAGS.get(job_field.name, "--" + job_field.name.replace("_", "-"))]
-        if job_field.name in _FLAGS:  # shown as the flag says, not as the field is named
-            options["metavar"] = flags[0].removeprefix("--").upper()
+def _with_id(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    return parser
+
+
+def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing: bool) -> None:
+    """The `jobs add` or `jobs edit` option that sets `job_field`. Editing, an option left out
+    leaves the field as it is, and a field that may be null takes `null`."""
+    options: dict[str, Any] = {"help": job_field.cli_help, "dest": job_field.name}
+    if editing:
+        options["default"] = argparse.SUPPRESS
+    if job_field.name == "is_active":
+        if editing:
+            group = parser.add_mutually_exclusive_group()
+            del options["help"]
+            group.add_argument(
+                "--active", action="store_const", const=True, help="resume it", **options
+            )
+            group.add_argument(
+                "--inactive", action="store_const", const=False, help="pause it", **options
+            )
+        else:
+            # stores True when given: `add` turns it round (the option is --inactive)
+            parser.add_argument("--inactive", action="store_true", **options)
+        return
+    flag = _FLAGS.get(job_field.name, "--" + job_field.name.replace("_", "-"))
+    if job_field.name in _FLAGS:  # shown as the flag says, not as the field is named
+        options["metavar"] = flag.removeprefix("--").upper()
+    if job_field.name == "depends_on":  # once per upstream; the command reads ID[:ON]
+        options.update(action="append", metavar="ID[:ON]")
+        parser.add_argument("--depends-on", **options)
+        return
+    if job_field.name == "metadata":
+        options["default"] = options.get("default", "{}")
+    elif not editing:
         if job_field.required:
             options["required"] = True
         else:
             options["default"] = job_field.default_value()
-        if job_field.choices is not None:
-            options["choices"] = [choice.value for choice in job_field.choices]
-        elif job_field.type is not str:
-            options["type"] = uuid_arg if job_field.name == "tenant_id" else job_field.type
-    parser.add_argument(*flags, dest=job_field.name, **options)
+    if job_field.choices is not None:
+        options["choices"] = [choice.value for choice in job_field.choices]
+    elif job_field.type is not str and job_field.name != "metadata":
+        kind = uuid_arg if job_field.name == "tenant_id" else job_field.type
+        options["type"] = _or_null(kind) if editing and job_field.client_nullable else kind
+    parser.add_argument(flag, **options)
+
+
+def _or_null(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        return None if value == "null" else kind(value)
+
+    parse.__name__ = getattr(kind, "__name__", "value")  # what argparse names in its errors
+    return parse
+
+
+def _metadata(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> None:
@@ -81,8 +147,8 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
         print_json({"jobs": [job.to_dict() for job in jobs]})
         return
     print(
-        f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'SCHEDULE':20}  {'PRIO':>5}  "
-        f"{'TIMEOUT':>7}  {'TRIES':>5}  {'ISOLATION':9}  NAME"
+        f"{'ID':36}  {'ACTIVE':6}  {'NEXT RUN':20}  {'LAST RUN':27}  {'LAST STATUS':11}  "
+        f"{'SCHEDULE':20}  {'PRIO':>5}  {'TIMEOUT':>7}  {'TRIES':>5}  {'ISOLATION':9}  NAME"
     )
     for job in jobs:
         print(_row(job))
@@ -93,7 +159,8 @@ def _row(job: Job) -> str:
     next_run = "on demand" if job.schedule == ON_DEMAND else isoformat(job.next_run) or "-"
     return (
         f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
-        f"{next_run:20}  {job.schedule:20}  {job.priority:>5}  "
+        f"{next_run:20}  {isoformat(job.last_run) or '-':27}  "
+        f"{job.last_status or '-':11}  {job.schedule:20}  {job.priority:>5}  "
         f"{timeout:>7}  {job.max_attempts:>5}  {job.isolation:9}  {job.name}"
     )
 
@@ -134,13 +201,56 @@ def _dependency(text: str) -> dict[str, str]:
     return {"job_id": job_id, "on": on or "success"}
 
 
+def cmd_jobs_show(args: argparse.Namespace) -> None:
+    job = manager().get_job(args.job_id, SYSTEM)
+    if args.json:
+        print_json({"job": job.to_dict()})
+        return
+    data = job.to_dict()
+    width = max(len(f.name) for f in JOB_FIELDS)
+    for f in JOB_FIELDS:
+        value = data[f.name]
+        text = json.dumps(value) if isinstance(value, dict) else "-" if value is None else value
+        print(f"{f.name:{width}}  {text}")
+
+
 def cmd_jobs_add(args: argparse.Namespace) -> None:
-    jobs = services().manager
     values = {f.name: getattr(args, f.name) for f in SETTABLE_FIELDS}
-    try:
-        values["metadata"] = json.loads(args.metadata)
-    except json.JSONDecodeError as exc:
-        raise InvalidJob([("metadata", f"is not valid JSON: {exc}")]) from exc
+    values["metadata"] = _metadata(args.metadata)
     values["is_active"] = not args.is_active  # the option is --inactive
     values["depends_on"] = [_dependency(text) for text in args.depends_on or []]
-    print_json(jobs.create_job(JobSpec(**values), SYSTEM).to_dict())
+    print_json(services().manager.create_job(JobSpec(**values), SYSTEM).to_dict())
+
+
+def cmd_jobs_edit(args: argparse.Namespace) -> int:
+    changes = {f.name: getattr(args, f.name) for f in SETTABLE_FIELDS if hasattr(args, f.name)}
+    if not changes:
+        print(
+            "error: nothing to change: give the fields to change, e.g. --schedule hourly "
+            "(see cronbase jobs edit --help)",
+            file=sys.stderr,
+        )
+        return 2
+    if "metadata" in changes:
+        changes["metadata"] = _metadata(changes["metadata"])
+    if "depends_on" in changes:
+        changes["depends_on"] = [_dependency(text) for text in changes["depends_on"]]
+    print_json(services().manager.update_job(args.job_id, changes, SYSTEM).to_dict())
+    return 0
+
+
+def cmd_jobs_pause(args: argparse.Namespace) -> None:
+    job = services().manager.update_job(args.job_id, {"is_active": False}, SYSTEM)
+    print(f"paused {job.name} ({job.id})")
+
+
+def cmd_jobs_resume(args: argparse.Namespace) -> None:
+    job = services().manager.update_job(args.job_id, {"is_active": True}, SYSTEM)
+    print(f"resumed {job.name} ({job.id}); next run {isoformat(job.next_run)}")
+
+
+def cmd_jobs_delete(args: argparse.Namespace) -> None:
+    jobs = manager()
+    job = jobs.get_job(args.job_id, SYSTEM)
+    jobs.delete_job(job.id, SYSTEM, detach=args.detach)
+    print(f"deleted {job.name} ({job.id}) and its runs")

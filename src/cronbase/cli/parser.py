@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 
 from cronbase.cli import db, functions, jobs, schedule, serve, status, tenants, tokens, worker
 from cronbase.cli.common import Commands
 
 # Each registers its commands; the order is the order of `cronbase --help`.
 _NOUNS = (db, worker, functions, status, jobs, serve, tokens, tenants, schedule)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("cronbase")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree not installed
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default sqlite:///cronbase.db); job modules come from CRONBASE_JOB_MODULES.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"cronbase {_version()}")
     commands = Commands(parser.add_subparsers(required=True, metavar="COMMAND"))
     for noun in _NOUNS:
         noun.register(commands)

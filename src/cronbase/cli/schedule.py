@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, tzinfo
 
-from cronbase.cli.common import Commands, int_between
+from cronbase.cli.common import Commands, add_json_flag, int_between, print_json
 from cronbase.jobs import isoformat
 from cronbase.schedule import describe, parse_schedule
 
@@ -21,12 +21,18 @@ def register(commands: Commands) -> None:
     show.add_argument("schedule")
     show.add_argument("--timezone", default="UTC")
     show.add_argument("--count", type=int_between(1, 1000), default=5)
+    add_json_flag(show)
 
 
 def cmd_schedule_preview(args: argparse.Namespace) -> None:
     schedule = parse_schedule(args.schedule, args.timezone)
+    fires = schedule.preview(datetime.now(UTC), args.count)
+    if args.json:
+        description = describe(args.schedule, args.timezone)
+        print_json({"description": description, "timezone": schedule.tz, "next_runs": fires})
+        return
     print(describe(args.schedule, args.timezone))
-    for instant in schedule.preview(datetime.now(UTC), args.count):
+    for instant in fires:
         print(fire_time(instant, None if schedule.tz == "UTC" else schedule.zone))
 
 

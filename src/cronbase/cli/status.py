@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import argparse
 
-from cronbase.cli.common import Commands, services
+from cronbase.cli.common import Commands, add_json_flag, print_json, services
 from cronbase.jobs import isoformat
 
 
 def register(commands: Commands) -> None:
-    commands.add(
-        "status", cmd_status, "show live workers, runs in progress, due, overdue and failing jobs"
+    add_json_flag(
+        commands.add(
+            "status",
+            cmd_status,
+            "show live workers, runs in progress, due, overdue and failing jobs",
+        )
     )
 
 
-def cmd_status(_args: argparse.Namespace) -> None:
+def cmd_status(args: argparse.Namespace) -> None:
     deployment = services(functions=False)
-    print(f"database: {deployment.database_location()}")
     status = deployment.manager.status()
+    if args.json:
+        print_json(
+            {
+                "database": deployment.database_location(),
+                "workers": status.workers,
+                "running": [{**run.to_dict(), "job_name": name} for run, name in status.running],
+                "due": status.due,
+                "overdue": [job.to_dict() for job in status.overdue],
+                "failing": [job.to_dict() for job in status.failing],
+            }
+        )
+        return
+    print(f"database: {deployment.database_location()}")
     now = status.now
     print(f"workers alive: {len(status.workers)}")
     for worker in status.workers:

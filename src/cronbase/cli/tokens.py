@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from cronbase.auth import Role
-from cronbase.cli.common import Commands, manager, uuid_arg
+from cronbase.cli.common import Commands, add_json_flag, manager, print_json, uuid_arg
 from cronbase.errors import ConfigurationError
 from cronbase.jobs import isoformat
 from cronbase.manager import TokenInfo
@@ -28,7 +29,11 @@ def register(commands: Commands) -> None:
     )
     revoke = commands.add("revoke", cmd_token_revoke, "revoke an API token", tokens)
     revoke.add_argument("token_id", type=uuid_arg)
-    commands.add("list", cmd_token_list, "list API tokens (never the tokens themselves)", tokens)
+    add_json_flag(
+        commands.add(
+            "list", cmd_token_list, "list API tokens (never the tokens themselves)", tokens
+        )
+    )
 
 
 def cmd_token_create(args: argparse.Namespace) -> None:
@@ -53,9 +58,13 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
     print(f"revoked token {args.token_id}")
 
 
-def cmd_token_list(_args: argparse.Namespace) -> None:
+def cmd_token_list(args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
-    for info in manager().list_tokens():
+    tokens = manager().list_tokens()
+    if args.json:
+        print_json({"tokens": [{**asdict(info), "state": info.state(now)} for info in tokens]})
+        return
+    for info in tokens:
         print(
             f"{info.id}  {info.role.value:10}  {info.tenant_id or '-'!s:36}  "
             f"{_state(info, now):8}  {info.email}"

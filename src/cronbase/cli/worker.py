@@ -15,7 +15,11 @@ logger = logging.getLogger("cronbase")
 
 
 def register(commands: Commands) -> None:
-    commands.add("run-due", cmd_run_due, "run every due job once and print the summary as JSON")
+    commands.add(
+        "run-due",
+        cmd_run_due,
+        "run every due job once, print the summary as JSON; exit status 1 if a job failed",
+    )
     worker = commands.add("worker", cmd_worker, "run jobs as they fall due until SIGINT or SIGTERM")
     worker.add_argument(
         "--metrics-port",
@@ -31,8 +35,11 @@ def register(commands: Commands) -> None:
     )
 
 
-def cmd_run_due(_args: argparse.Namespace) -> None:
-    print_json(services().new_runner().run_due().to_dict())
+def cmd_run_due(_args: argparse.Namespace) -> int:
+    """Exit status 1 when a job failed, so a system crontab's MAILTO or a monitor sees it."""
+    summary = services().new_runner().run_due()
+    print_json(summary.to_dict())
+    return 1 if summary.failed else 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -44,10 +44,7 @@ def _job(job: Job) -> JobPublic:
 
 
 def _run(run: Run) -> RunPublic:
-    duration = None
-    if run.started_at and run.finished_at:
-        duration = int((run.finished_at - run.started_at).total_seconds() * 1000)
-    return RunPublic(**run.__dict__, duration_ms=duration)
+    return RunPublic(**run.__dict__, duration_ms=run.duration_ms)
 
 
 @router.get("", summary="List jobs")

@@ -1,0 +1,108 @@
+"""`cronbase jobs run|history|next`: a job's runs, and when it runs next."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cronbase.cli.common import (
+    Commands,
+    add_json_flag,
+    int_between,
+    manager,
+    print_json,
+    services,
+    uuid_arg,
+)
+from cronbase.cli.schedule import fire_time
+from cronbase.jobs import Run, RunStatus, isoformat
+from cronbase.manager import SYSTEM
+from cronbase.schedule import parse_schedule
+
+# A run that ended in one of these makes `jobs run` exit 1, as `run-due` does.
+_FAILED = {RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED}
+
+
+def register(commands: Commands, jobs: object) -> None:
+    """Add the commands to the `jobs` group made by jobs.py."""
+    run = commands.add(
+        "run",
+        cmd_jobs_run,
+        "run a job now, outside its schedule: queued for the workers, or run here if none runs",
+        jobs,
+    )
+    run.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+
+    history = commands.add("history", cmd_jobs_history, "list a job's runs, newest first", jobs)
+    history.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    history.add_argument("--limit", type=int_between(1, 500), default=20)
+    history.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
+    add_json_flag(history)
+
+    upcoming = commands.add("next", cmd_jobs_next, "list the times a job runs next", jobs)
+    upcoming.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    upcoming.add_argument("--count", type=int_between(1, 1000), default=5)
+    add_json_flag(upcoming)
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    deployment = services()
+    jobs = deployment.manager
+    queued = jobs.run_now(args.job_id, SYSTEM)
+    if jobs.live_workers():
+        print(f"queued run {queued.id}: a worker starts it as soon as it has a free slot")
+        return 0
+    # No worker runs: run the due work here, as the Web UI's "Run now" does then.
+    print("no worker is running: running it here", file=sys.stderr)
+    deployment.new_runner().run_due()
+    [run] = [r for r in jobs.list_runs(args.job_id, SYSTEM, limit=50) if r.id == queued.id]
+    print(f"{run.status}: {_outcome(run)}")
+    return 1 if run.status in _FAILED else 0
+
+
+def cmd_jobs_history(args: argparse.Namespace) -> None:
+    runs = manager().list_runs(args.job_id, SYSTEM, limit=args.limit, offset=args.offset)
+    if args.json:
+        print_json({"runs": [run.to_dict() for run in runs]})
+        return
+    print(
+        f"{'SCHEDULED FOR':27}  {'STATUS':9}  {'STARTED':27}  {'TOOK':>9}  {'TRY':>3}  "
+        f"{'TRIGGER':8}  RESULT OR ERROR"
+    )
+    for run in runs:
+        took = f"{run.duration_ms / 1000:.3f}s" if run.duration_ms is not None else "-"
+        print(
+            f"{isoformat(run.scheduled_for):27}  {run.status:9}  "
+            f"{isoformat(run.started_at) or '-':27}  {took:>9}  {run.attempt:>3}  "
+            f"{run.trigger:8}  {_outcome(run)}"
+        )
+
+
+def _outcome(run: Run) -> str:
+    """The run's error or result on one line, cut to a screen's width."""
+    text = run.error or (str(run.result) if run.result is not None else "")
+    line = " ".join(text.split())
+    return line if len(line) <= 100 else line[:99] + "…"
+
+
+def cmd_jobs_next(args: argparse.Namespace) -> None:
+    jobs = manager()
+    job = jobs.get_job(args.job_id, SYSTEM)
+    times = jobs.next_runs(job.id, SYSTEM, args.count)
+    if args.json:
+        print_json(
+            {
+                "timezone": job.timezone,
+                "is_active": job.is_active,
+                "next_runs": list(map(isoformat, times)),
+            }
+        )
+        return
+    if not times:
+        print("on demand: it runs only when run by hand or by the jobs it depends on")
+        return
+    if not job.is_active:
+        print("paused: resumed now, it would run at")
+    zone = parse_schedule(job.schedule, job.timezone)
+    for instant in times:
+        print(fire_time(instant, None if zone.tz == "UTC" else zone.zone))
