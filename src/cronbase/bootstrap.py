@@ -97,7 +97,9 @@ def load_registry(settings: Settings) -> JobRegistry:
 def open_store(settings: Settings, *, check: bool = True) -> SqlStore:
     """The store of CRONBASE_DATABASE_URL; with `check`, SchemaOutOfDate unless it is current."""
     store = SqlStore.from_url(
-        settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds
+        settings.database_url,
+        sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
+        quiet_period=timedelta(seconds=settings.notification_quiet_period_seconds),
     )
     if check:
         check_schema(store.engine)

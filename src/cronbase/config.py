@@ -131,6 +131,39 @@ class Settings(BaseSettings):
         description="serve GET /metrics without a token (for a Prometheus on a private network)",
     )
 
+    # Alerts (cronbase.notify): where they may go, email, flood control, the overdue check.
+    allow_private_webhooks: bool = Field(
+        False,
+        description="let webhook and slack channels send to loopback, link-local and private "
+        "addresses (a receiver on your own network)",
+    )
+    smtp_url: str | None = Field(
+        None,
+        description="the SMTP server of email channels: smtp://user:pass@host:port, "
+        "smtp+starttls://... or smtps://... (TLS)",
+    )
+    smtp_from: str = Field("cronbase@localhost", description="the From address of alert emails")
+    notification_quiet_period_seconds: float = Field(
+        3600.0,
+        ge=0,
+        le=7 * 86400,
+        description="repeats of one alert about one job to one channel within this period "
+        "are folded into the next one sent",
+    )
+    overdue_check_seconds: float = Field(
+        15.0, gt=0, le=3600, description="how often workers and API servers look for overdue jobs"
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        from cronbase.notify.email import SmtpServer  # the one reader of the URL
+
+        SmtpServer.from_url(value)
+        return value.strip()
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:

@@ -308,6 +308,19 @@ JOB_FIELDS: tuple[JobField, ...] = (
         "age (CRONBASE_RUN_RETENTION_DAYS); null: the age alone decides",
         cli_help="keep the newest N runs whatever their age",
     ),
+    JobField(
+        "muted_until",
+        datetime,
+        None,
+        nullable=True,
+        description="no alert about this job is sent before this instant (with its offset, "
+        "e.g. 2026-12-01T08:00:00Z); null: not muted",
+        cli_help="send no alert about it before this instant, e.g. 2026-12-01T08:00:00Z",
+    ),
+    # Set by the server when an alert about the job is raised (a final run failed, timed out
+    # or was abandoned, slots were missed, it was overdue); cleared, with job.recovered, by
+    # its next successful final run.
+    JobField("alerting_since", datetime, None, settable=False, nullable=True),
 )
 
 FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -180,6 +181,12 @@ def _range_errors(job_field: JobField, value: Any) -> Errors:
     """A value outside the field's bounds or choices (None passes where clients may send it)."""
     if value is None and job_field.client_nullable:
         return []
+    if job_field.type is datetime and (
+        not isinstance(value, datetime) or value.utcoffset() is None
+    ):
+        return [
+            (job_field.name, "must be a date and time with its offset, e.g. 2026-12-01T08:00:00Z")
+        ]
     if job_field.choices is not None and value not in {c.value for c in job_field.choices}:
         allowed = ", ".join(c.value for c in job_field.choices)
         return [(job_field.name, f"{value!r} is not one of: {allowed}")]

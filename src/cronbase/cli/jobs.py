@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from cronbase.cli import job_runs
@@ -116,6 +117,8 @@ def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing
         options["choices"] = [choice.value for choice in job_field.choices]
     elif job_field.type is not str and job_field.name != "metadata":
         kind = uuid_arg if job_field.name == "tenant_id" else job_field.type
+        if job_field.type is datetime:
+            kind = datetime.fromisoformat
         options["type"] = _or_null(kind) if editing and job_field.client_nullable else kind
     parser.add_argument(flag, **options)
 

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
-from cronbase.jobs import Job, Outcome, RunStatus, isoformat
+from cronbase.jobs import Job, Missed, Outcome, RunStatus, isoformat
 from cronbase.notify.model import Event
 
 
@@ -28,6 +29,9 @@ class EventName(StrEnum):
     RUN_TIMED_OUT = "run.timed_out"
     RUN_ABANDONED = "run.abandoned"
     RUN_SUCCEEDED = "run.succeeded"  # opt-in: only channels that list it get it
+    RUN_MISSED = "run.missed"  # slots recorded missed (one event per missed row)
+    JOB_OVERDUE = "job.overdue"  # the dead-man's switch (cronbase.overdue), once per episode
+    JOB_RECOVERED = "job.recovered"  # the first successful final run after an alert
     CHANNEL_TEST = "channel.test"  # POST /channels/{id}/test; never matched to channels
 
 
@@ -36,10 +40,23 @@ SUBSCRIBABLE = [
     EventName.RUN_FAILED,
     EventName.RUN_TIMED_OUT,
     EventName.RUN_ABANDONED,
+    EventName.RUN_MISSED,
+    EventName.JOB_OVERDUE,
+    EventName.JOB_RECOVERED,
     EventName.RUN_SUCCEEDED,
 ]
 # A new channel's events when it names none: every alert, not the opt-in ones.
-DEFAULT_EVENTS = [EventName.RUN_FAILED, EventName.RUN_TIMED_OUT, EventName.RUN_ABANDONED]
+DEFAULT_EVENTS = [e for e in SUBSCRIBABLE if e is not EventName.RUN_SUCCEEDED]
+# The events that open a job's alert episode (job.recovered closes it).
+ALERTING = frozenset(
+    {
+        EventName.RUN_FAILED,
+        EventName.RUN_TIMED_OUT,
+        EventName.RUN_ABANDONED,
+        EventName.RUN_MISSED,
+        EventName.JOB_OVERDUE,
+    }
+)
 
 # The final attempt of a run ended this way: tell the channels that want it.
 _RUN_EVENTS = {
@@ -70,13 +87,15 @@ def payload(name: str, time: datetime, job: Job | None, **parts: Any) -> dict[st
     return body
 
 
-def run_events(outcomes: Iterable[Outcome]) -> list[Event]:
+def run_events(
+    outcomes: Iterable[Outcome], names: dict[RunStatus, EventName] = _RUN_EVENTS
+) -> list[Event]:
     """The events of recorded outcomes: one per final attempt (no retry follows) that ended
     failed, timed out, abandoned or (for the channels that opt in) succeeded. A failure that
-    will be retried alerts nobody."""
+    will be retried alerts nobody. `names`: the event of each status."""
     events = []
     for outcome in outcomes:
-        name = _RUN_EVENTS.get(outcome.status)
+        name = names.get(outcome.status)
         if name is None or outcome.retry_at is not None:
             continue
         claim = outcome.claim
@@ -104,6 +123,63 @@ def run_events(outcomes: Iterable[Outcome]) -> list[Event]:
             )
         )
     return events
+
+
+def missed_event(job: Job, run_id: UUID, missed: Missed, now: datetime) -> Event:
+    """Slots of `job` that passed without a run, recorded as the missed row `run_id`."""
+    name = EventName.RUN_MISSED
+    run = {"id": str(run_id), "scheduled_for": isoformat(missed.first), "status": "missed"}
+    details = {
+        "count": missed.count,
+        "more": missed.more,
+        "first": isoformat(missed.first),
+        "last": isoformat(missed.last),
+    }
+    return Event(
+        name=name.value,
+        tenant_id=job.tenant_id,
+        job_id=job.id,
+        run_id=run_id,
+        time=now,
+        payload=payload(name, now, job, run=run, missed=details),
+        dedup_key=f"{name.value}:{run_id}",
+    )
+
+
+def overdue_event(job: Job, now: datetime) -> Event:
+    """`job` is overdue (cronbase.overdue): nothing has run its next_run. One per episode:
+    the key is the job and that next_run."""
+    name = EventName.JOB_OVERDUE
+    assert job.next_run is not None  # an overdue job has one
+    details = {
+        "next_run": isoformat(job.next_run),
+        "overdue_after_seconds": job.overdue_after_seconds,
+        "late_seconds": int((now - job.next_run).total_seconds()),
+    }
+    return Event(
+        name=name.value,
+        tenant_id=job.tenant_id,
+        job_id=job.id,
+        run_id=None,
+        time=now,
+        payload=payload(name, now, job, overdue=details),
+        dedup_key=f"{name.value}:{job.id}:{isoformat(job.next_run)}",
+    )
+
+
+def recovered_event(outcome: Outcome, alerting_since: datetime) -> Event:
+    """The job of this successful final run had an alert open since `alerting_since`."""
+    name = EventName.JOB_RECOVERED
+    [succeeded] = run_events([outcome], names={RunStatus.SUCCEEDED: name})
+    return Event(
+        name=name.value,
+        tenant_id=succeeded.tenant_id,
+        job_id=succeeded.job_id,
+        run_id=succeeded.run_id,
+        time=succeeded.time,
+        payload={**succeeded.payload, "alerting_since": isoformat(alerting_since)},
+        dedup_key=f"{name.value}:{succeeded.run_id}",
+    )
 
 
 def test_event(channel_name: str, time: datetime) -> Event:

@@ -15,7 +15,7 @@ their due rows in the claim index: at most CRONBASE_MAX_JOBS_PER_TENANT rows eac
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,9 +31,12 @@ from cronbase.jobs import (
     RunTrigger,
     SlotPlan,
 )
+from cronbase.notify.events import missed_event
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
 from cronbase.store import last_outcome
+from cronbase.store.alerts import open_episodes
 from cronbase.store.leases import hold_runs
+from cronbase.store.notifications import add_events
 from cronbase.store.rows import (
     PENDING,
     due,
@@ -60,6 +63,7 @@ def claim_due(
     plan: PlanSlots,
     limit: int,
     lease_until: datetime,
+    quiet: timedelta,
     shares: TenantShares | None = None,
 ) -> tuple[list[Claim], int]:
     """Pending runs first, then due jobs, up to `limit` claims (see Store.claim_due)."""
@@ -72,7 +76,7 @@ def claim_due(
     plans = {job.id: plan(job, now) for job in jobs}
     to_run, skipped = split_by_overlap(jobs, plans, running_jobs(conn, [job.id for job in jobs]))
     run_ids = _insert_runs(conn, dialect, to_run, plans, now, worker_id, lease_until)
-    _insert_history(conn, dialect, jobs, plans, skipped, now)
+    _insert_history(conn, dialect, jobs, plans, skipped, now, quiet)
     _move_on(conn, jobs, plans, set(run_ids), now)
     claims = [
         Claim(
@@ -252,13 +256,20 @@ def _insert_history(
     plans: dict[UUID, SlotPlan],
     skipped: list[Job],
     now: datetime,
+    quiet: timedelta,
 ) -> None:
-    """Rows for slots that do not run: missed ones, and ones skipped for overlap."""
+    """Rows for slots that do not run: missed ones (each with its run.missed alert, in this
+    transaction), and ones skipped for overlap."""
+    missed = {job.id: (job, plans[job.id].missed) for job in jobs if plans[job.id].missed}
+    if missed:
+        rows = [missed_row(job, m, now) for job, m in missed.values() if m is not None]
+        insert = run_insert(dialect).returning(cron_job_run.c.job_id, cron_job_run.c.id)
+        # A slot that had a row already (another worker's) returns nothing: one alert each.
+        inserted = conn.execute(insert, rows).all()
+        events = [missed_event(missed[j][0], run_id, missed[j][1], now) for j, run_id in inserted]  # type: ignore[arg-type]
+        open_episodes(conn, {job_id: now for job_id, _ in inserted})
+        add_events(conn, dialect, events, quiet)
     rows = []
-    for job in jobs:
-        missed = plans[job.id].missed
-        if missed is not None:
-            rows.append(missed_row(job, missed, now))
     for job in skipped:
         slot = plans[job.id].run_slot
         assert slot is not None  # split_by_overlap skips only slots that would run

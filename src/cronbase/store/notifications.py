@@ -5,12 +5,13 @@ so an alert is written if and only if what caused it is."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.notify.flood import DEFAULT_QUIET_PERIOD
 from cronbase.notify.model import (
     Attempt,
     Channel,
@@ -19,6 +20,7 @@ from cronbase.notify.model import (
     Notification,
     NotificationStatus,
 )
+from cronbase.store.alerts import quieted
 from cronbase.store.channels import channel_from_row, channels_of_tenants, matching
 from cronbase.store.engine import dialect_insert
 from cronbase.store.tables import cron_channel, cron_delivery, cron_notification
@@ -28,13 +30,20 @@ _PENDING = sa.text("cron_notification.status = 'pending'")
 LAPSED_ERROR = "no answer recorded: the process delivering it stopped before it ended"
 
 
-def add_events(conn: sa.Connection, dialect: str, events: list[Event]) -> None:
+def add_events(
+    conn: sa.Connection,
+    dialect: str,
+    events: list[Event],
+    quiet: timedelta = DEFAULT_QUIET_PERIOD,
+) -> None:
     """Write one pending notification per event and channel that receives it, due at once,
-    in the caller's transaction. An event whose dedup_key a channel has a notification for
-    already adds nothing to that channel."""
+    in the caller's transaction, unless a maintenance window or a mute suppresses it or flood
+    control folds it into a later one (`quiet`: the quiet period; store/alerts.py). An event
+    whose dedup_key a channel has a notification for already adds nothing to that channel."""
     if not events:
         return
     channels = channels_of_tenants(conn, {event.tenant_id for event in events})
+    pairs = [(event, channel) for event in events for channel in matching(channels, event)]
     rows = [
         {
             "channel_id": channel.id,
@@ -47,8 +56,7 @@ def add_events(conn: sa.Connection, dialect: str, events: list[Event]) -> None:
             "created_at": event.time,
             "next_attempt_at": event.time,
         }
-        for event in events
-        for channel in matching(channels, event)
+        for event, channel in quieted(conn, dialect, pairs, quiet)
     ]
     if not rows:
         return

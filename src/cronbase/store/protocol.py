@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from cronbase.dependency_rules import Linked
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
+from cronbase.notify.flood import MaintenanceWindow
 from cronbase.notify.model import (
     Attempt,
     Channel,
@@ -199,6 +200,30 @@ class Store(Protocol):
 
     def end_pruning(self, holder: str, now: datetime) -> None:
         """`holder`'s pass is over: let another pruner start at once."""
+        ...
+
+    # --- alerts: overdue jobs, maintenance windows ---------------------------------------------
+
+    def raise_overdue(self, now: datetime, *, limit: int = ...) -> list[Event]:
+        """Raise job.overdue for up to `limit` jobs overdue at `now` (cronbase.overdue) whose
+        episode (the job and its next_run) was not raised yet, in one transaction: the
+        episode's row (its key keeps it to one, whichever process checks), the job's alert
+        episode, and the notifications. Return the events raised."""
+        ...
+
+    def insert_window(self, values: dict[str, Any]) -> MaintenanceWindow:
+        """Insert a maintenance window from validated column values."""
+        ...
+
+    def list_windows(
+        self, *, tenant_id: UUID | None = ..., ended_after: datetime
+    ) -> list[MaintenanceWindow]:
+        """The windows that end after `ended_after` (with `tenant_id`, that tenant's), by
+        start."""
+        ...
+
+    def delete_window(self, window_id: UUID, *, tenant_id: UUID | None = ...) -> bool:
+        """Delete a window; False if it does not exist (or is not that tenant's)."""
         ...
 
     # --- status -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ writes the notifications of the final attempts to the outbox, in the same transa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,13 +14,16 @@ from cronbase.jobs import Outcome, Recorded, RunStatus
 from cronbase.monitoring import count_run
 from cronbase.notify.events import run_events
 from cronbase.store import last_outcome
+from cronbase.store.alerts import episodes_of_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.triggers import trigger_dependents
 
 
-def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) -> list[Recorded]:
+def record_outcomes(
+    conn: sa.Connection, dialect: str, outcomes: list[Outcome], quiet: timedelta
+) -> list[Recorded]:
     """Record the outcomes; say for each what happened (see Store.record_outcomes)."""
     # Lock the jobs before the runs, in id order: the order in which a DELETE of a job
     # cascades, so the two cannot deadlock.
@@ -36,7 +39,9 @@ def record_outcomes(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) 
         final = [o for o in recorded if o.retry_at is None]
         _count_runs(conn, metadata, final)
         # In this transaction: the alert exists if and only if the run's ending does.
-        add_events(conn, dialect, run_events(final))
+        # A job's first success after an alert closes its episode (job.recovered).
+        recovered = episodes_of_runs(conn, final)
+        add_events(conn, dialect, run_events(final) + recovered, quiet)
         last_outcome.note_ended(conn, recorded)
         # So do the runs of the jobs that depend on it.
         trigger_dependents(conn, dialect, final)

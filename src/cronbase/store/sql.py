@@ -16,6 +16,7 @@ from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
+from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
     Attempt,
     Channel,
@@ -25,6 +26,7 @@ from cronbase.notify.model import (
     NotificationStatus,
 )
 from cronbase.store import (
+    alerts,
     channels,
     claims,
     graph,
@@ -44,13 +46,19 @@ from cronbase.store.retention import PruneBatch, RunKey
 class SqlStore:
     """The one store. Its contracts are the docstrings of Store (protocol.py)."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(
+        self, engine: sa.Engine, *, quiet_period: timedelta = DEFAULT_QUIET_PERIOD
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # Flood control: repeats of an alert within this period are folded (notify/flood.py).
+        self.quiet_period = quiet_period
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> SqlStore:
-        return cls(create_engine(url, **kwargs))
+    def from_url(
+        cls, url: str, *, quiet_period: timedelta = DEFAULT_QUIET_PERIOD, **kwargs: Any
+    ) -> SqlStore:
+        return cls(create_engine(url, **kwargs), quiet_period=quiet_period)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -155,7 +163,15 @@ class SqlStore:
     ) -> tuple[list[Claim], int]:
         with self.transaction() as conn:
             return claims.claim_due(
-                conn, self.dialect, now, worker_id, plan, limit, now + lease, shares
+                conn,
+                self.dialect,
+                now,
+                worker_id,
+                plan,
+                limit,
+                now + lease,
+                self.quiet_period,
+                shares,
             )
 
     def extend_leases(self, run_ids: list[UUID], worker_id: str, until: datetime) -> None:
@@ -176,7 +192,29 @@ class SqlStore:
         if not outcomes:
             return []
         with self.transaction() as conn:
-            return recording.record_outcomes(conn, self.dialect, outcomes)
+            return recording.record_outcomes(conn, self.dialect, outcomes, self.quiet_period)
+
+    # --- alerts: overdue jobs, maintenance windows ----------------------------------------
+
+    def raise_overdue(self, now: datetime, *, limit: int = 500) -> list[Event]:
+        with self.transaction() as conn:
+            events = alerts.raise_overdue(conn, self.dialect, now, limit)
+            notifications.add_events(conn, self.dialect, events, self.quiet_period)
+            return events
+
+    def insert_window(self, values: dict[str, Any]) -> MaintenanceWindow:
+        with self.transaction() as conn:
+            return alerts.insert_window(conn, values)
+
+    def list_windows(
+        self, *, tenant_id: UUID | None = None, ended_after: datetime
+    ) -> list[MaintenanceWindow]:
+        with self.reading() as conn:
+            return alerts.list_windows(conn, tenant_id, ended_after)
+
+    def delete_window(self, window_id: UUID, *, tenant_id: UUID | None = None) -> bool:
+        with self.transaction() as conn:
+            return alerts.delete_window(conn, window_id, tenant_id)
 
     # --- retention ---------------------------------------------------------------------------
 
@@ -285,7 +323,7 @@ class SqlStore:
     def add_events(self, events: list[Event]) -> None:
         if events:
             with self.transaction() as conn:
-                notifications.add_events(conn, self.dialect, events)
+                notifications.add_events(conn, self.dialect, events, self.quiet_period)
 
     def add_notification(
         self, channel_id: UUID, event: Event, owner: str, lease_until: datetime

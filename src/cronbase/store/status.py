@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -50,26 +51,34 @@ def due_count(conn: sa.Connection, now: datetime) -> int:
     return int(conn.execute(sa.select(sa.func.count()).where(due(now))).scalar_one())
 
 
-def overdue_jobs(conn: sa.Connection, now: datetime, tenant_id: UUID | None) -> list[Job]:
-    """The jobs cronbase.overdue calls overdue at `now`, longest overdue first.
-
-    SQL narrows to the candidates: active jobs due for at least the shortest grace (a range
-    of ix_cron_job_due, nearly empty while workers keep up) with no run going
-    (ix_cron_job_run_running) or waiting; the rule decides each one's own grace."""
+def overdue_query(now: datetime) -> sa.Select[Any]:
+    """The candidates of overdue_jobs, longest overdue first: active jobs due for at least the
+    shortest grace (a range of ix_cron_job_due, nearly empty while workers keep up) with no
+    run going (ix_cron_job_run_running) or waiting. still_overdue then applies the rule."""
     in_flight = sa.exists().where(
         cron_job_run.c.job_id == cron_job.c.id,
         # Literals, to match the partial indexes (see rows.py).
         sa.or_(sa.text("cron_job_run.status = 'running'"), PENDING),
     )
-    query = (
+    return (
         sa.select(cron_job)
         .where(due(now - MIN_OVERDUE_AFTER), sa.not_(in_flight))
         .order_by(timestamp_key(cron_job.c.next_run), cron_job.c.id)
     )
+
+
+def still_overdue(rows: Iterable[Any], now: datetime) -> list[Job]:
+    """The jobs of candidate rows that cronbase.overdue calls overdue (each its own grace)."""
+    jobs = (job_from_row(row) for row in rows)
+    return [job for job in jobs if is_overdue(job, now, run_in_flight=False)]
+
+
+def overdue_jobs(conn: sa.Connection, now: datetime, tenant_id: UUID | None) -> list[Job]:
+    """The jobs cronbase.overdue calls overdue at `now`, longest overdue first."""
+    query = overdue_query(now)
     if tenant_id is not None:
         query = query.where(cron_job.c.tenant_id == tenant_id)
-    jobs = (job_from_row(row) for row in conn.execute(query))
-    return [job for job in jobs if is_overdue(job, now, run_in_flight=False)]
+    return still_overdue(conn.execute(query), now)
 
 
 def job_counts(conn: sa.Connection) -> dict[bool, int]:

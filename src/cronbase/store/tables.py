@@ -94,6 +94,12 @@ cron_job = sa.Table(
     sa.Column("wait_for", sa.Text(), nullable=False, server_default="any"),
     # The newest this many rows of the job's history outlive the retention; NULL: age alone.
     sa.Column("keep_runs", sa.Integer()),
+    # Alerts about this job are not sent before this instant (NULL: not muted).
+    sa.Column("muted_until", UTCDateTime()),
+    # When the job's current alert episode began (a final run failed, timed out or was
+    # abandoned, slots were missed, the job was overdue); the next successful final run
+    # clears it and raises job.recovered. NULL: all is well.
+    sa.Column("alerting_since", UTCDateTime()),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
@@ -352,4 +358,52 @@ cron_delivery = sa.Table(
     sa.Column("error", sa.Text()),
     sa.Column("duration_ms", sa.Integer(), nullable=False),
     sa.Index("ix_cron_delivery_notification", "notification_id", "attempted_at"),
+)
+
+# One row per overdue episode: (job, the next_run nothing claimed). The primary key keeps it to
+# one job.overdue per episode, whichever process (worker or API server) checks first.
+cron_job_overdue = sa.Table(
+    "cron_job_overdue",
+    metadata,
+    sa.Column(
+        "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("next_run", UTCDateTime(), primary_key=True),
+    sa.Column("tenant_id", sa.Uuid()),
+    sa.Column("detected_at", UTCDateTime(), nullable=False),
+)
+
+# Maintenance windows: while one lasts, alerts about the jobs it covers (job_ids, or NULL:
+# all of its tenant's jobs; a global window, every job) are suppressed.
+cron_maintenance = sa.Table(
+    "cron_maintenance",
+    metadata,
+    id_column(),
+    tenant_id_column(nullable=True),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("job_ids", JSONDocument),
+    sa.Column("reason", sa.Text(), nullable=False, server_default=""),
+    created_at_column(),
+    sa.Index("ix_cron_maintenance_ends_at", "ends_at"),
+)
+
+# Flood control: per channel, job and event, when one was last sent and how many repeats were
+# folded since (cronbase.notify.flood).
+cron_alert_repeat = sa.Table(
+    "cron_alert_repeat",
+    metadata,
+    sa.Column(
+        "channel_id",
+        sa.Uuid(),
+        sa.ForeignKey("cron_channel.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("event", sa.Text(), primary_key=True),
+    sa.Column("last_sent_at", UTCDateTime()),
+    sa.Column("folded", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("folded_since", UTCDateTime()),
 )
