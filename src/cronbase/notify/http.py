@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from cronbase.notify.destinations import PinnedTransport, RefusedDestination
 from cronbase.notify.model import Attempt
 
 # What is kept of a receiver's answer, for the attempt's error: enough to read a message, not
@@ -15,17 +16,35 @@ MAX_RESPONSE_BYTES = 4096
 USER_AGENT = "cronbase-notifications/1"
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Attempt:
-    """POST `body` to `url`: delivered on a 2xx answer; else an Attempt with the error."""
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    *,
+    allow_private: bool = False,
+) -> Attempt:
+    """POST `body` to `url`: delivered on a 2xx answer; else an Attempt with the error. The
+    host must resolve to public addresses unless `allow_private` (see destinations.py); the
+    request goes to the very address checked."""
     start = time.monotonic()
     headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+    transport = PinnedTransport(allow_private=allow_private)
     try:
         # Redirects are not followed: a signed alert goes where the channel says, nowhere else.
+        # No proxy from the environment either: the pinned transport is the only way out.
         with (
-            httpx.Client(timeout=timeout, follow_redirects=False) as client,
+            httpx.Client(
+                timeout=timeout, follow_redirects=False, transport=transport, trust_env=False
+            ) as client,
             client.stream("POST", url, content=body, headers=headers) as response,
         ):
             text = _read_some(response, start + timeout)
+    except RefusedDestination as exc:
+        # A name that now resolves to a private address (DNS rebinding, or a change) is
+        # refused for good; one that does not resolve may come back.
+        error = f"refused: the URL {exc}"
+        return Attempt(None, error, _ms_since(start), permanent=not exc.transient)
     except httpx.TimeoutException:
         return Attempt(None, f"no answer within {timeout:g} s", _ms_since(start))
     except httpx.HTTPError as exc:

@@ -15,14 +15,24 @@ fail with a clear error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 from cronbase.config import Settings
-from cronbase.notify import webhook
+from cronbase.notify import email, slack, webhook
 from cronbase.notify.model import Attempt, Channel, ChannelKind, Notification
 
 Sender = Callable[[Channel, Notification, float], Attempt]
 
 
-def senders(settings: Settings) -> Mapping[ChannelKind, Sender]:  # noqa: ARG001 - for SMTP
-    """The sender of each kind of channel, configured from `settings`."""
-    return {ChannelKind.WEBHOOK: webhook.send}
+def senders(settings: Settings) -> Mapping[ChannelKind, Sender]:
+    """The sender of each kind of channel, configured from `settings`: HTTP kinds to public
+    addresses unless CRONBASE_ALLOW_PRIVATE_WEBHOOKS; email only with CRONBASE_SMTP_URL."""
+    allow = settings.allow_private_webhooks
+    kinds: dict[ChannelKind, Sender] = {
+        ChannelKind.WEBHOOK: partial(webhook.send, allow_private=allow),
+        ChannelKind.SLACK: partial(slack.send, allow_private=allow),
+    }
+    if settings.smtp_url:
+        server = email.SmtpServer.from_url(settings.smtp_url)
+        kinds[ChannelKind.EMAIL] = email.sender_for(server, settings.smtp_from)
+    return kinds

@@ -46,8 +46,11 @@ def signature_headers(
     }
 
 
-def send(channel: Channel, notification: Notification, timeout: float) -> Attempt:
-    """One signed POST of the notification to the channel's URL."""
+def send(
+    channel: Channel, notification: Notification, timeout: float, *, allow_private: bool = False
+) -> Attempt:
+    """One signed POST of the notification to the channel's URL (to a private address only
+    with `allow_private`)."""
     if not channel.signing_secrets:
         return Attempt(None, "the channel has no signing secret", 0, permanent=True)
     body = body_of(notification)
@@ -55,4 +58,4 @@ def send(channel: Channel, notification: Notification, timeout: float) -> Attemp
     # the scheduler's (possibly simulated) clock.
     now = datetime.now(UTC).replace(microsecond=0)
     headers = signature_headers(str(notification.id), body, channel.signing_secrets, now)
-    return post(channel.url, body, headers, timeout)
+    return post(channel.url, body, headers, timeout, allow_private=allow_private)
