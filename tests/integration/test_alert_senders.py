@@ -128,13 +128,15 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
         return "250 OK"
 
 
-def _only_ops(_server: Any, _session: Any, _envelope: Any, mechanism: str, auth: Any) -> AuthResult:
+def _only_ops(
+    _server: Any, _session: Any, _envelope: Any, _mechanism: str, auth: Any
+) -> AuthResult:
     ok = isinstance(auth, LoginPassword) and (auth.login, auth.password) == (b"ops", b"p@ss")
     return AuthResult(success=ok, handled=False)
 
