@@ -65,10 +65,14 @@ class SmtpServer:
             )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=timeout)
+        try:
             if self.scheme == "smtp+starttls":
                 client.starttls(context=ssl.create_default_context())
-        if self.username:
-            client.login(self.username, self.password or "")
+            if self.username:
+                client.login(self.username, self.password or "")
+        except BaseException:
+            client.close()  # a refused login must not leave the connection open
+            raise
         return client
 
 
