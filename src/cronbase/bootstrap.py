@@ -15,6 +15,7 @@ from cronbase.job_modules import load_job_modules
 from cronbase.limits import JobLimits
 from cronbase.manager import JobManager
 from cronbase.metrics import ProcessMetrics
+from cronbase.notify.overdue_check import OverdueCheck
 from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.runner.pruning import Pruner
@@ -64,7 +65,12 @@ class Services:
             max_sleep=self.settings.worker_max_sleep_seconds,
             grace=self.settings.shutdown_grace_seconds,
             pruner=pruner,
+            overdue=self.new_overdue_check(),
         )
+
+    def new_overdue_check(self) -> OverdueCheck:
+        """The look for overdue jobs every worker and worker-less API server makes."""
+        return OverdueCheck(self.store, self.clock, every=self.settings.overdue_check_seconds)
 
     def check_schema(self) -> None:
         """SchemaOutOfDate unless the database's schema is the one this cronbase needs."""

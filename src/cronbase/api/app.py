@@ -24,6 +24,7 @@ from cronbase.bootstrap import build
 from cronbase.clock import Clock
 from cronbase.config import Settings
 from cronbase.errors import SchemaOutOfDate
+from cronbase.notify.overdue_check import OverdueWatch
 from cronbase.registry import JobRegistry
 from cronbase.runner import Worker
 from cronbase.store import SqlStore  # only to pass a test's own store on to the bootstrap
@@ -60,11 +61,14 @@ def create_app(
     # The embedded worker has its own runner, as each POST /run has: a Runner drives one
     # control loop and is not shared between threads.
     worker = services.new_worker() if run_worker else None
+    # Without a worker, the API server looks for overdue jobs itself: the dead-man's switch
+    # must fire when no worker is alive at all.
+    overdue = OverdueWatch(services.new_overdue_check()) if worker is None else None
     app = FastAPI(
         title="cronbase",
         summary="A database-backed cron system for multi-tenant backends",
         version="0.1.0",
-        lifespan=_lifespan(worker, settings.shutdown_grace_seconds),
+        lifespan=_lifespan(worker, overdue, settings.shutdown_grace_seconds),
         responses=ERROR_RESPONSES,
         docs_url=None,  # install_docs serves them from the package
         redoc_url=None,
@@ -90,14 +94,21 @@ def create_app(
     return app
 
 
-def _lifespan(worker: Worker | None, grace: float) -> Callable[[FastAPI], Any]:
-    """Run `worker` (if any) in a thread while the app is up; stop it within `grace` after."""
+def _lifespan(
+    worker: Worker | None, overdue: OverdueWatch | None, grace: float
+) -> Callable[[FastAPI], Any]:
+    """Run `worker` (if any; else the look for overdue jobs) in a thread while the app is up;
+    stop it within `grace` after."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             worker.start()
+        if overdue is not None:
+            overdue.start()
         yield
+        if overdue is not None:
+            overdue.close(timeout=RECORDING_SECONDS)
         if worker is not None:
             worker.stop.set()
             # It waits `grace` for its runs, then records those still going abandoned.

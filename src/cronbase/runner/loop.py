@@ -8,6 +8,7 @@ import socket
 import threading
 
 from cronbase.clock import Clock
+from cronbase.notify.overdue_check import OverdueCheck
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
 from cronbase.store.workers import WorkerStore
@@ -39,9 +40,11 @@ class Worker:
         max_sleep: float = 5.0,
         grace: float = 30.0,
         pruner: Pruner | None = None,
+        overdue: OverdueCheck | None = None,
     ) -> None:
         self.runner = runner
         self.pruner = pruner
+        self.overdue = overdue  # the dead-man's switch: every worker looks now and then
         self.clock = clock
         self.max_sleep = max_sleep
         self.grace = grace
@@ -68,6 +71,8 @@ class Worker:
         try:
             taken = self.runner.step(self.clock.now())
             self._heartbeat()
+            if self.overdue is not None:
+                self.overdue.maybe()
             # While runs go on the runner says when to look again; only an idle worker asks
             # the database when the next job falls due.
             earliest = None if taken or self.runner.busy else self.runner.store.earliest_next_run()

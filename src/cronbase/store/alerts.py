@@ -13,7 +13,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from cronbase.jobs import Outcome, RunStatus
+from cronbase.jobs import Job, Outcome, RunStatus
 from cronbase.notify import flood
 from cronbase.notify.events import overdue_event, recovered_event
 from cronbase.notify.model import Channel, Event
@@ -222,17 +222,22 @@ def episodes_of_runs(conn: sa.Connection, final: Iterable[Outcome]) -> list[Even
     return recovered
 
 
-def raise_overdue(conn: sa.Connection, dialect: str, now: datetime, limit: int) -> list[Event]:
-    """The job.overdue events of jobs overdue at `now` (cronbase.overdue) whose episode (job,
-    next_run) was not raised yet, at most `limit`; each episode is recorded in
-    cron_job_overdue, whose key keeps it to one however many processes check at once, and
-    opens the job's alert episode."""
+def unraised_overdue(conn: sa.Connection, now: datetime, limit: int) -> list[Job]:
+    """Up to `limit` jobs overdue at `now` (cronbase.overdue) whose episode (the job and its
+    next_run) has no job.overdue yet."""
     raised = sa.exists().where(
         cron_job_overdue.c.job_id == cron_job.c.id,
         cron_job_overdue.c.next_run == cron_job.c.next_run,
     )
     candidates = overdue_query(now).where(sa.not_(raised)).limit(limit)
-    jobs = still_overdue(conn.execute(candidates), now)
+    return still_overdue(conn.execute(candidates), now)
+
+
+def raise_overdue(conn: sa.Connection, dialect: str, now: datetime, limit: int) -> list[Event]:
+    """The job.overdue events of the unraised_overdue jobs; each episode is recorded in
+    cron_job_overdue, whose key keeps it to one however many processes check at once, and
+    opens the job's alert episode."""
+    jobs = unraised_overdue(conn, now, limit)
     if not jobs:
         return []
     insert = (

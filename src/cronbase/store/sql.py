@@ -197,6 +197,10 @@ class SqlStore:
     # --- alerts: overdue jobs, maintenance windows ----------------------------------------
 
     def raise_overdue(self, now: datetime, *, limit: int = 500) -> list[Event]:
+        # A read first: the write transaction (SQLite's write lock) only when there is news.
+        with self.reading() as conn:
+            if not alerts.unraised_overdue(conn, now, 1):
+                return []
         with self.transaction() as conn:
             events = alerts.raise_overdue(conn, self.dialect, now, limit)
             notifications.add_events(conn, self.dialect, events, self.quiet_period)
