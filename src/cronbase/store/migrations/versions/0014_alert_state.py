@@ -1,8 +1,8 @@
 """Alert state: muted jobs, each job's alert episode, overdue episodes, maintenance windows,
 and flood control's repeats.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from cronbase.store.types import JSONDocument, UTCDateTime, new_uuid
 
-revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0012"
+revision: str = "0014"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
