@@ -60,6 +60,7 @@ async function renderJob() {
     ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
     ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
     ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
+    ...detail("Alerts", ...alerts()),
     ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
   );
   api("/api/cron/schedules/preview", {
@@ -68,6 +69,17 @@ async function renderJob() {
   })
     .then((data) => (description.textContent = `(${data.description})`))
     .catch(() => {});
+}
+
+// The job's alert settings and state: its overdue grace, a mute, an alert episode going on.
+function alerts() {
+  const parts = [`overdue after ${job.overdue_after_seconds} s`];
+  const muted = job.muted_until && Date.parse(job.muted_until) > Date.now();
+  if (muted) parts.push("; muted until ", timeElement(job.muted_until, { relativeText: false }));
+  if (job.alerting_since) {
+    parts.push("; alerting since ", timeElement(job.alerting_since, { relativeText: false }));
+  }
+  return parts;
 }
 
 // The last run that ran, whatever started it, and the slots missed since (kept on the job).
