@@ -305,6 +305,19 @@ def test_status_shows_the_live_worker_and_its_run_in_progress(
     assert "Broken" in status.stdout
 
 
+def test_status_lists_the_overdue_jobs(store: SqlStore, cli: Cli) -> None:
+    late = datetime.now(UTC) - timedelta(minutes=20)
+    add_job(store, "Stuck", next_run=late)  # nothing has run it for 20 minutes: overdue
+    add_job(store, "Patient", next_run=late, overdue_after_seconds=3600)  # within its grace
+    add_job(store, "Paused", next_run=late, is_active=False)
+    status = cli("status")
+    assert status.returncode == 0, status.stderr
+    assert "jobs due: 2" in status.stdout
+    assert "jobs overdue: 1" in status.stdout
+    [line] = [line for line in status.stdout.splitlines() if line.startswith("  Stuck")]
+    assert "nothing has run it (overdue after 600s)" in line
+
+
 @pytest.mark.parametrize(
     "args",
     [
