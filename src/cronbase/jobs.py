@@ -27,6 +27,13 @@ def isoformat(instant: datetime | None) -> str | None:
     return instant.isoformat().replace("+00:00", "Z")
 
 
+def milliseconds_between(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole milliseconds from `start` to `end`; None while either is unknown."""
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() * 1000)
+
+
 def json_problem(value: Any) -> str | None:
     """Why `value` cannot be stored as JSON on both databases, or None if it can.
 
@@ -61,6 +68,11 @@ class RunStatus(StrEnum):
     ABANDONED = "abandoned"  # its worker stopped renewing the lease (it died)
     MISSED = "missed"  # slots that passed while nothing ran them (one row for many)
     SKIPPED = "skipped"  # the slot came due while the job's previous run was still going
+
+
+# Runs that ended without doing their work: the Web UI marks them as failures, and they are
+# tried again while attempts remain.
+FAILURE_STATUSES = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
 
 
 class RunTrigger(StrEnum):
@@ -128,9 +140,7 @@ class Run:
     @property
     def duration_ms(self) -> int | None:
         """How long it ran, once it has ended."""
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return milliseconds_between(self.started_at, self.finished_at)
 
     def to_dict(self) -> dict[str, Any]:
         """The run as the API shows it (the lease is the workers' business)."""

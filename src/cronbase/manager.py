@@ -8,6 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from cronbase.activity import (
+    MAX_RECENT_RUNS,
+    MinuteActivity,
+    RunTiming,
+    activity_window,
+    fill_minutes,
+)
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.dependency_rules import Linked
@@ -214,6 +221,32 @@ class JobManager:
         if caller.tenant_id is None:  # an admin always has a tenant; never show global jobs
             return {}
         return self.store.latest_runs(job_ids, tenant_id=caller.tenant_id)
+
+    def recent_runs(
+        self, job_ids: Iterable[UUID], caller: Principal, *, limit: int
+    ) -> dict[UUID, list[RunTiming]]:
+        """Each job's `limit` newest runs, oldest first (not pending ones), for the strips of
+        the jobs table and a job's chart; jobs that do not exist, that the caller may not see
+        or that never ran are left out (one query however many jobs)."""
+        if not 1 <= limit <= MAX_RECENT_RUNS:
+            raise ValueError(f"limit must be from 1 to {MAX_RECENT_RUNS}, not {limit}")
+        if caller.is_superadmin:
+            return self.store.recent_runs(job_ids, limit=limit)
+        if caller.tenant_id is None:  # an admin always has a tenant; never show global jobs
+            return {}
+        return self.store.recent_runs(job_ids, limit=limit, tenant_id=caller.tenant_id)
+
+    def minute_activity(self, caller: Principal) -> list[MinuteActivity]:
+        """The last hour minute by minute, oldest first, the current minute last: the runs
+        that started in each, their failures and start lag, of the jobs the caller may see."""
+        window = activity_window(self.clock.now())
+        if caller.is_superadmin:
+            counted = self.store.minute_activity(window[0])
+        elif caller.tenant_id is None:
+            counted = []
+        else:
+            counted = self.store.minute_activity(window[0], tenant_id=caller.tenant_id)
+        return fill_minutes(window, counted)
 
     def run_now(self, job_id: UUID, caller: Principal) -> Run:
         """Queue a manual run of the job, outside its schedule; a worker starts it as soon as

@@ -80,6 +80,25 @@ CONFIG: dict[str, Any] = {
         # the zone database and the tenant table, beyond what JSON Schema can say: a
         # schema-valid body may still be a 422 that names the field.
         "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "422"]},
+        # A query too long for the server's header limit (hundreds of job_id) is refused by
+        # the HTTP server with 431 before the app can say 422.
+        "negative_data_rejection": {
+            "expected-statuses": [
+                "400",
+                "401",
+                "403",
+                "404",
+                "405",
+                "406",
+                "409",
+                "413",
+                "415",
+                "422",
+                "428",
+                "429",
+                "431",
+            ]
+        },
     },
 }
 

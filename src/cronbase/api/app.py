@@ -16,7 +16,7 @@ from cronbase.api.errors import BodySizeLimit, error_response, install_error_han
 from cronbase.api.metrics import metrics_registry
 from cronbase.api.metrics import router as metrics_router
 from cronbase.api.redirects import RelativeRedirects
-from cronbase.api.routes import cron, jobs
+from cronbase.api.routes import activity, cron, jobs
 from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
 from cronbase.api.signin_limit import FailedAuthLimit, FailedAuthLimiter
@@ -44,6 +44,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         413: "Request body too large",
         422: "Invalid input",
         429: "Too many failed authentications from this address",
+        # From the HTTP server, before the app: a long query (many job_id) can reach it.
+        431: "Request line and headers larger than CRONBASE_HTTP_MAX_HEADER_BYTES",
     }.items()
 }
 
@@ -88,6 +90,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(cron.router)
     app.include_router(metrics_router)
+    app.include_router(activity.router)
     install_ui(app, settings)
     install_docs(app)
     _add_health_routes(app)

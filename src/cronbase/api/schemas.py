@@ -324,3 +324,41 @@ class LatestRuns(BaseModel):
         description="job id -> its newest run; jobs without runs, unknown or not visible to "
         "the caller are left out"
     )
+
+
+class RunTimingPublic(BaseModel):
+    """A run as the Web UI's pictures draw it (no result or error: see the run history)."""
+
+    id: UUID
+    job_id: UUID
+    status: str
+    scheduled_for: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None = Field(description="finished_at - started_at; null until it ends")
+    start_lag_ms: int | None = Field(
+        description="started_at - scheduled_for: how late it started; null if it never did"
+    )
+    attempt: int
+    trigger: str
+
+
+class RecentRuns(BaseModel):
+    runs: dict[str, list[RunTimingPublic]] = Field(
+        description="job id -> its newest runs (not pending ones), oldest first; jobs without "
+        "runs, unknown or not visible to the caller are left out"
+    )
+
+
+class MinuteActivityPublic(BaseModel):
+    minute: datetime = Field(description="the minute's first instant")
+    runs: int = Field(description="runs that started in this minute")
+    failures: int = Field(description="of those, how many failed, timed out or were abandoned")
+    mean_lag_ms: int | None = Field(description="their mean start lag; null without runs")
+    max_lag_ms: int | None = Field(description="their greatest start lag; null without runs")
+
+
+class ActivityData(BaseModel):
+    minutes: list[MinuteActivityPublic] = Field(
+        description="the last 60 minutes, oldest first; the current minute, still going, last"
+    )

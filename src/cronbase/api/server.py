@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import socket
 import time
@@ -63,9 +64,10 @@ def _limits_from_environment() -> HttpLimits:
 
 
 def _response(status: int, reason: str, message: str) -> bytes:
-    body = message.encode()
+    # The API's one error shape, so a client (and the OpenAPI schema) knows what it gets.
+    body = json.dumps({"status": "error", "message": message, "errors": []}).encode()
     return (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     ).encode() + body
 

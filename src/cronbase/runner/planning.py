@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cronbase.jobs import Job, MisfirePolicy, Missed, RunStatus, SlotPlan
+from cronbase.jobs import FAILURE_STATUSES, Job, MisfirePolicy, Missed, RunStatus, SlotPlan
 from cronbase.schedule import Schedule, parse_schedule
 
 # A slot this late counts as missed under the `skip` policy when the job sets no window.
@@ -118,8 +118,8 @@ def _missed(
 
 # Longest wait between two attempts, however many attempts a job allows.
 MAX_RETRY_DELAY = timedelta(hours=6)
-# Runs that ended unfinished and are tried again while attempts remain.
-RETRIED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
+# Runs that ended unfinished and are tried again while attempts remain: every failure.
+RETRIED = FAILURE_STATUSES
 
 
 def retry_at(

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.activity import MinuteActivity, RunTiming
 from cronbase.dependency_rules import Linked
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
@@ -367,4 +368,20 @@ class Store(Protocol):
 
     def prune_notifications(self, before: datetime) -> int:
         """Delete delivered and failed notifications created before `before`; return how many."""
+
+    def recent_runs(
+        self, job_ids: Iterable[UUID], *, limit: int, tenant_id: UUID | None = ...
+    ) -> dict[UUID, list[RunTiming]]:
+        """{job id: its `limit` newest runs that started or ended (not pending), oldest
+        first} for those of the jobs that have runs (with `tenant_id`, only that tenant's
+        jobs), in one query on the run table whatever the number of jobs, each job's read
+        from an index, however long its history."""
+        ...
+
+    def minute_activity(
+        self, since: datetime, *, tenant_id: UUID | None = ...
+    ) -> list[MinuteActivity]:
+        """Per minute from `since` on, the runs that started in it (with `tenant_id`, of that
+        tenant's jobs): how many, how many failed, their mean and greatest start lag; counted
+        by the database (one GROUP BY). Minutes without runs are left out."""
         ...

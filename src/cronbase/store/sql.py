@@ -12,6 +12,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.activity import MinuteActivity, RunTiming
 from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.fair_share import TenantShares
@@ -26,6 +27,7 @@ from cronbase.notify.model import (
     NotificationStatus,
 )
 from cronbase.store import (
+    activity,
     alerts,
     channels,
     claims,
@@ -378,6 +380,20 @@ class SqlStore:
     def prune_notifications(self, before: datetime) -> int:
         with self.transaction() as conn:
             return notifications.prune_notifications(conn, before)
+
+    # --- the Web UI's pictures --------------------------------------------------------------
+
+    def recent_runs(
+        self, job_ids: Iterable[UUID], *, limit: int, tenant_id: UUID | None = None
+    ) -> dict[UUID, list[RunTiming]]:
+        with self.reading() as conn:
+            return status.recent_runs(conn, self.dialect, job_ids, limit, tenant_id)
+
+    def minute_activity(
+        self, since: datetime, *, tenant_id: UUID | None = None
+    ) -> list[MinuteActivity]:
+        with self.reading() as conn:
+            return activity.minute_activity(conn, since, tenant_id)
 
 
 @contextmanager

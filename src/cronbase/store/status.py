@@ -9,6 +9,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.activity import RunTiming
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
 from cronbase.store.rows import PENDING, RUN_LISTED, due, job_from_row, run_from_row
@@ -145,3 +146,63 @@ def latest_runs(
         jobs = jobs.where(cron_job.c.tenant_id == tenant_id)
     query = sa.select(*RUN_LISTED).where(cron_job_run.c.id.in_(jobs))
     return {run.job_id: run for run in map(run_from_row, conn.execute(query))}
+
+
+_TIMING_COLUMNS = [
+    cron_job_run.c.id,
+    cron_job_run.c.job_id,
+    cron_job_run.c.status,
+    cron_job_run.c.scheduled_for,
+    cron_job_run.c.started_at,
+    cron_job_run.c.finished_at,
+    cron_job_run.c.attempt,
+    cron_job_run.c.trigger,
+]
+
+
+def _newest_of(job_id: sa.ColumnElement[UUID], limit: int) -> sa.Select[tuple[object, ...]]:
+    """The job's `limit` newest runs that have an outcome or are going (not pending): a
+    backward walk of ix_cron_job_run_slots that stops after `limit` rows."""
+    return (
+        sa.select(*_TIMING_COLUMNS)
+        .where(cron_job_run.c.job_id == job_id, cron_job_run.c.status != RunStatus.PENDING.value)
+        .order_by(*_newest_first(cron_job_run))
+        .limit(limit)
+    )
+
+
+def recent_runs(
+    conn: sa.Connection, dialect: str, job_ids: Iterable[UUID], limit: int, tenant_id: UUID | None
+) -> dict[UUID, list[RunTiming]]:
+    """The newest `limit` runs of each job, oldest first, in one query on the run table.
+
+    A window function (row_number() per job) would number every run of every job before
+    keeping 20: the whole history. Instead each job's runs are read newest first from the
+    index and cut at `limit`: on PostgreSQL with a LATERAL subquery per job, on SQLite (which
+    has no LATERAL) with one such subquery per job joined by UNION ALL.
+    """
+    jobs = sa.select(cron_job.c.id).where(cron_job.c.id.in_(sorted(set(job_ids))))
+    if tenant_id is not None:
+        jobs = jobs.where(cron_job.c.tenant_id == tenant_id)
+    query: sa.Select[tuple[object, ...]] | sa.CompoundSelect
+    if dialect == "postgresql":
+        visible = jobs.subquery("visible")
+        newest = _newest_of(visible.c.id, limit).lateral("newest")
+        query = sa.select(newest).select_from(visible.join(newest, sa.true()))
+    else:
+        ids = list(conn.execute(jobs).scalars())
+        if not ids:
+            return {}
+        parts = [sa.select(_newest_of(sa.literal(one, sa.Uuid()), limit).subquery()) for one in ids]
+        query = sa.union_all(*parts)
+    found: dict[UUID, list[RunTiming]] = {}
+    for row in conn.execute(query):
+        values = {**row._mapping, "status": RunStatus(row.status)}
+        run = RunTiming(**{**values, "trigger": RunTrigger(row.trigger)})
+        found.setdefault(run.job_id, []).append(run)
+    # Neither database promises the order of rows coming out of a join or a UNION ALL.
+    return {job_id: sorted(runs, key=_oldest_first) for job_id, runs in found.items()}
+
+
+def _oldest_first(run: RunTiming) -> tuple[datetime, int, UUID]:
+    return (run.scheduled_for, run.attempt, run.id)

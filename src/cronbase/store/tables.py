@@ -193,6 +193,9 @@ cron_job_run = sa.Table(
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     ),
+    # The runs of the last hour, per minute (the Web UI's overview), without reading the
+    # whole history.
+    sa.Index("ix_cron_job_run_started", "started_at"),
     sa.Index(
         "ix_cron_job_run_leases",
         "lease_until",

@@ -1,6 +1,7 @@
 // One job: its settings, its run history (newest first, a page at a time), and the actions.
 
 import { api } from "./api.js";
+import { chartWidth, runCharts } from "./charts.js";
 import {
   absoluteTime,
   duration,
@@ -186,9 +187,28 @@ async function loadJob() {
   await renderJob();
 }
 
+// The chart of the last CHART_RUNS runs: duration and start lag, failures marked.
+const CHART_RUNS = 100;
+
+async function loadCharts() {
+  const box = document.getElementById("run-charts");
+  const status = document.getElementById("charts-status");
+  let runs;
+  try {
+    ({ runs } = await api(`/api/cron/runs/recent?job_id=${jobId}&limit=${CHART_RUNS}`));
+  } catch (error) {
+    status.textContent = `Could not load the chart: ${error.message}`;
+    return;
+  }
+  const recent = runs[jobId] || [];
+  status.textContent = recent.length ? "" : "No runs to chart yet.";
+  box.replaceChildren(...(recent.length ? runCharts(recent, chartWidth(box)) : []));
+}
+
 async function refreshAll() {
   await loadJob();
   await loadRuns();
+  await loadCharts();
 }
 
 async function act(button, action) {

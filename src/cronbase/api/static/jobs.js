@@ -3,6 +3,7 @@
 // few thousand jobs stay quick. Only the shown page asks for its jobs' latest runs.
 
 import { api, fetchAll } from "./api.js";
+import { activityCharts, chartWidth, outcomeStrip } from "./charts.js";
 import { duration, el, flash, statusBadge, timeElement } from "./format.js";
 import { startPage } from "./session.js";
 
@@ -17,6 +18,8 @@ const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []
 const descriptions = new Map(); // schedule -> Promise of its description
 let jobs = [];
 let latestRuns = {};
+let recentRuns = {}; // job id -> its last STRIP_RUNS runs, oldest first, for the shown page
+const STRIP_RUNS = 20;
 
 // The view (search, filters, sort, page) lives in the address, so reload and Back keep it.
 const params = new URLSearchParams(window.location.search);
@@ -113,6 +116,13 @@ function nextRun(job) {
   return [timeElement(job.next_run)];
 }
 
+function strip(job) {
+  const runs = recentRuns[job.id];
+  if (runs === undefined) return el("span", { class: "muted" }, "…");
+  if (!runs.length) return el("span", { class: "muted" }, "none");
+  return outcomeStrip(runs, STRIP_RUNS);
+}
+
 // The inner div keeps a cell's content together when narrow screens lay cells out as grids.
 const cell = (label, ...content) =>
   el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
@@ -137,6 +147,7 @@ function row(job) {
     cell("Function", el("code", {}, job.function_name || "—")),
     cell("Active", el("label", { class: "switch" }, toggle, job.is_active ? " Active" : " Paused")),
     cell("Last run", ...lastRun(job)),
+    cell("Recent runs", strip(job)),
     cell("Next run", ...nextRun(job)),
     cell("Errors", String(errorCount(job))),
   );
@@ -178,6 +189,41 @@ function renderTable() {
   }
   saveView();
   loadLatestRuns(pageJobs);
+  loadStrips(pageJobs);
+}
+
+// One request for the shown page's strips, read in one query.
+async function loadStrips(pageJobs) {
+  if (!pageJobs.length) return;
+  const query = pageJobs.map((job) => `job_id=${job.id}`).join("&");
+  let runs;
+  try {
+    ({ runs } = await api(`/api/cron/runs/recent?${query}&limit=${STRIP_RUNS}`));
+  } catch {
+    return; // the strips stay blank; the last run is still shown
+  }
+  for (const job of pageJobs) recentRuns[job.id] = runs[job.id] || [];
+  keepingFocus(() => {
+    for (const job of pageJobs) {
+      const tr = body.querySelector(`tr[data-job-id="${job.id}"]`);
+      tr?.querySelector('[data-label="Recent runs"] .cell').replaceChildren(strip(job));
+    }
+  });
+}
+
+// The last hour, minute by minute: two charts side by side, or stacked on a narrow screen.
+async function loadActivity() {
+  const box = document.getElementById("activity-charts");
+  const status = document.getElementById("activity-status");
+  let minutes;
+  try {
+    ({ minutes } = await api("/api/cron/runs/activity"));
+  } catch (error) {
+    status.textContent = `Could not load the last hour: ${error.message}`;
+    return;
+  }
+  status.textContent = "";
+  box.replaceChildren(...activityCharts(minutes, chartWidth(box)));
 }
 
 async function loadLatestRuns(pageJobs) {
@@ -209,12 +255,14 @@ async function setActive(job, active) {
 }
 
 async function loadJobs() {
+  loadActivity();
   try {
     const loaded = await fetchAll("/api/cron/jobs", "jobs", (n) => {
       if (!jobs.length) count.textContent = `Loading jobs… ${n.toLocaleString()}`;
     });
     jobs = loaded;
     latestRuns = {};
+    recentRuns = {};
     renderTable();
   } catch (error) {
     count.textContent = `Could not load the jobs: ${error.message}`;
