@@ -24,6 +24,7 @@ from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
 from cronbase.limits import JobLimits
 from cronbase.monitoring import keep_monitoring_keys
+from cronbase.notify.maintenance import MaintenanceManager
 from cronbase.registry import JobRegistry
 from cronbase.schedule import parse_schedule
 from cronbase.store import SqlStore
@@ -89,6 +90,8 @@ class JobManager:
         self.clock = clock
         self.tokens = tokens or TokenStore(store.engine)
         self.workers = workers or WorkerStore(store.engine)
+        # Maintenance windows, during which alerts are suppressed (notify/maintenance.py).
+        self.maintenance = MaintenanceManager(store, clock)
 
     def create_job(self, spec: JobSpec, caller: Principal) -> Job:
         """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing.
