@@ -17,14 +17,10 @@ from cronbase.jobs import Job, Outcome, RunStatus
 from cronbase.notify import flood
 from cronbase.notify.events import overdue_event, recovered_event
 from cronbase.notify.model import Channel, Event
+from cronbase.store.alert_tables import cron_alert_repeat, cron_job_overdue, cron_maintenance
 from cronbase.store.engine import dialect_insert
 from cronbase.store.status import overdue_query, still_overdue
-from cronbase.store.tables import (
-    cron_alert_repeat,
-    cron_job,
-    cron_job_overdue,
-    cron_maintenance,
-)
+from cronbase.store.tables import cron_job
 
 # The endings of a final attempt that open an alert episode (as their events do).
 _FAILED = {RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED}
