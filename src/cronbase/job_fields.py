@@ -321,6 +321,17 @@ JOB_FIELDS: tuple[JobField, ...] = (
     # or was abandoned, slots were missed, it was overdue); cleared, with job.recovered, by
     # its next successful final run.
     JobField("alerting_since", datetime, None, settable=False, nullable=True),
+    _seconds(
+        "jitter_seconds",
+        0,
+        3600,
+        default=0,
+        invalid="must be a whole number of seconds from 0 (no jitter) to 3600",
+        description="run each slot a fixed offset in [0, jitter_seconds) after its fire time, "
+        "derived from the job's id and kept below the schedule's shortest gap, so that many "
+        "jobs with one schedule do not all start at once; scheduled_for stays the fire time",
+        cli_help="spread: a fixed offset below this many seconds (0..3600)",
+    ),
 )
 
 FIELDS: dict[str, JobField] = {f.name: f for f in JOB_FIELDS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from cronbase.job_fields import (  # noqa: F401
     MisfirePolicy,
     OverlapPolicy,
 )
+from cronbase.schedule import jitter_offset, parse_schedule
 
 
 def isoformat(instant: datetime | None) -> str | None:
@@ -57,6 +58,16 @@ def json_problem(value: Any) -> str | None:
 def storable_text(text: str) -> str:
     """`text` without the characters PostgreSQL cannot store (NUL, unpaired surrogates)."""
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def job_offset(job: Any) -> timedelta:
+    """A Job's jitter offset: each of its slots is due this long after its fire time (none
+    while its stored schedule does not parse). See schedule/jitter.py."""
+    try:
+        schedule = parse_schedule(job.schedule, job.timezone)
+    except ValueError:
+        return timedelta(0)
+    return jitter_offset(job.id, job.jitter_seconds, schedule)
 
 
 class RunStatus(StrEnum):

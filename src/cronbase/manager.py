@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from cronbase.activity import (
     MAX_RECENT_RUNS,
@@ -26,7 +26,7 @@ from cronbase.limits import JobLimits
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.notify.maintenance import MaintenanceManager
 from cronbase.registry import JobRegistry
-from cronbase.schedule import parse_schedule
+from cronbase.schedule import jitter_offset, next_fire_with_offset, parse_schedule
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenInfo, TokenStore
 from cronbase.store.workers import WorkerInfo, WorkerStore
@@ -105,7 +105,9 @@ class JobManager:
         values = self._validated(spec, new_metadata=True)
         values["metadata"] = keep_monitoring_keys(values["metadata"], {})
         now = self.clock.now()
-        values.update(next_run=self._next_run(values), created_at=now, updated_at=now)
+        # The id is chosen here, not by the database: a staggered job's offset derives from it.
+        values["id"] = uuid4()
+        values.update(next_run=self._next_run(values, values["id"]), created_at=now, updated_at=now)
         return self.store.insert_job(values, max_per_tenant=self.limits.max_jobs_per_tenant)
 
     def get_job(self, job_id: UUID, caller: Principal) -> Job:
@@ -160,7 +162,7 @@ class JobManager:
         if "metadata" in values:
             values["metadata"] = keep_monitoring_keys(values["metadata"], job.metadata)
         if _reschedules(job, values):
-            values["next_run"] = self._next_run({**asdict(current), **values})
+            values["next_run"] = self._next_run({**asdict(current), **values}, job.id)
         values["updated_at"] = self.clock.now()
         moves = values.get("tenant_id", job.tenant_id) != job.tenant_id
         quota = self.limits.max_jobs_per_tenant if moves else None
@@ -177,9 +179,37 @@ class JobManager:
         stored schedule no longer parses."""
         job = self.get_job(job_id, caller)
         schedule = parse_schedule(job.schedule, job.timezone)
-        if not job.is_active or job.next_run is None:
-            return schedule.preview(self.clock.now(), count)
-        return [job.next_run, *(schedule.preview(job.next_run, count - 1) if count > 1 else [])]
+        offset = jitter_offset(job.id, job.jitter_seconds, schedule)
+        first = job.next_run
+        if not job.is_active or first is None:
+            first = next_fire_with_offset(schedule, self.clock.now(), offset)
+            if first is None:  # on_demand
+                return []
+        later = schedule.preview(first - offset, count - 1) if count > 1 else []
+        return [first, *(fire + offset for fire in later)]
+
+    def preview_runs(
+        self,
+        schedule: str,
+        timezone: str,
+        count: int,
+        caller: Principal,
+        *,
+        job_id: UUID | None = None,
+        jitter_seconds: int | None = None,
+    ) -> tuple[list[datetime], timedelta]:
+        """The next `count` times a job with this schedule would run, and its jitter offset:
+        the schedule's fire times plus the offset of `job_id` (an existing job the caller may
+        see) with `jitter_seconds` (by default that job's own). Without a job, whose id the
+        offset derives from, the fire times themselves. InvalidSchedule for a bad schedule."""
+        parsed = parse_schedule(schedule, timezone)
+        offset = timedelta(0)
+        if job_id is not None:
+            job = self.get_job(job_id, caller)
+            jitter = job.jitter_seconds if jitter_seconds is None else jitter_seconds
+            offset = jitter_offset(job.id, jitter, parsed)
+        fires = parsed.preview(self.clock.now() - offset, count)
+        return [fire + offset for fire in fires], offset
 
     def delete_job(self, job_id: UUID, caller: Principal, *, detach: bool = False) -> None:
         """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
@@ -261,9 +291,12 @@ class JobManager:
             raise JobNotFound(job_id)
         return run
 
-    def _next_run(self, values: dict[str, Any]) -> datetime | None:
-        """The first fire time from now; None for an on_demand job, which never falls due."""
-        return parse_schedule(values["schedule"], values["timezone"]).next_after(self.clock.now())
+    def _next_run(self, values: dict[str, Any], job_id: UUID) -> datetime | None:
+        """The first fire time from now, plus the job's jitter offset; None for an on_demand
+        job, which never falls due."""
+        schedule = parse_schedule(values["schedule"], values["timezone"])
+        offset = jitter_offset(job_id, values.get("jitter_seconds", 0), schedule)
+        return next_fire_with_offset(schedule, self.clock.now(), offset)
 
     def seed_default_jobs(self, defaults: Sequence[Mapping[str, Any]]) -> list[Job]:
         """Create the jobs of `defaults` (each a dict of name, schedule, function_name,
@@ -399,5 +432,6 @@ def _reschedules(job: Job, changes: dict[str, Any]) -> bool:
     return (
         changes.get("schedule", job.schedule) != job.schedule
         or changes.get("timezone", job.timezone) != job.timezone
+        or changes.get("jitter_seconds", job.jitter_seconds) != job.jitter_seconds
         or (changes.get("is_active") is True and not job.is_active)
     )

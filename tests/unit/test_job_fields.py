@@ -82,6 +82,7 @@ def test_job_spec_has_the_settable_fields_and_their_defaults() -> None:
         "wait_for": "any",
         "keep_runs": None,
         "muted_until": None,
+        "jitter_seconds": 0,
     }
     # each spec has a metadata dict of its own
     assert JobSpec(name="m", schedule="hourly", function_name="f").metadata is not spec.metadata

@@ -262,13 +262,20 @@ class PreviewRequest(BaseModel):
     schedule: Schedule
     timezone: Zone = "UTC"
     count: int = Field(5, ge=1, le=100)
+    job_id: UUID | None = Field(
+        None, description="an existing job: its jitter offset (from its id) is added"
+    )
+    jitter_seconds: int | None = Field(
+        None, ge=0, le=3600, description="with job_id: the jitter to preview (default the job's)"
+    )
 
 
 class PreviewData(BaseModel):
     schedule: str
     timezone: str
     description: str
-    next_runs: list[datetime]
+    next_runs: list[datetime] = Field(description="the times it runs: fire time plus offset")
+    offset_seconds: int = Field(description="the job's jitter offset; 0 without job_id")
 
 
 class Health(BaseModel):

@@ -5,10 +5,11 @@ Pure: it takes the job and the instant, and reads no clock and no database.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cronbase.jobs import FAILURE_STATUSES, Job, MisfirePolicy, Missed, RunStatus, SlotPlan
-from cronbase.schedule import Schedule, parse_schedule
+from cronbase.schedule import Schedule, jitter_offset, parse_schedule
 
 # A slot this late counts as missed under the `skip` policy when the job sets no window.
 DEFAULT_SKIP_GRACE = timedelta(seconds=60)
@@ -36,15 +37,27 @@ def plan_slots(job: Job, now: datetime) -> SlotPlan:
         return SlotPlan(job.next_run, None, None, error)
     if schedule.on_demand:  # a next_run someone wrote by hand: run it once, then never again
         return SlotPlan(job.next_run, None, None)
+    # A staggered job runs each slot `offset` after its fire time (its next_run has it): plan
+    # on the fire times' clock, with the slots and now moved back by the offset, so that
+    # scheduled_for stays the fire time and lateness counts from fire time + offset; then
+    # move the next next_run forward again.
+    offset = jitter_offset(job.id, job.jitter_seconds, schedule)
+    plan = _plan(job, schedule, job.next_run - offset, now - offset)
+    if not offset or plan.next_run is None:
+        return plan
+    return replace(plan, next_run=plan.next_run + offset)
+
+
+def _plan(job: Job, schedule: Schedule, first: datetime, now: datetime) -> SlotPlan:
     window = timedelta(seconds=job.catchup_window_seconds) if job.catchup_window_seconds else None
     if job.misfire_policy == MisfirePolicy.CATCH_UP:
-        return _catch_up(schedule, job.next_run, now, window)
+        return _catch_up(schedule, first, now, window)
     if job.misfire_policy == MisfirePolicy.SKIP:
-        return _skip(schedule, job.next_run, now, window or DEFAULT_SKIP_GRACE)
-    latest = _latest_slot(schedule, job.next_run, now)
+        return _skip(schedule, first, now, window or DEFAULT_SKIP_GRACE)
+    latest = _latest_slot(schedule, first, now)
     return SlotPlan(
         latest,
-        _missed(schedule, job.next_run, latest, after_first=False, before=True),
+        _missed(schedule, first, latest, after_first=False, before=True),
         schedule.next_after(now),
     )
 

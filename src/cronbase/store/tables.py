@@ -100,6 +100,8 @@ cron_job = sa.Table(
     # abandoned, slots were missed, the job was overdue); the next successful final run
     # clears it and raises job.recovered. NULL: all is well.
     sa.Column("alerting_since", UTCDateTime()),
+    # Each slot runs a fixed offset below this after its fire time (schedule/jitter.py).
+    sa.Column("jitter_seconds", sa.Integer(), nullable=False, server_default="0"),
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),

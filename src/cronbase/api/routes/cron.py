@@ -27,7 +27,7 @@ from cronbase.api.schemas import (
 )
 from cronbase.auth import Role
 from cronbase.job_options import describe_options
-from cronbase.schedule import describe, preview, validate_timezone
+from cronbase.schedule import describe, validate_timezone
 
 MAX_LATEST_RUN_JOBS = 100
 
@@ -58,16 +58,25 @@ def functions(services: ServicesDep, _caller: AdminDep) -> Envelope[FunctionList
 
 @router.post("/schedules/preview", summary="Describe a schedule and list its next fire times")
 def preview_schedule(
-    body: PreviewRequest, services: ServicesDep, _caller: AdminDep
+    body: PreviewRequest, services: ServicesDep, caller: AdminDep
 ) -> Envelope[PreviewData]:
+    """With `job_id`, the times include that job's jitter offset: the times it would run."""
     zone = validate_timezone(body.timezone)
-    next_runs = preview(body.schedule, services.manager.clock.now(), body.count, zone)
+    next_runs, offset = services.manager.preview_runs(
+        body.schedule,
+        zone,
+        body.count,
+        caller,
+        job_id=body.job_id,
+        jitter_seconds=body.jitter_seconds,
+    )
     return Envelope(
         data=PreviewData(
             schedule=body.schedule,
             timezone=zone,
             description=describe(body.schedule, zone),
             next_runs=next_runs,
+            offset_seconds=int(offset.total_seconds()),
         )
     )
 

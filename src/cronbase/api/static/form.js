@@ -25,6 +25,7 @@ const FIELDS = [
   "max_attempts",
   "retry_delay_seconds",
   "isolation",
+  "jitter_seconds",
 ];
 const LABELS = { tenant_id: "Tenant", function_name: "Function", is_active: "Active" };
 
@@ -75,11 +76,23 @@ function showPreview(data) {
   const times = data.next_runs.map((iso) =>
     el("li", {}, el("time", { datetime: iso }, absoluteTime(iso))),
   );
+  const jitter = Number(input.jitter_seconds.value || 0);
+  const offset = data.offset_seconds
+    ? ` (${data.offset_seconds} s after each fire time: the job's jitter)`
+    : !jobId && jitter > 0
+      ? " (plus a fixed offset under the jitter, known once the job exists)"
+      : "";
   preview.replaceChildren(
     el("p", { class: "description" }, data.description),
-    el("p", {}, `Next ${times.length} runs, in your time zone:`),
+    el("p", {}, `Next ${times.length} runs, in your time zone${offset}:`),
     el("ol", {}, ...times),
   );
+}
+
+function jitterOf() {
+  const jitter = Number(input.jitter_seconds.value || 0);
+  if (!jobId || !Number.isInteger(jitter) || jitter < 0 || jitter > 3600) return {};
+  return { job_id: jobId, jitter_seconds: jitter };
 }
 
 async function runPreview() {
@@ -93,7 +106,8 @@ async function runPreview() {
   try {
     const data = await api("/api/cron/schedules/preview", {
       method: "POST",
-      body: { schedule, timezone, count: 5 },
+      // Editing, the job's id gives its jitter offset: the preview shows when it would run.
+      body: { schedule, timezone, count: 5, ...jitterOf() },
     });
     if (number !== previewNumber) return; // a slower, older answer must not win
     setError("schedule", "");
@@ -154,6 +168,7 @@ function formBody() {
     max_attempts: wholeNumber("max_attempts", 1),
     retry_delay_seconds: wholeNumber("retry_delay_seconds", 30),
     isolation: input.isolation.value,
+    jitter_seconds: wholeNumber("jitter_seconds", 0),
   };
   if (me.role === "superadmin") body.tenant_id = input.tenant_id.value || null;
   if (!body.name.trim()) setError("name", "must not be blank");
@@ -323,6 +338,7 @@ function fill(job) {
 
 input.schedule.addEventListener("input", previewSoon);
 input.timezone.addEventListener("input", previewSoon);
+input.jitter_seconds.addEventListener("input", previewSoon);
 input.metadata.addEventListener("input", checkMetadata);
 input.function_name.addEventListener("change", changeFunction);
 document.getElementById("use-my-zone").addEventListener("click", () => {
