@@ -6,6 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cronbase.auth import (
@@ -85,3 +88,52 @@ async def authenticate(request: Request) -> Principal:
     """The caller of `request` as the routes see it, or NotAuthenticated; for error handlers."""
     credentials = await _bearer(request)
     return await run_in_threadpool(_principal, _services(request), credentials)
+
+
+# --- query parameters -----------------------------------------------------------------------
+
+_QUERY_NAMES = "cronbase_query_names"  # kept on the route: worked out once per route
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """Every query parameter the route documents, its dependencies' included."""
+    names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
+    if names is None:
+        names = frozenset(_walk(route.dependant))
+        setattr(route, _QUERY_NAMES, names)
+    return names
+
+
+def _walk(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _walk(sub)
+    return names
+
+
+def _no_unknown_query(request: Request) -> None:
+    """422 naming the query parameters the route does not take: `?tenant=...` for
+    `?tenant_id=...` must not quietly list every job. Raised as a validation error, so the
+    error handler answers 401 first to a caller without a valid token, as for any fault."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": f"unknown query parameter; this endpoint takes: {takes}",
+                    "input": request.query_params.get(name),
+                }
+                for name in unknown
+            ]
+        )
+
+
+# For a router's `dependencies`: its endpoints refuse query parameters they do not document.
+KnownQueryOnly = Depends(_no_unknown_query)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from cronbase.api.deps import AdminDep, CallerDep, ServicesDep
+from cronbase.api.deps import AdminDep, CallerDep, KnownQueryOnly, ServicesDep
 from cronbase.api.routes.jobs import _run as run_public
 from cronbase.api.schemas import (
     Envelope,
@@ -31,7 +31,7 @@ from cronbase.schedule import describe, validate_timezone
 
 MAX_LATEST_RUN_JOBS = 100
 
-router = APIRouter(prefix="/api/cron", tags=["cron"])
+router = APIRouter(prefix="/api/cron", tags=["cron"], dependencies=[KnownQueryOnly])
 
 
 @router.post("/run", summary="Execute all due jobs")

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from cronbase.api.deps import AdminDep, ServicesDep
+from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
 from cronbase.api.schemas import (
     Deleted,
     DependencyData,
@@ -29,7 +29,7 @@ from cronbase.dependency_rules import Linked
 from cronbase.jobs import Job, Run
 from cronbase.manager import JobSpec
 
-router = APIRouter(prefix="/api/cron/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/cron/jobs", tags=["jobs"], dependencies=[KnownQueryOnly])
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
