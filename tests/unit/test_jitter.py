@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -34,8 +35,21 @@ def test_the_shortest_gap_of_common_schedules() -> None:
     assert gap("daily") == timedelta(days=1)
     assert gap("cron:0,59 0,23 * * *") == timedelta(minutes=1)
     assert gap("cron:*/7 8-10 * * *") == timedelta(minutes=4)  # 08:56, then 09:00
-    assert gap("cron:0 0 1 1 *") is None  # yearly: no gap caps a jitter
+    assert gap("cron:0 0 1 1 *") == timedelta(days=1)  # a lower bound beyond a day
     assert gap("on_demand") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    schedule=st.sampled_from(SCHEDULES),
+    start=st.datetimes(datetime(2024, 1, 1), datetime(2027, 1, 1), timezones=st.just(UTC)),
+)
+def test_no_two_fire_times_are_closer_than_the_shortest_gap(schedule: str, start: datetime) -> None:
+    parsed = parse_schedule(schedule)  # UTC: no DST transition
+    gap = shortest_gap(parsed)
+    assert gap is not None
+    fires = parsed.preview(start, 50)
+    assert min(b - a for a, b in itertools.pairwise(fires)) >= min(gap, timedelta(days=1))
 
 
 def test_no_jitter_no_offset_and_a_cap_below_the_shortest_gap() -> None:

@@ -12,40 +12,38 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import UTC, datetime, timedelta
+import itertools
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from cronbase.schedule.cron import Schedule
+from cronbase.schedule.fields import HOUR, MINUTE, parse_field
 
 MAX_JITTER_SECONDS = 3600
-# No two fire times of a cron schedule are closer than this.
-_FINEST = timedelta(minutes=1)
-# Where the gaps are measured from: a fixed instant, so that every process agrees.
-_FROM = datetime(2001, 1, 1, tzinfo=UTC)
-# Gaps longer than the largest jitter cap nothing. Within a week of fire times every gap of a
-# cron schedule shorter than that has shown itself (minute and hour within a day, the day
-# boundary between two matching days), bar DST transitions, which a fixed window may miss.
-_SPAN = timedelta(days=8)
-_MOST_FIRES = 4000
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # claims ask for the same few schedules over and over
 def shortest_gap(schedule: Schedule) -> timedelta | None:
-    """The shortest time between two consecutive fire times, if shorter than a week (else,
-    and for an on_demand schedule, None: no gap caps a jitter)."""
-    shortest: timedelta | None = None
-    previous = schedule.next_after(_FROM)
-    count = 0
-    while previous is not None and previous - _FROM < _SPAN and count < _MOST_FIRES:
-        following = schedule.next_after(previous)
-        if following is None:
-            break
-        gap = following - previous
-        shortest = gap if shortest is None else min(shortest, gap)
-        if shortest <= _FINEST:
-            break
-        previous, count = following, count + 1
-    return shortest
+    """The shortest time between two consecutive fire times on the wall clock, read from the
+    minute and hour fields (None for an on_demand schedule, which has none).
+
+    Beyond a day it is a lower bound (the day fields are not read: `weekly` gives a day), which
+    is enough, a jitter being at most an hour; and it assumes that a day's last hour may be
+    followed by the next day's first. DST transitions, which cron compresses or repeats, are
+    not counted: around one, a slot may run after the next slot's fire time.
+    """
+    if schedule.on_demand:
+        return None
+    minute, hour = schedule.expression.split()[:2]
+    minutes = sorted(parse_field(MINUTE, minute).values)
+    hours = sorted(parse_field(HOUR, hour).values)
+    within_hour = [b - a for a, b in itertools.pairwise(minutes)]
+    # From an hour's last fire time to the first of the next hour that fires (across midnight
+    # too): the minutes left in the one, the minutes before the other, the hours between.
+    hour_steps = [b - a for a, b in itertools.pairwise(hours)]
+    hour_steps.append(24 - hours[-1] + hours[0])
+    across = 60 - minutes[-1] + minutes[0] + 60 * (min(hour_steps) - 1)
+    return timedelta(minutes=min([*within_hour, across]))
 
 
 def jitter_offset(job_id: UUID, jitter_seconds: int, schedule: Schedule) -> timedelta:
