@@ -56,10 +56,6 @@ def all_key(scheduled_for: datetime) -> str:
     return f"all:{isoformat(scheduled_for)}"
 
 
-def backfill_key(scheduled_for: datetime) -> str:
-    return f"backfill:{isoformat(scheduled_for)}"
-
-
 def edge_errors(
     job: Node,
     wait_for: str,

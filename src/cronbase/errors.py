@@ -54,6 +54,14 @@ class RunNotFound(CronbaseError, LookupError):
         super().__init__(f"cron job {job_id} has no run with id {run_id}")
 
 
+class BackfillNotFound(JobNotFound):
+    """The job has no backfill with this id."""
+
+    def __init__(self, backfill_id: object) -> None:
+        self.job_id = backfill_id
+        LookupError.__init__(self, f"no backfill with id {backfill_id} of this job")
+
+
 class DuplicateJob(CronbaseError):
     """A job function with this name is already registered; pick another name."""
 

@@ -17,8 +17,8 @@ from cronbase.activity import (
 )
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
-from cronbase.dependency_rules import Linked
 from cronbase.errors import InvalidJob, JobNotFound, RunNotFound
+from cronbase.graph_operations import GraphOperations, scope
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
@@ -61,16 +61,7 @@ class Counts:
     runs: dict[RunStatus, int]  # run rows by status, every status present
 
 
-@dataclass(frozen=True)
-class Dependencies:
-    """A job's place in the dependency graph: what it runs after, what runs after it."""
-
-    job: Job
-    upstream: list[tuple[Linked, Job]]
-    downstream: list[tuple[Linked, Job]]
-
-
-class JobManager:
+class JobManager(GraphOperations):
     """The domain layer: the only way the API and the CLI reach jobs, tenants, tokens and
     workers. It checks who may do what; the store only stores."""
 
@@ -167,7 +158,7 @@ class JobManager:
         moves = values.get("tenant_id", job.tenant_id) != job.tenant_id
         quota = self.limits.max_jobs_per_tenant if moves else None
         updated = self.store.update_job(
-            job_id, values, tenant_id=_scope(caller), max_per_tenant=quota
+            job_id, values, tenant_id=scope(caller), max_per_tenant=quota
         )
         if updated is None:  # deleted meanwhile
             raise JobNotFound(job_id)
@@ -215,20 +206,8 @@ class JobManager:
         """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
         `detach`, which removes their edges to it first (in the same transaction)."""
         self.get_job(job_id, caller)
-        if not self.store.delete_job(job_id, tenant_id=_scope(caller), detach=detach):
+        if not self.store.delete_job(job_id, tenant_id=scope(caller), detach=detach):
             raise JobNotFound(job_id)
-
-    def dependencies(self, job_id: UUID, caller: Principal) -> Dependencies:
-        """The job's upstreams and its dependents, transitively, each with its depth."""
-        job = self.get_job(job_id, caller)
-        ups, downs, jobs = self.store.linked_jobs(job_id)
-        # Edges stay within a tenant, so the caller may see them all; checked all the same.
-        visible = {key: j for key, j in jobs.items() if caller.can_see(j.tenant_id)}
-        return Dependencies(
-            job=job,
-            upstream=[(link, visible[link.job_id]) for link in ups if link.job_id in visible],
-            downstream=[(link, visible[link.job_id]) for link in downs if link.job_id in visible],
-        )
 
     def list_runs(
         self, job_id: UUID, caller: Principal, *, limit: int = 50, offset: int = 0
@@ -286,7 +265,7 @@ class JobManager:
         it has a free slot (and the job's previous run, if any, has ended). Return the queued
         run; if one is already waiting, return that one instead of queueing another."""
         self.get_job(job_id, caller)
-        run = self.store.enqueue_run(job_id, self.clock.now(), tenant_id=_scope(caller))
+        run = self.store.enqueue_run(job_id, self.clock.now(), tenant_id=scope(caller))
         if run is None:  # deleted meanwhile
             raise JobNotFound(job_id)
         return run
@@ -421,11 +400,6 @@ class JobManager:
         """The caller a live API token speaks for, or None if it is unknown, revoked or
         expired."""
         return self.tokens.principal(hash_token(token), self.clock.now())
-
-
-def _scope(caller: Principal) -> UUID | None:
-    """The tenant a write must stay within: the caller's, unless a superadmin."""
-    return None if caller.is_superadmin else caller.tenant_id
 
 
 def _reschedules(job: Job, changes: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import subprocess
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -484,3 +485,23 @@ def test_jobs_dependencies_prints_the_chain_in_running_order(cli: Cli) -> None:
         "runs before:",
         f"  [1] Report ({last}, on_demand) -- on completion",
     ]
+
+
+def test_jobs_backfill_previews_and_queues(cli: Cli, store: SqlStore) -> None:
+    added = cli("jobs", "add", "--name", "Hourly", "--schedule", "hourly", "--function",
+                "markUsersOffline", "--timezone", "Europe/Berlin")  # fmt: skip
+    job_id = json.loads(added.stdout)["id"]
+    spring = ("--start", "2024-03-31T00:00:00+01:00", "--end", "2024-04-01T00:00:00+02:00")
+    preview = cli("jobs", "backfill", job_id, *spring, "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[-1] == "23 slot(s) would be queued (dry run: nothing queued)"
+    assert lines[0] == "2024-03-31T00:00:00+01:00  (2024-03-30T23:00:00Z)"
+    assert store.list_runs(uuid.UUID(job_id)) == []
+    queued = cli("jobs", "backfill", job_id, *spring)
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout.splitlines()[-1].endswith("queued 23 run(s) of Hourly")
+    assert len(store.list_runs(uuid.UUID(job_id))) == 23
+    naive = cli("jobs", "backfill", job_id, "--start", "2024-03-31T00:00", "--end", "2024-04-01")
+    assert naive.returncode == 2
+    assert "needs a zone or offset" in naive.stderr

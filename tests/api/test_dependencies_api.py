@@ -92,3 +92,37 @@ def test_the_dependencies_endpoint_walks_both_ways_with_depth(callers: Callers) 
     assert (empty["upstream"], empty["downstream"]) == ([], [])
     # another tenant's admin sees no such job
     assert callers.admin_a.get(f"/api/cron/jobs/{c['id']}/dependencies").status_code == 404
+
+
+def test_a_backfill_over_http_previews_queues_shows_progress_and_cancels(
+    callers: Callers,
+) -> None:
+    admin = callers.admin_a
+    job = create(admin, "Hourly", timezone="Europe/Berlin")
+    path = f"/api/cron/jobs/{job['id']}/backfills"
+    day = {"start": "2024-10-27T00:00:00+02:00", "end": "2024-10-28T00:00:00+01:00"}
+    preview = admin.post(path, json={**day, "dry_run": True})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["data"]["backfill"] is None
+    assert len(preview.json()["data"]["slots"]) == 25  # the day the clocks go back
+
+    queued = admin.post(path, json={**day, "include_dependents": True})
+    assert queued.status_code == 201, queued.text
+    backfill = queued.json()["data"]["backfill"]
+    assert (backfill["queued"], backfill["pending"], backfill["done"]) == (25, 25, False)
+    assert backfill["include_dependents"] is True
+    progress = admin.get(f"{path}/{backfill['id']}")
+    assert progress.json()["data"]["backfill"]["pending"] == 25
+    cancelled = admin.delete(f"{path}/{backfill['id']}")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["data"]["backfill"]["removed"] == 25
+    assert cancelled.json()["data"]["backfill"]["cancelled_at"] is not None
+
+    naive = admin.post(path, json={"start": "2024-10-27T00:00:00", "end": day["end"]})
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "start"
+    too_many = admin.post(path, json={"start": "2020-01-01T00:00:00Z", "end": day["end"]})
+    assert too_many.status_code == 422
+    assert "at most 1,000 per backfill" in too_many.json()["message"]
+    assert admin.get(f"{path}/{job['id']}").status_code == 404  # no such backfill
+    assert callers.admin_b.post(path, json=day).status_code == 404  # another tenant's job

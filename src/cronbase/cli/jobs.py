@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cronbase.cli import job_runs
+from cronbase.cli import backfill, job_runs
 from cronbase.cli.common import (
     Commands,
     add_json_flag,
@@ -52,6 +52,15 @@ def register(commands: Commands) -> None:
     )
     linked.add_argument("job_id", type=uuid_arg, metavar="ID")
     linked.add_argument("--json", action="store_true")
+
+    backfill.add_command(
+        commands.add(
+            "backfill",
+            backfill.cmd_jobs_backfill,
+            "queue a run for each past slot of a job in a range",
+            jobs,
+        )
+    )
 
     adding = commands.add("add", cmd_jobs_add, "create a job", jobs)
     for name in _ORDERED:

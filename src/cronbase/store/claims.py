@@ -66,7 +66,30 @@ def claim_due(
     quiet: timedelta,
     shares: TenantShares | None = None,
 ) -> tuple[list[Claim], int]:
-    """Pending runs first, then due jobs, up to `limit` claims (see Store.claim_due)."""
+    """Pending runs first, then due jobs, then backfill runs, up to `limit` claims (see
+    Store.claim_due)."""
+    claims, seen = _claim_pending_and_due(
+        conn, dialect, now, worker_id, plan, limit, lease_until, quiet, shares
+    )
+    if len(claims) < limit:  # backfills yield: they take only the room the due slots left
+        backfill = claim_pending(
+            conn, now, worker_id, lease_until, limit - len(claims), shares, backfill=True
+        )
+        claims, seen = claims + backfill, seen + len(backfill)
+    return claims, seen
+
+
+def _claim_pending_and_due(
+    conn: sa.Connection,
+    dialect: str,
+    now: datetime,
+    worker_id: str,
+    plan: PlanSlots,
+    limit: int,
+    lease_until: datetime,
+    quiet: timedelta,
+    shares: TenantShares | None,
+) -> tuple[list[Claim], int]:
     queued = claim_pending(conn, now, worker_id, lease_until, limit, shares)
     if len(queued) >= limit:
         return queued, len(queued)
@@ -142,14 +165,18 @@ def claim_pending(
     lease_until: datetime,
     limit: int,
     shares: TenantShares | None = None,
+    *,
+    backfill: bool = False,
 ) -> list[Claim]:
-    """Claim pending runs (retries, manual runs) whose time has come, one per job unless
-    the job allows overlap, none of a job whose previous run is still going, and none past
-    its tenant's share. The runs passed over stay pending for a later claim."""
+    """Claim pending runs (retries, manual runs, dependents' runs; with `backfill`, backfill
+    runs only) whose time has come, one per job unless the job allows overlap, none of a job
+    whose previous run is still going, and none past its tenant's share. The runs passed over
+    stay pending for a later claim."""
     if shares is None:
-        claims = _one_per_job(conn, conn.execute(_select_pending(now, limit, None)).all())
+        query = _select_pending(now, limit, None, backfill)
+        claims = _one_per_job(conn, conn.execute(query).all())
     else:
-        rows = conn.execute(_select_pending(now, limit, shares.full())).all()
+        rows = conn.execute(_select_pending(now, limit, shares.full(), backfill)).all()
         claims = shares.take(_one_per_job(conn, rows), lambda claim: claim.job.tenant_id, limit)
     if claims:
         hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
@@ -188,7 +215,9 @@ def _one_per_job(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[Claim]:
     return claims
 
 
-def _select_pending(now: datetime, limit: int, full: list[UUID] | None) -> sa.Select[Any]:
+def _select_pending(
+    now: datetime, limit: int, full: list[UUID] | None, backfill: bool
+) -> sa.Select[Any]:
     other = cron_job_run.alias("other")
     running = sa.exists().where(
         other.c.job_id == cron_job_run.c.job_id,
@@ -212,8 +241,13 @@ def _select_pending(now: datetime, limit: int, full: list[UUID] | None) -> sa.Se
             sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
             sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
             *_leaving_out(full),
+            (cron_job_run.c.trigger == RunTrigger.BACKFILL.value)
+            if backfill
+            else (cron_job_run.c.trigger != RunTrigger.BACKFILL.value),
         )
-        .order_by(cron_job.c.priority.desc(), cron_job_run.c.run_after)
+        .order_by(
+            cron_job.c.priority.desc(), cron_job_run.c.run_after, cron_job_run.c.scheduled_for
+        )
         .limit(limit)
         # The job's row too: a worker claiming the job's next slot skips it meanwhile.
         .with_for_update(of=[cron_job_run, cron_job], skip_locked=True)

@@ -22,7 +22,7 @@ from cronbase.errors import DependencyConflict, InvalidJob
 from cronbase.job_fields import Dependency, DependsOn, WaitFor
 from cronbase.jobs import Job
 from cronbase.store.rows import job_from_row
-from cronbase.store.tables import cron_job, cron_job_dependency
+from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 
 GRAPH_LOCK = 7245033
 # A change of these fields may break the rules of the job's dependents.
@@ -141,6 +141,19 @@ def linked(conn: sa.Connection, job_id: UUID) -> tuple[list[Linked], list[Linked
     rows = conn.execute(sa.select(cron_job).where(cron_job.c.id.in_(ids))) if ids else []
     jobs = {job.id: job for job in with_upstreams(conn, [job_from_row(row) for row in rows])}
     return ups, downs, jobs
+
+
+def runs_jobs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
+    """{run id: (its job's id, the job's name)} of the runs that still exist: whose runs
+    started the dependency runs that name them in triggered_by."""
+    if not run_ids:
+        return {}
+    query = (
+        sa.select(cron_job_run.c.id, cron_job.c.id.label("job_id"), cron_job.c.name)
+        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
+        .where(cron_job_run.c.id.in_(sorted(set(run_ids))))
+    )
+    return {row.id: (row.job_id, row.name) for row in conn.execute(query)}
 
 
 def _graph(conn: sa.Connection) -> dict[UUID, dict[UUID, DependsOn]]:

@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.activity import MinuteActivity, RunTiming
+from cronbase.backfill import Backfill
 from cronbase.dependency_rules import Linked
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
@@ -92,6 +93,34 @@ class Store(Protocol):
     def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
         """The job's upstreams and dependents, transitively, each at its shortest depth
         (dependency_rules.walk), and the jobs they name."""
+        ...
+
+    def create_backfill(
+        self,
+        job_id: UUID,
+        slots_of: Callable[[Job], list[datetime]],
+        values: dict[str, Any],
+        now: datetime,
+        *,
+        tenant_id: UUID | None = ...,
+    ) -> tuple[Backfill | None, list[datetime]] | None:
+        """Under the job's row lock: its slots (`slots_of` the job) that have no succeeded,
+        running or pending run, queued as pending `backfill` runs in slot order with a new
+        cron_backfill row (values: start, end, include_dependents, dry_run; a dry run queues
+        nothing and returns no backfill). None if the job does not exist (or, with
+        `tenant_id`, is not that tenant's)."""
+        ...
+
+    def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None:
+        """The job's backfill with its runs' progress, or None."""
+        ...
+
+    def cancel_backfill(self, job_id: UUID, backfill_id: UUID, now: datetime) -> Backfill | None:
+        """Delete the backfill's pending runs (running ones finish) and mark it cancelled."""
+        ...
+
+    def runs_jobs(self, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
+        """{run id: (job id, job name)} of those runs that exist."""
         ...
 
     def get_job(self, job_id: UUID) -> Job | None: ...

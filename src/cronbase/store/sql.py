@@ -4,7 +4,7 @@ claims.py, leases.py, recording.py, status.py, channels.py and notifications.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.activity import MinuteActivity, RunTiming
+from cronbase.backfill import Backfill
 from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.fair_share import TenantShares
@@ -29,6 +30,7 @@ from cronbase.notify.model import (
 from cronbase.store import (
     activity,
     alerts,
+    backfills,
     channels,
     claims,
     graph,
@@ -145,6 +147,30 @@ class SqlStore:
     def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
         with self.reading() as conn:
             return graph.linked(conn, job_id)
+
+    def create_backfill(
+        self,
+        job_id: UUID,
+        slots_of: Callable[[Job], list[datetime]],
+        values: dict[str, Any],
+        now: datetime,
+        *,
+        tenant_id: UUID | None = None,
+    ) -> tuple[Backfill | None, list[datetime]] | None:
+        with self.transaction() as conn:
+            return backfills.create(conn, self.dialect, job_id, tenant_id, slots_of, values, now)
+
+    def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None:
+        with self.reading() as conn:
+            return backfills.read(conn, job_id, backfill_id)
+
+    def cancel_backfill(self, job_id: UUID, backfill_id: UUID, now: datetime) -> Backfill | None:
+        with self.transaction() as conn:
+            return backfills.cancel(conn, job_id, backfill_id, now)
+
+    def runs_jobs(self, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
+        with self.reading() as conn:
+            return graph.runs_jobs(conn, run_ids)
 
     def enqueue_run(
         self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None

@@ -246,6 +246,26 @@ cron_job_dependency = sa.Table(
     sa.Index("ix_cron_job_dependency_upstream", "upstream_id"),
 )
 
+# A backfill: the past slots of a job in [start, end) queued as `backfill` runs, keyed
+# `backfill:<id>:<slot>` so that its progress can be read and a later backfill can run a slot
+# again. Its runs go with the job; cancelling deletes those still pending.
+cron_backfill = sa.Table(
+    "cron_backfill",
+    metadata,
+    id_column(),
+    sa.Column(
+        "job_id", sa.Uuid(), sa.ForeignKey("cron_job.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("tenant_id", sa.Uuid()),  # copied from the job, as runs do
+    sa.Column("start", UTCDateTime(), nullable=False),
+    sa.Column("end", UTCDateTime(), nullable=False),
+    sa.Column("include_dependents", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("slots", sa.Integer(), nullable=False),  # how many runs it queued
+    created_at_column(),
+    sa.Column("cancelled_at", UTCDateTime()),
+    sa.Index("ix_cron_backfill_job", "job_id", "created_at"),
+)
+
 # Every worker process registers here and heartbeats while it lives.
 cron_worker = sa.Table(
     "cron_worker",

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from cronbase.dependency_rules import all_key, any_key, matches
 from cronbase.job_fields import DependsOn, WaitFor
 from cronbase.jobs import Outcome, RunStatus, RunTrigger, isoformat
+from cronbase.store.backfills import include_dependents
 from cronbase.store.rows import keyed_run_insert
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 
@@ -49,6 +50,16 @@ class _Edge:
 def trigger_dependents(conn: sa.Connection, dialect: str, final: list[Outcome]) -> None:
     """Queue the runs of the dependents of these final runs (see the module's docstring)."""
     ended = [o for o in final if o.status in ENDED]
+    backfilled = [
+        o.claim.trigger_key or "" for o in ended if o.claim.trigger == RunTrigger.BACKFILL
+    ]
+    if backfilled:  # a backfill replays the dependents only when it was asked to
+        replaying = include_dependents(conn, backfilled)
+        ended = [
+            o
+            for o in ended
+            if o.claim.trigger != RunTrigger.BACKFILL or o.claim.trigger_key in replaying
+        ]
     if not ended:
         return
     edges = _edges_from(conn, {o.claim.job.id for o in ended})

@@ -24,6 +24,7 @@ from cronbase.api.schemas import (
     RunDetailData,
     RunList,
     RunPublic,
+    UpstreamRun,
 )
 from cronbase.dependency_rules import Linked
 from cronbase.jobs import Job, Run
@@ -130,9 +131,19 @@ def list_runs(
     job_id: UUID, services: ServicesDep, caller: AdminDep, limit: Limit = 50, offset: Offset = 0
 ) -> Envelope[RunList]:
     runs = services.manager.list_runs(job_id, caller, limit=limit, offset=offset)
-    return Envelope(
-        data=RunList(runs=[_run(r) for r in runs], pagination=_page(limit, offset, len(runs)))
-    )
+    upstream = services.manager.upstream_runs(runs, caller)
+    listed = []
+    for run in runs:
+        public = _run(run)
+        public.upstream = [
+            UpstreamRun(
+                run_id=UUID(run_id), job_id=upstream[run_id][0], job_name=upstream[run_id][1]
+            )
+            for run_id in run.triggered_by or ()
+            if run_id in upstream
+        ]
+        listed.append(public)
+    return Envelope(data=RunList(runs=listed, pagination=_page(limit, offset, len(runs))))
 
 
 @router.get("/{job_id}/runs/{run_id}", summary="One run, with its log and traceback")

@@ -7,6 +7,7 @@
 import { api } from "./api.js";
 import { absoluteTime, el, flashNext } from "./format.js";
 import { startPage } from "./session.js";
+import { fillUpstreams, loadUpstreamChoices, upstreamsValue } from "./upstreams.js";
 
 const MONITORING_KEYS = ["last_execution", "execution_count", "last_error", "error_count"];
 const FIELDS = [
@@ -26,6 +27,7 @@ const FIELDS = [
   "retry_delay_seconds",
   "isolation",
   "jitter_seconds",
+  "wait_for",
 ];
 const LABELS = { tenant_id: "Tenant", function_name: "Function", is_active: "Active" };
 
@@ -169,6 +171,8 @@ function formBody() {
     retry_delay_seconds: wholeNumber("retry_delay_seconds", 30),
     isolation: input.isolation.value,
     jitter_seconds: wholeNumber("jitter_seconds", 0),
+    depends_on: upstreamsValue(),
+    wait_for: input.wait_for.value,
   };
   if (me.role === "superadmin") body.tenant_id = input.tenant_id.value || null;
   if (!body.name.trim()) setError("name", "must not be blank");
@@ -334,6 +338,7 @@ function fill(job) {
     else input[field].value = values[field] ?? "";
   }
   showOptions(options);
+  fillUpstreams(job);
 }
 
 input.schedule.addEventListener("input", previewSoon);
@@ -347,7 +352,7 @@ document.getElementById("use-my-zone").addEventListener("click", () => {
 });
 form.addEventListener("submit", save);
 
-await loadChoices();
+await Promise.all([loadChoices(), loadUpstreamChoices(jobId)]);
 if (jobId) {
   try {
     fill((await api(`/api/cron/jobs/${jobId}`)).job);

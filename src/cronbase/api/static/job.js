@@ -13,6 +13,7 @@ import {
   withLocalTimes,
 } from "./format.js";
 import { showRun } from "./run_detail.js";
+import { startBackfillForm } from "./backfill.js";
 import { pageNotice, startPage } from "./session.js";
 
 const RUNS_PER_PAGE = 20;
@@ -29,6 +30,7 @@ const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []
 let runsOffset = 0;
 let refreshTimer = null;
 let runsWereBusy = false;
+let linked = { upstream: [], downstream: [] }; // GET /api/cron/jobs/{id}/dependencies
 
 function detail(term, ...value) {
   return [el("dt", {}, term), el("dd", {}, ...value)];
@@ -63,6 +65,8 @@ async function renderJob() {
     ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
     ...detail("Alerts", ...alerts()),
     ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
+    ...detail("Runs after", ...linkedJobs(linked.upstream, job.wait_for === "all" ? "all of them, for the same scheduled time" : null)),
+    ...detail("Runs before", ...linkedJobs(linked.downstream, null)),
   );
   api("/api/cron/schedules/preview", {
     method: "POST",
@@ -81,6 +85,20 @@ function alerts() {
     parts.push("; alerting since ", timeElement(job.alerting_since, { relativeText: false }));
   }
   return parts;
+}
+
+// Links to the jobs it runs after (or before), nearest first, with each edge's condition.
+function linkedJobs(jobs, note) {
+  if (!jobs.length) return [el("span", { class: "muted" }, "no job")];
+  const items = jobs.map((linkedJob) =>
+    el(
+      "li",
+      { dataset: { depth: linkedJob.depth } },
+      el("a", { href: `/jobs/${linkedJob.id}` }, linkedJob.name),
+      ` (on ${linkedJob.on}${linkedJob.depth > 1 ? `, ${linkedJob.depth} steps away` : ""})`,
+    ),
+  );
+  return [el("ul", { class: "linked-jobs" }, ...items), ...(note ? [el("span", { class: "muted" }, `waits for ${note}`)] : [])];
 }
 
 // The last run that ran, whatever started it, and the slots missed since (kept on the job).
@@ -117,6 +135,16 @@ function started(run) {
   return el("span", {}, "not before ", timeElement(run.run_after, { relativeText: false }));
 }
 
+// Which upstream run(s) started a dependency run, as links to their jobs.
+function startedBy(run) {
+  if (!run.upstream?.length) return [];
+  const links = run.upstream.flatMap((up, index) => [
+    ...(index ? [", "] : []),
+    el("a", { href: `/jobs/${up.job_id}`, title: `run ${up.run_id}` }, up.job_name),
+  ]);
+  return [el("br"), el("span", { class: "upstream-run" }, "after ", ...links)];
+}
+
 const cell = (label, ...content) =>
   el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
 
@@ -131,7 +159,7 @@ function runRow(run) {
     cell("Result or error", outcomeCell(run)),
     cell("Attempt", String(run.attempt)),
     cell("Worker", run.worker_id || "—"),
-    cell("Trigger", run.trigger),
+    cell("Trigger", run.trigger, ...startedBy(run)),
     cell("Log", logButton(run)),
   );
 }
@@ -176,7 +204,10 @@ async function loadRuns() {
 
 async function loadJob() {
   try {
-    job = (await api(`/api/cron/jobs/${jobId}`)).job;
+    [job, linked] = await Promise.all([
+      api(`/api/cron/jobs/${jobId}`).then((data) => data.job),
+      api(`/api/cron/jobs/${jobId}/dependencies`),
+    ]);
   } catch (error) {
     if (error.status === 404) {
       return pageNotice("This job does not exist, or it belongs to a tenant you cannot see.", true);
@@ -232,7 +263,12 @@ runNowButton.addEventListener("click", () =>
     if (!workerRunning) await api("/api/cron/run", { method: "POST" });
     runsOffset = 0;
     runsWereBusy = true; // a run was queued: read the job again once the history shows it ended
-    await refreshAll();
+    startBackfillForm(jobId, () => {
+  runsOffset = 0;
+  runsWereBusy = true;
+  refreshAll();
+});
+await refreshAll();
   }),
 );
 
@@ -249,8 +285,10 @@ toggleButton.addEventListener("click", () =>
 );
 
 document.getElementById("delete").addEventListener("click", () => {
+  const dependents = linked.downstream.filter((d) => d.depth === 1).map((d) => `“${d.name}”`);
   document.getElementById("confirm-delete-text").textContent =
-    `“${job.name}” and its whole run history will be deleted. This cannot be undone.`;
+    `“${job.name}” and its whole run history will be deleted. This cannot be undone.` +
+    (dependents.length ? ` ${dependents.join(", ")} will no longer run after it.` : "");
   deleteDialog.returnValue = "";
   deleteDialog.showModal();
 });
@@ -258,7 +296,8 @@ document.getElementById("delete").addEventListener("click", () => {
 deleteDialog.addEventListener("close", async () => {
   if (deleteDialog.returnValue !== "delete") return;
   try {
-    await api(`/api/cron/jobs/${jobId}`, { method: "DELETE" });
+    // The dialog named the jobs that run after it: deleting removes those edges (detach).
+    await api(`/api/cron/jobs/${jobId}?detach=true`, { method: "DELETE" });
   } catch (error) {
     flash(`Could not delete “${job.name}”: ${error.message}`);
     return;
@@ -285,4 +324,9 @@ if (me.role === "superadmin") {
     })
     .catch(() => {});
 }
+startBackfillForm(jobId, () => {
+  runsOffset = 0;
+  runsWereBusy = true;
+  refreshAll();
+});
 await refreshAll();

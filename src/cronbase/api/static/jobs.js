@@ -110,6 +110,14 @@ function lastRun(job) {
   return [statusBadge(job.last_status), " ", timeElement(job.last_run), took, ...missed];
 }
 
+// "after A, B": the jobs it runs after (names of the jobs this page loaded).
+function upstreams(job) {
+  if (!job.depends_on?.length) return [];
+  const names = job.depends_on.map(({ job_id: id }) => jobs.find((j) => j.id === id)?.name || id);
+  const joined = names.join(job.wait_for === "all" ? " and " : ", ");
+  return [el("br"), el("span", { class: "description upstreams" }, `after ${joined}`)];
+}
+
 function nextRun(job) {
   if (!job.is_active) return [el("span", { class: "muted" }, "paused")];
   if (job.schedule === "on_demand") return [el("span", { class: "muted" }, "on demand")];
@@ -142,7 +150,7 @@ function row(job) {
     { dataset: { jobId: job.id } },
     el("th", { scope: "row", dataset: { label: "Name" } }, el("a", { href: `/jobs/${job.id}` }, job.name)),
     cell("Tenant", tenantLabel(job)),
-    cell("Schedule", el("code", {}, job.schedule), el("br"), description),
+    cell("Schedule", el("code", {}, job.schedule), el("br"), description, ...upstreams(job)),
     cell("Time zone", job.timezone),
     cell("Function", el("code", {}, job.function_name || "—")),
     cell("Active", el("label", { class: "switch" }, toggle, job.is_active ? " Active" : " Paused")),

@@ -1,0 +1,55 @@
+"""`cronbase jobs backfill ID --start ... --end ...`: replay a job's past slots."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cronbase.cli.common import manager, uuid_arg
+from cronbase.cli.schedule import fire_time
+from cronbase.manager import SYSTEM
+
+
+def add_command(adding: argparse.ArgumentParser) -> None:
+    adding.add_argument("job_id", type=uuid_arg, metavar="ID")
+    adding.add_argument("--start", type=_instant, required=True, help="with an offset or Z")
+    adding.add_argument("--end", type=_instant, required=True, help="the range ends before it")
+    adding.add_argument(
+        "--include-dependents", action="store_true", help="run the jobs that depend on it too"
+    )
+    adding.add_argument("--dry-run", action="store_true", help="list the slots, queue nothing")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is no ISO 8601 date-time; e.g. 2026-11-30T00:00:00+01:00"
+        ) from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs a zone or offset, e.g. {text}+01:00 or {text}Z"
+        )
+    return instant
+
+
+def cmd_jobs_backfill(args: argparse.Namespace) -> None:
+    jobs = manager()
+    job = jobs.get_job(args.job_id, SYSTEM)
+    backfill, slots = jobs.backfill(
+        args.job_id,
+        SYSTEM,
+        start=args.start,
+        end=args.end,
+        include_dependents=args.include_dependents,
+        dry_run=args.dry_run,
+    )
+    zone = None if job.timezone == "UTC" else ZoneInfo(job.timezone)
+    for slot in slots:
+        print(fire_time(slot, zone))
+    if backfill is None:
+        print(f"{len(slots)} slot(s) would be queued (dry run: nothing queued)")
+    else:
+        print(f"backfill {backfill.id}: queued {len(slots)} run(s) of {job.name}")
