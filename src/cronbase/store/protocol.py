@@ -57,11 +57,9 @@ class Store(Protocol):
     def tenant_exists(self, tenant_id: UUID) -> bool: ...
 
     def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = ...) -> Job:
-        """Insert a job from validated column values (and `depends_on`, written to the
-        dependency graph); return it as stored. With `max_per_tenant`, raise QuotaExceeded
-        instead if its tenant has that many jobs already (checked and inserted in one
-        transaction; global jobs count toward no tenant). Edges that break the graph's rules
-        (cronbase.dependency_rules) raise InvalidJob, checked under the graph's lock."""
+        """Insert a job from validated values (`depends_on` to the graph, checked under its
+        lock: InvalidJob); return it. With `max_per_tenant`, QuotaExceeded if its tenant has
+        that many jobs (checked in the inserting transaction; global jobs count for none)."""
         ...
 
     def insert_jobs_unless_named(self, jobs: list[dict[str, Any]]) -> list[Job]:
@@ -85,15 +83,11 @@ class Store(Protocol):
         ...
 
     def delete_job(self, job_id: UUID, *, tenant_id: UUID | None = ..., detach: bool = ...) -> bool:
-        """Delete the job, its run history and its own edges; return False if it did not exist
-        (or, with `tenant_id`, no longer belongs to that tenant). Raise DependencyConflict if
-        other jobs depend on it, unless `detach`, which removes their edges to it."""
-        ...
+        """Delete the job, its runs and edges; False if it did not exist (or, with `tenant_id`,
+        is not that tenant's). DependencyConflict if others depend on it, unless `detach`."""
 
     def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
-        """The job's upstreams and dependents, transitively, each at its shortest depth
-        (dependency_rules.walk), and the jobs they name."""
-        ...
+        """Upstreams, dependents (dependency_rules.walk) and the jobs they name."""
 
     def create_backfill(
         self,
@@ -104,24 +98,14 @@ class Store(Protocol):
         *,
         tenant_id: UUID | None = ...,
     ) -> tuple[Backfill | None, list[datetime]] | None:
-        """Under the job's row lock: its slots (`slots_of` the job) that have no succeeded,
-        running or pending run, queued as pending `backfill` runs in slot order with a new
-        cron_backfill row (values: start, end, include_dependents, dry_run; a dry run queues
-        nothing and returns no backfill). None if the job does not exist (or, with
-        `tenant_id`, is not that tenant's)."""
-        ...
+        """Queue the job's free slots as backfill runs (store/backfills.py); None: no job."""
 
-    def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None:
-        """The job's backfill with its runs' progress, or None."""
-        ...
+    def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None: ...
 
-    def cancel_backfill(self, job_id: UUID, backfill_id: UUID, now: datetime) -> Backfill | None:
-        """Delete the backfill's pending runs (running ones finish) and mark it cancelled."""
-        ...
+    def cancel_backfill(self, job_id: UUID, bid: UUID, now: datetime) -> Backfill | None: ...
 
     def runs_jobs(self, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
         """{run id: (job id, job name)} of those runs that exist."""
-        ...
 
     def get_job(self, job_id: UUID) -> Job | None: ...
 

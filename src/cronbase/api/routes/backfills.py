@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from cronbase.api.backfill_schemas import BackfillData, BackfillPublic, BackfillRequest
 from cronbase.api.deps import AdminDep, ServicesDep
-from cronbase.api.schemas import BackfillData, BackfillPublic, BackfillRequest, Envelope
+from cronbase.api.schemas import Envelope
 from cronbase.backfill import Backfill
 
 router = APIRouter(prefix="/api/cron/jobs", tags=["backfills"])
