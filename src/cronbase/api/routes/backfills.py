@@ -7,11 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from cronbase.api.backfill_schemas import BackfillData, BackfillPublic, BackfillRequest
-from cronbase.api.deps import AdminDep, ServicesDep
+from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
 from cronbase.api.schemas import Envelope
 from cronbase.backfill import Backfill
 
-router = APIRouter(prefix="/api/cron/jobs", tags=["backfills"])
+router = APIRouter(prefix="/api/cron/jobs", tags=["backfills"], dependencies=[KnownQueryOnly])
 
 
 def _public(backfill: Backfill) -> BackfillPublic:
