@@ -90,9 +90,12 @@ class Cadence:
     ) -> bool:
         """Whether a turn does one more batch, `done` batches and `elapsed` seconds into it, a
         batch taking about `batch_seconds`: a busy worker does one, an idle one those that end
-        within its budget and before its next job is due."""
+        within its budget (the first one even if it takes longer) and before its next job is
+        due."""
         if busy:
             return done == 0
+        if done == 0:  # the budget bounds the batches after the first, however slow that is
+            return batch_seconds <= until_due
         return elapsed + batch_seconds <= min(self.idle_budget, until_due)
 
     def more_to_do(self, now: float) -> None:

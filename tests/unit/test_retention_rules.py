@@ -56,6 +56,10 @@ def test_an_idle_turn_prunes_only_what_ends_before_the_next_job_is_due() -> None
     assert not another(done=4, elapsed=0.45)  # past the idle budget
     assert not another(until_due=0.05)  # a job falls due before a batch would end
     assert another(until_due=0.1)
+    # a batch slower than the whole budget (a loaded database) still goes, one a turn
+    slow = {"busy": False, "elapsed": 0.0, "batch_seconds": 0.8, "until_due": 10}
+    assert cadence.another_batch(done=0, **slow)
+    assert not cadence.another_batch(done=1, **slow)
 
 
 def test_migrate_says_what_happens_to_the_run_history() -> None:
