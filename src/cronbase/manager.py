@@ -17,7 +17,8 @@ from cronbase.activity import (
 )
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
-from cronbase.errors import InvalidJob, JobNotFound, RunNotFound
+from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound, RunNotFound
+from cronbase.explain import Explanation, Facts, explain, upcoming
 from cronbase.graph_operations import GraphOperations, scope
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
@@ -165,19 +166,19 @@ class JobManager(GraphOperations):
         return updated
 
     def next_runs(self, job_id: UUID, caller: Principal, count: int = 5) -> list[datetime]:
-        """The job's next `count` run times: its next_run, then its schedule's fire times after
-        it; for a paused job, the times it would run at if resumed now. InvalidSchedule if its
-        stored schedule no longer parses."""
-        job = self.get_job(job_id, caller)
-        schedule = parse_schedule(job.schedule, job.timezone)
-        offset = jitter_offset(job.id, job.jitter_seconds, schedule)
-        first = job.next_run
-        if not job.is_active or first is None:
-            first = next_fire_with_offset(schedule, self.clock.now(), offset)
-            if first is None:  # on_demand
-                return []
-        later = schedule.preview(first - offset, count - 1) if count > 1 else []
-        return [first, *(fire + offset for fire in later)]
+        """The job's next `count` run times (cronbase.explain.upcoming)."""
+        return upcoming(self.get_job(job_id, caller), self.clock.now(), count)
+
+    def explain(self, job_id: UUID, caller: Principal) -> Explanation:
+        """Why the job runs or not (cronbase.explain); only superadmins see the workers' hosts."""
+        job, now = self.get_job(job_id, caller), self.clock.now()
+        try:
+            error, times = None, upcoming(job, now, 5)
+        except InvalidSchedule as exc:
+            error, times = exc.reason, []
+        live = self.live_workers()
+        facts = Facts(job, now, self.store.job_evidence(job), error, len(live))
+        return explain(facts, times, [vars(w) for w in live] if caller.is_superadmin else None)
 
     def preview_runs(
         self,

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from cronbase.explain import JobState
 from cronbase.job_fields import FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
 
 T = TypeVar("T")
@@ -144,6 +145,18 @@ class DependencyData(BaseModel):
     job: JobPublic
     upstream: list[LinkedJob] = Field(description="what the job runs after, transitively")
     downstream: list[LinkedJob] = Field(description="what runs after the job, transitively")
+
+
+class ExplanationPublic(BaseModel):
+    """Why a job runs or does not: the fields are cronbase.explain's Explanation.to_dict."""
+
+    model_config = ConfigDict(extra="allow")
+    state: JobState = Field(description="one word for where the job stands (see the README)")
+    summary: str = Field(description="the state in a sentence, with what to do about it")
+
+
+class ExplainData(BaseModel):
+    explanation: ExplanationPublic
 
 
 class Deleted(BaseModel):

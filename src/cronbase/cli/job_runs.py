@@ -1,4 +1,5 @@
-"""`cronbase jobs run|history|next`: a job's runs, and when it runs next."""
+"""`cronbase jobs run|history|next|explain`: a job's runs, when it runs next, and why it
+runs or does not."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def register(commands: Commands, jobs: object) -> None:
     upcoming.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
     upcoming.add_argument("--count", type=int_between(1, 1000), default=5)
     add_json_flag(upcoming)
+
+    why = commands.add("explain", cmd_jobs_explain, "say why a job runs or does not", jobs)
+    why.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    add_json_flag(why)
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> int:
@@ -106,3 +111,21 @@ def cmd_jobs_next(args: argparse.Namespace) -> None:
     zone = parse_schedule(job.schedule, job.timezone)
     for instant in times:
         print(fire_time(instant, None if zone.tz == "UTC" else zone.zone))
+
+
+def cmd_jobs_explain(args: argparse.Namespace) -> None:
+    found = manager().explain(args.job_id, SYSTEM).to_dict()
+    if args.json:
+        print_json({"explanation": found})
+        return
+    print(f"{found['state']}: {found['summary']}")
+    for line in found["details"]:
+        print(f"  {line}")
+    workers = found["workers"]
+    print(f"  Live workers: {workers['alive']}.")
+    for worker in workers["hosts"] or []:
+        print(f"    {worker['id']} on {worker['host']} (pid {worker['pid']})")
+    if found["next_runs"]:
+        print(f"Next runs ({found['timezone']} / UTC):")
+        for instant in found["next_runs"]:
+            print(f"  {instant['local']}  /  {instant['utc']}")

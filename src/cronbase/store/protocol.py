@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from cronbase.activity import MinuteActivity, RunTiming
 from cronbase.backfill import Backfill
 from cronbase.dependency_rules import Linked
+from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
 from cronbase.notify.flood import MaintenanceWindow
@@ -275,6 +276,11 @@ class Store(Protocol):
 
     def failing_jobs(self) -> list[Job]:
         """Active jobs whose latest counted run failed (their metadata carries last_error)."""
+        ...
+
+    def job_evidence(self, job: Job) -> Evidence:
+        """The facts behind the job's state (cronbase.explain): its runs going and pending, its
+        newest missed row, the slots skipped since its last run; one read transaction."""
         ...
 
     def list_runs(self, job_id: UUID, *, limit: int = ..., offset: int = ...) -> list[Run]:

@@ -16,6 +16,7 @@ from cronbase.activity import MinuteActivity, RunTiming
 from cronbase.backfill import Backfill
 from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
+from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
@@ -33,6 +34,7 @@ from cronbase.store import (
     backfills,
     channels,
     claims,
+    evidence,
     graph,
     jobs,
     leases,
@@ -305,6 +307,10 @@ class SqlStore:
     def failing_jobs(self) -> list[Job]:
         with self.reading() as conn:
             return status.failing_jobs(conn)
+
+    def job_evidence(self, job: Job) -> Evidence:
+        with self.reading() as conn:
+            return evidence.job_evidence(conn, job)
 
     def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
         with self.reading() as conn:

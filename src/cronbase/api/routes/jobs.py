@@ -12,6 +12,8 @@ from cronbase.api.schemas import (
     Deleted,
     DependencyData,
     Envelope,
+    ExplainData,
+    ExplanationPublic,
     JobCreate,
     JobData,
     JobList,
@@ -124,6 +126,16 @@ def dependencies(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envel
             downstream=linked(found.downstream),
         )
     )
+
+
+@router.get("/{job_id}/explain", summary="Why a job runs or does not")
+def explain(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[ExplainData]:
+    """The job's state (scheduled, due, running, retry_pending, paused, overdue_no_worker,
+    overdue_workers_busy, invalid_schedule, on_demand or waiting_for_dependencies) in a word
+    and a sentence, the evidence behind it and its next five run times, in its time zone and
+    in UTC. A tenant's admin sees how many workers live, not their hosts."""
+    found = services.manager.explain(job_id, caller)
+    return Envelope(data=ExplainData(explanation=ExplanationPublic(**found.to_dict())))
 
 
 @router.get("/{job_id}/runs", summary="A job's run history, newest first")

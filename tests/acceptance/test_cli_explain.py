@@ -1,0 +1,39 @@
+"""`cronbase jobs explain ID`: why a job runs or does not, in words and with --json, run as a
+user runs it, in a subprocess, against a real database (both)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from cronbase.store import SqlStore
+from tests.acceptance.cli import add_job
+from tests.acceptance.conftest import Cli
+
+
+def test_explain_says_why_an_overdue_job_did_not_run_and_when_a_paused_one_would(
+    cli: Cli, store: SqlStore
+) -> None:
+    # Due an hour ago and nothing alive to run it: overdue (past its 10-minute grace).
+    add_job(store, "Nightly", next_run=datetime.now(UTC) - timedelta(hours=1))
+    [job] = store.list_jobs()
+    result = cli("jobs", "explain", str(job.id))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("overdue_no_worker: It is overdue: ")
+    assert "  It has never run." in lines
+    assert "  Live workers: 0." in lines
+    assert lines[-6] == "Next runs (UTC / UTC):"
+    assert len(lines[-5:]) == 5
+
+    store.update_job(job.id, {"is_active": False})
+    found = json.loads(cli("jobs", "explain", str(job.id), "--json").stdout)["explanation"]
+    assert found["state"] == "paused"
+    assert found["summary"] == "It does not run because it is paused; resume it to run it again."
+    assert len(found["next_runs"]) == 5  # the times it would run at, resumed now
+
+
+def test_explain_of_no_such_job_is_a_clear_error(cli: Cli) -> None:
+    result = cli("jobs", "explain", "00000000-0000-0000-0000-000000000001")
+    assert result.returncode == 2
+    assert "no cron job with id 00000000-0000-0000-0000-000000000001" in result.stderr
