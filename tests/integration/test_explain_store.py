@@ -4,7 +4,7 @@ real runs, retries, missed and skipped slots, with and without workers."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from cronbase.auth import Principal, Role
 from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
+from cronbase.schedule import jitter_offset, parse_schedule
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
 from cronbase.store.workers import WorkerStore
@@ -154,3 +155,14 @@ def test_paused_on_demand_waiting_and_invalid_schedule(
     assert found["state"] == "invalid_schedule"
     assert found["schedule_error"]
     assert found["next_runs"] == []
+
+
+def test_the_next_runs_are_the_real_times_with_the_jobs_jitter(
+    manager: JobManager, make_job: MakeJob
+) -> None:
+    job = make_job("note", schedule="hourly", jitter_seconds=1800)
+    offset = jitter_offset(job.id, 1800, parse_schedule("hourly"))
+    assert offset > timedelta(0)  # (a zero offset would prove nothing; ids are random)
+    times = manager.explain(job.id, SYSTEM).next_runs
+    assert times[0] == job.next_run
+    assert times == [datetime(2025, 1, 15, 11 + hour, tzinfo=UTC) + offset for hour in range(5)]

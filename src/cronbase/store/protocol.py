@@ -279,8 +279,7 @@ class Store(Protocol):
         ...
 
     def job_evidence(self, job: Job) -> Evidence:
-        """The facts behind the job's state (cronbase.explain): its runs going and pending, its
-        newest missed row, the slots skipped since its last run; one read transaction."""
+        """The facts behind the job's state (cronbase.explain), in one read transaction."""
         ...
 
     def list_runs(self, job_id: UUID, *, limit: int = ..., offset: int = ...) -> list[Run]:
