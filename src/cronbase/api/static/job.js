@@ -15,6 +15,7 @@ import {
 import { showRun } from "./run_detail.js";
 import { startBackfillForm } from "./backfill.js";
 import { pageNotice, startPage } from "./session.js";
+import { loadWhy } from "./why.js";
 
 const RUNS_PER_PAGE = 20;
 const MONITORING_KEYS = ["last_execution", "execution_count", "last_error", "error_count"];
@@ -238,6 +239,7 @@ async function loadCharts() {
 
 async function refreshAll() {
   await loadJob();
+  await loadWhy(jobId);
   await loadRuns();
   await loadCharts();
 }
@@ -281,6 +283,7 @@ toggleButton.addEventListener("click", () =>
     job = data.job;
     flash(job.is_active ? `Resumed “${job.name}”.` : `Paused “${job.name}”: it will not run on its schedule.`);
     await renderJob();
+    await loadWhy(jobId);
   }),
 );
 

@@ -1,0 +1,47 @@
+"""A job's page says why the job runs or does not: the status box (GET .../explain), in a
+real browser."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import expect
+
+from cronbase.store import SqlStore
+from tests.ui.conftest import BrowserPage, Tenants, Tokens
+
+
+def test_the_status_box_says_an_overdue_job_has_no_worker_and_follows_a_pause(
+    serve: Callable[..., str],
+    browse: Callable[..., BrowserPage],
+    tokens: Tokens,
+    tenants: Tenants,
+    make_job: Callable[..., uuid.UUID],
+    store: SqlStore,
+) -> None:
+    job = make_job("Nightly export", tenant_id=tenants.a, timezone="Europe/Berlin")
+    # Due an hour ago, and no worker alive: overdue past its 10-minute grace.
+    store.update_job(job, {"next_run": datetime.now(UTC) - timedelta(hours=1)})
+    url = serve(delay=300)  # no UI heartbeat runs it while the test looks
+    seen = browse()
+    page = seen.page
+    seen.sign_in(f"{url}/jobs/{job}", tokens.admin_a)
+    box = page.locator("#why")
+    expect(page.locator("#why-state")).to_have_text("overdue_no_worker")
+    expect(page.locator("#why-summary")).to_contain_text("no worker is alive")
+    expect(box).to_contain_text("It has never run.")
+    expect(box).to_contain_text("0 live workers.")
+    expect(page.locator("#why-next li")).to_have_count(5)
+    expect(box).to_contain_text("Next runs (Europe/Berlin, and UTC)")
+    # the yearly slot at midnight on the job's wall clock (Berlin, winter), then in UTC
+    expect(page.locator("#why-next li").nth(1)).to_contain_text("-01-01T00:00:00+01:00 — ")
+    expect(page.locator("#why-next li").nth(1)).to_contain_text("-12-31T23:00:00Z")
+
+    page.locator("#toggle-active").click()  # Pause
+    expect(page.locator("#why-state")).to_have_text("paused")
+    expect(page.locator("#why-summary")).to_have_text(
+        "It does not run because it is paused; resume it to run it again."
+    )
+    assert seen.errors == []
