@@ -95,7 +95,7 @@ class Explanation:
         job, ev = self.facts.job, self.facts.evidence
         zone = ZoneInfo(job.timezone) if self.facts.schedule_error is None else UTC
         retry = _retry_at(self.facts)
-        overdue = self.state in (JobState.OVERDUE_NO_WORKER, JobState.OVERDUE_WORKERS_BUSY)
+        overdue = self.state in OVERDUE_STATES
         return {
             "state": self.state.value,
             "summary": self.summary,
@@ -145,6 +145,9 @@ def upcoming(job: Job, now: datetime, count: int) -> list[datetime]:
             return []
     later = schedule.preview(first - offset, count - 1) if count > 1 else []
     return [first, *(fire + offset for fire in later)]
+
+
+OVERDUE_STATES = (JobState.OVERDUE_NO_WORKER, JobState.OVERDUE_WORKERS_BUSY)
 
 
 def overdue_state(workers_alive: int) -> JobState:

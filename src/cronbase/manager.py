@@ -18,7 +18,14 @@ from cronbase.activity import (
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound, RunNotFound
-from cronbase.explain import Explanation, Facts, explain, upcoming
+from cronbase.explain import (
+    OVERDUE_STATES,
+    Explanation,
+    Facts,
+    explain,
+    overdue_state,
+    upcoming,
+)
 from cronbase.graph_operations import GraphOperations, scope
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
@@ -56,7 +63,9 @@ class Status:
 class Counts:
     """What the API's /metrics reports from the database, read at scrape time."""
 
-    jobs: dict[str, int]  # by state: active, paused, overdue (cronbase.overdue; active too)
+    # by state: active, paused, overdue (cronbase.overdue; active too), and the overdue ones
+    # again as overdue_no_worker or overdue_workers_busy (cronbase.explain)
+    jobs: dict[str, int]
     workers_alive: int
     notifications_pending: int
     runs: dict[RunStatus, int]  # run rows by status, every status present
@@ -351,14 +360,14 @@ class JobManager(GraphOperations):
         every tenant."""
         jobs = self.store.job_counts()
         runs = self.store.run_counts()
-        overdue = self.store.overdue_jobs(self.clock.now())
+        overdue = len(self.store.overdue_jobs(self.clock.now()))
+        alive = len(self.live_workers())
+        # The overdue jobs again under the state cronbase.explain gives them, the other 0.
+        split = {state.value: 0 for state in OVERDUE_STATES} | {overdue_state(alive).value: overdue}
         return Counts(
-            jobs={
-                "active": jobs.get(True, 0),
-                "paused": jobs.get(False, 0),
-                "overdue": len(overdue),
-            },
-            workers_alive=len(self.live_workers()),
+            jobs={"active": jobs.get(True, 0), "paused": jobs.get(False, 0), "overdue": overdue}
+            | split,
+            workers_alive=alive,
             notifications_pending=self.store.pending_notifications(),
             runs={status: runs.get(status, 0) for status in RunStatus},
         )

@@ -88,6 +88,9 @@ def database_counts(store: SqlStore, now: Any) -> dict[str, Any]:
             "active": jobs.get(True, 0),
             "paused": jobs.get(False, 0),
             "overdue": len(overdue),
+            # as GET .../explain calls them: with a worker alive, overdue means none claimed it
+            "overdue_no_worker": len(overdue) if not alive else 0,
+            "overdue_workers_busy": len(overdue) if alive else 0,
         },
         "runs": runs,
         "alive": alive,
@@ -131,7 +134,13 @@ def test_the_gauges_agree_with_the_database(
 
     expected = database_counts(store, clock.now())
     # The test made what it meant to, and /metrics says the same.
-    assert expected["jobs"] == {"active": 4, "paused": 2, "overdue": 1}
+    assert expected["jobs"] == {
+        "active": 4,
+        "paused": 2,
+        "overdue": 1,
+        "overdue_no_worker": 0,
+        "overdue_workers_busy": 1,
+    }
     assert expected["runs"] == {"succeeded": 2, "failed": 1, "pending": 1}
     assert labelled(samples, "cronbase_jobs", "state") == expected["jobs"]
     assert samples[("cronbase_workers_alive", frozenset())] == expected["alive"] == 1
@@ -193,6 +202,8 @@ def test_public_metrics_need_no_token(
             "active": 1,
             "paused": 0,
             "overdue": 0,
+            "overdue_no_worker": 0,
+            "overdue_workers_busy": 0,
         }
         # The rest of the API still needs a token.
         assert anonymous.get("/api/cron/jobs").status_code == 401

@@ -41,7 +41,8 @@ class DatabaseCollector(Collector):
         jobs = GaugeMetricFamily(
             "cronbase_jobs",
             "Jobs by state: active, paused, and overdue (active jobs whose next run has not "
-            "started within their overdue_after_seconds)",
+            "started within their overdue_after_seconds), the overdue ones again as "
+            "overdue_no_worker or overdue_workers_busy (the states of GET .../explain)",
             labels=["state"],
         )
         for state, count in counts.jobs.items():
