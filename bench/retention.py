@@ -40,6 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex
 
 from cronbase.clock import SystemClock
+from cronbase.listing import RunQuery
 from cronbase.retention import Cadence
 from cronbase.runner.pruning import Pruner
 from cronbase.store import SqlStore
@@ -142,13 +143,13 @@ def history_page(engine: sa.Engine, label: str) -> None:
 
     for offset in (0, max(total - 20, 0)):
         event.listen(engine, "before_cursor_execute", capture)
-        store.list_runs(job_id, limit=20, offset=offset)
+        store.list_runs(job_id, RunQuery(limit=20, offset=offset))
         event.remove(engine, "before_cursor_execute", capture)
         statement, params = captured[-1]
         samples = []
         for _ in range(50):
             t0 = time.perf_counter()
-            store.list_runs(job_id, limit=20, offset=offset)
+            store.list_runs(job_id, RunQuery(limit=20, offset=offset))
             samples.append((time.perf_counter() - t0) * 1000)
         with engine.connect() as conn:
             plan = [

@@ -37,6 +37,15 @@ class InvalidJob(CronbaseError, ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
 
 
+class InvalidQuery(CronbaseError, ValueError):
+    """A list's query that cannot be answered (a bad sort, a malformed cursor, a cursor beside
+    an offset); `errors` lists (parameter, message) pairs to fix."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
 class JobNotFound(CronbaseError, LookupError):
     """No job with this id exists (or the caller may not see it)."""
 

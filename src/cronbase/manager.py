@@ -31,6 +31,16 @@ from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
 from cronbase.limits import JobLimits
+from cronbase.listing import (
+    JOB_SORTS,
+    RUN_ORDER,
+    JobQuery,
+    Page,
+    RunQuery,
+    page_of,
+    parse_sort,
+    start_after,
+)
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.notify.maintenance import MaintenanceManager
 from cronbase.registry import JobRegistry
@@ -123,18 +133,25 @@ class JobManager(GraphOperations):
         caller: Principal,
         *,
         tenant_id: UUID | None = None,
-        is_active: bool | None = None,
+        sort: str | None = None,
+        cursor: str | None = None,
         limit: int = 100,
-        offset: int = 0,
-    ) -> list[Job]:
-        """A page of the jobs the caller may see, oldest first."""
+        offset: int | None = None,
+        **filters: Any,
+    ) -> Page:
+        """A page of the jobs the caller may see, oldest first unless sorted (JOB_SORTS);
+        `filters`: JobQuery's is_active, q, function_name, last_status."""
         if not caller.is_superadmin:
             if tenant_id not in (None, caller.tenant_id):
                 raise PermissionDenied("an admin can list their own tenant's jobs only")
             tenant_id = caller.tenant_id
-        return self.store.list_jobs(
-            tenant_id=tenant_id, is_active=is_active, limit=limit, offset=offset
+        order = parse_sort(sort, JOB_SORTS)
+        after = start_after(order, cursor, offset)  # InvalidQuery for a bad cursor
+        # One more than the page: whether there is a next one.
+        query = JobQuery(
+            tenant_id, sort=order, after=after, limit=limit + 1, offset=offset or 0, **filters
         )
+        return page_of(self.store.list_jobs(query), order, limit)
 
     def update_job(self, job_id: UUID, changes: dict[str, Any], caller: Principal) -> Job:
         """Apply `changes` (any JobSpec fields) after validating the result as a whole.
@@ -220,11 +237,20 @@ class JobManager(GraphOperations):
             raise JobNotFound(job_id)
 
     def list_runs(
-        self, job_id: UUID, caller: Principal, *, limit: int = 50, offset: int = 0
-    ) -> list[Run]:
-        """A page of the job's runs, newest first."""
+        self,
+        job_id: UUID,
+        caller: Principal,
+        *,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        offset: int | None = None,
+    ) -> Page:
+        """A page of the job's runs (of one status, if given), newest first."""
         self.get_job(job_id, caller)
-        return self.store.list_runs(job_id, limit=limit, offset=offset)
+        after = start_after(RUN_ORDER, cursor, offset)
+        query = RunQuery(status=status, after=after, limit=limit + 1, offset=offset or 0)
+        return page_of(self.store.list_runs(job_id, query), RUN_ORDER, limit)
 
     def get_run(self, job_id: UUID, run_id: UUID, caller: Principal) -> Run:
         """One run of the job, with its log and traceback; JobNotFound if the caller may not

@@ -20,6 +20,7 @@ import pytest
 
 from cronbase.auth import Role, hash_token, new_token
 from cronbase.jobs import Job, Run
+from cronbase.listing import JobQuery
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
@@ -116,7 +117,7 @@ def _tenant_of(caller: str, tenants: Tenants) -> uuid.UUID | None:
 
 
 def _snapshot(store: SqlStore) -> dict[uuid.UUID, tuple[Job, list[Run]]]:
-    return {job.id: (job, store.list_runs(job.id)) for job in store.list_jobs(limit=500)}
+    return {job.id: (job, store.list_runs(job.id)) for job in store.list_jobs(JobQuery(limit=500))}
 
 
 def _envelope_problem(response: httpx.Response, expected: int) -> str | None:
@@ -350,7 +351,7 @@ def test_admin_b_never_lists_tenant_a_jobs(
         listed = pages(callers.superadmin, tenant_id=str(tenant))
         assert {job["id"] for job in listed} == made[str(tenant)]
     assert {job["id"] for job in pages(callers.superadmin)} == set().union(*made.values())
-    assert len(store.list_jobs(limit=500)) == 12
+    assert len(store.list_jobs(JobQuery(limit=500))) == 12
 
 
 def test_a_token_revoked_mid_session_is_refused_from_the_next_request(

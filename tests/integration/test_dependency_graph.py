@@ -84,7 +84,7 @@ def test_depends_on_and_wait_for_are_stored_and_read_back(
     for job in (c, manager.get_job(c.id, SYSTEM)):
         assert job.to_dict()["depends_on"] == expected
         assert job.wait_for == "all"
-    listed = {job.name: job for job in manager.list_jobs(SYSTEM)}
+    listed = {job.name: job for job in manager.list_jobs(SYSTEM).items}
     assert listed["C"].to_dict()["depends_on"] == expected
     assert listed["A"].depends_on == []
 
@@ -113,7 +113,7 @@ def test_bad_depends_on_items_are_refused_with_their_place(
     errors = errors_of(excinfo)
     assert 'on": one of success, failure, completion' in errors["depends_on.0"]
     assert errors["depends_on.2.job_id"] == f"{a.id} is listed twice"
-    assert len(manager.list_jobs(SYSTEM)) == 1  # nothing stored
+    assert len(manager.list_jobs(SYSTEM).items) == 1  # nothing stored
 
     with pytest.raises(InvalidJob) as excinfo:
         make_job("markUsersOffline", name="B", depends_on=[{"job_id": str(UUID(int=7))}])
@@ -160,7 +160,7 @@ def test_two_concurrent_edits_cannot_close_a_cycle(make_job: MakeJob, manager: J
     refused, saved = sorted(outcomes.values())  # "depends_on: ..." sorts before "saved"
     assert saved == "saved"
     assert "would make a dependency cycle" in refused
-    edges = [job.depends_on for job in manager.list_jobs(SYSTEM)]
+    edges = [job.depends_on for job in manager.list_jobs(SYSTEM).items]
     assert sum(len(e) for e in edges) == 1
 
 
@@ -230,4 +230,4 @@ def test_deleting_a_job_others_depend_on_is_refused_unless_detached(
     manager.delete_job(c.id, SYSTEM)  # nothing depends on C: its own edges go with it
     manager.delete_job(a.id, SYSTEM, detach=True)
     assert manager.get_job(b.id, SYSTEM).depends_on == []
-    assert [job.name for job in manager.list_jobs(SYSTEM)] == ["B"]
+    assert [job.name for job in manager.list_jobs(SYSTEM).items] == ["B"]

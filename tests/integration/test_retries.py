@@ -218,7 +218,7 @@ def test_a_manual_run_is_queued_then_run_by_the_next_worker_turn(
     summary = Runner(store, registry, clock).run_due()
 
     assert [item["name"] for item in summary.executed] == ["flaky"]
-    [done] = manager.list_runs(job.id, SYSTEM)
+    [done] = manager.list_runs(job.id, SYSTEM).items
     assert (done.id, done.status, done.trigger, done.result) == (
         run.id,
         RunStatus.SUCCEEDED,
@@ -310,7 +310,7 @@ def test_run_now_queues_a_fresh_run_even_while_a_retry_of_a_manual_run_waits(
     assert again.id != first.id
     assert (again.attempt, again.status, again.run_after) == (1, RunStatus.PENDING, clock.now())
     # newest first, by slot then attempt
-    assert [(r.attempt, r.status) for r in manager.list_runs(job.id, SYSTEM)] == [
+    assert [(r.attempt, r.status) for r in manager.list_runs(job.id, SYSTEM).items] == [
         (1, RunStatus.PENDING),
         (2, RunStatus.PENDING),
         (1, RunStatus.FAILED),

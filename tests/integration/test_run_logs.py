@@ -41,7 +41,7 @@ def messages(log: str | None) -> list[tuple[str, str]]:
 
 def the_run(manager: JobManager, job_id: object) -> Run:
     """The job's one run, read as the API reads it: with its log and traceback."""
-    [listed] = manager.list_runs(job_id, SYSTEM)  # type: ignore[arg-type]
+    [listed] = manager.list_runs(job_id, SYSTEM).items  # type: ignore[arg-type]
     assert (listed.log, listed.traceback) == (None, None)  # listings leave them out
     return manager.get_run(listed.job_id, listed.id, SYSTEM)
 

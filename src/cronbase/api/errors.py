@@ -19,6 +19,7 @@ from cronbase.errors import (
     ConcurrentChange,
     DependencyConflict,
     InvalidJob,
+    InvalidQuery,
     InvalidSchedule,
     InvalidTimezone,
     JobNotFound,
@@ -71,6 +72,11 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 async def _invalid_job(_request: Request, exc: InvalidJob) -> JSONResponse:
     errors = [{"field": field, "message": message} for field, message in exc.errors]
     return error_response(422, f"invalid job: {exc}", errors)
+
+
+async def _invalid_query(_request: Request, exc: InvalidQuery) -> JSONResponse:
+    errors = [{"field": f"query.{field}", "message": message} for field, message in exc.errors]
+    return error_response(422, f"invalid request: {exc}", errors)
 
 
 async def _invalid_schedule(_request: Request, exc: InvalidSchedule) -> JSONResponse:
@@ -142,6 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidJob, _invalid_job)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidSchedule, _invalid_schedule)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidQuery, _invalid_query)  # type: ignore[arg-type]
     app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(RunNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]

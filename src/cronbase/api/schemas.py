@@ -121,6 +121,9 @@ class Page(BaseModel):
     limit: int
     offset: int
     next_offset: int | None = Field(description="offset of the next page; null on the last")
+    next_cursor: str | None = Field(
+        description="send as `cursor` (with the same sort) for the next page; null on the last"
+    )
 
 
 class JobList(BaseModel):

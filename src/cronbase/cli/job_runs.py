@@ -60,13 +60,13 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     # No worker runs: run the due work here, as the Web UI's "Run now" does then.
     print("no worker is running: running it here", file=sys.stderr)
     deployment.new_runner().run_due()
-    [run] = [r for r in jobs.list_runs(args.job_id, SYSTEM, limit=50) if r.id == queued.id]
+    [run] = [r for r in jobs.list_runs(args.job_id, SYSTEM, limit=50).items if r.id == queued.id]
     print(f"{run.status}: {_outcome(run)}")
     return 1 if run.status in _FAILED else 0
 
 
 def cmd_jobs_history(args: argparse.Namespace) -> None:
-    runs = manager().list_runs(args.job_id, SYSTEM, limit=args.limit, offset=args.offset)
+    runs = manager().list_runs(args.job_id, SYSTEM, limit=args.limit, offset=args.offset).items
     if args.json:
         print_json({"runs": [run.to_dict() for run in runs]})
         return

@@ -148,12 +148,16 @@ def _metadata(text: str) -> Any:
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> None:
-    jobs = manager().list_jobs(
-        SYSTEM,
-        tenant_id=args.tenant_id,
-        is_active=args.is_active,
-        limit=args.limit,
-        offset=args.offset,
+    jobs = (
+        manager()
+        .list_jobs(
+            SYSTEM,
+            tenant_id=args.tenant_id,
+            is_active=args.is_active,
+            limit=args.limit,
+            offset=args.offset,
+        )
+        .items
     )
     if args.json:
         print_json({"jobs": [job.to_dict() for job in jobs]})

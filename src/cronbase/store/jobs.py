@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from cronbase.errors import QuotaExceeded
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
-from cronbase.store import graph
+from cronbase.listing import JobQuery
+from cronbase.store import graph, keyset
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
@@ -118,16 +119,22 @@ def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
     return graph.with_upstreams(conn, [job_from_row(row)])[0] if row else None
 
 
-def list_jobs(
-    conn: sa.Connection, tenant_id: UUID | None, is_active: bool | None, limit: int, offset: int
-) -> list[Job]:
-    query = sa.select(cron_job).order_by(cron_job.c.created_at, cron_job.c.id)
-    if tenant_id is not None:
-        query = query.where(cron_job.c.tenant_id == tenant_id)
-    if is_active is not None:
-        query = query.where(cron_job.c.is_active.is_(is_active))
-    jobs = [job_from_row(row) for row in conn.execute(query.limit(limit).offset(offset))]
-    return graph.with_upstreams(conn, jobs)
+def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
+    select = sa.select(cron_job)
+    if query.tenant_id is not None:
+        select = select.where(cron_job.c.tenant_id == query.tenant_id)
+    if query.is_active is not None:
+        select = select.where(cron_job.c.is_active.is_(query.is_active))
+    if query.q:
+        # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite; % and _ in q match themselves.
+        select = select.where(cron_job.c.name.icontains(query.q, autoescape=True))
+    if query.function_name is not None:
+        select = select.where(cron_job.c.function_name == query.function_name)
+    if query.last_status is not None:
+        select = select.where(cron_job.c.last_status == query.last_status)
+    select = keyset.ordered(select, cron_job, query.sort, query.after)
+    rows = conn.execute(select.limit(query.limit).offset(query.offset))
+    return graph.with_upstreams(conn, [job_from_row(row) for row in rows])
 
 
 def enqueue_run(

@@ -24,6 +24,7 @@ from cronbase.dependency_rules import Linked
 from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPlan
+from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import MaintenanceWindow
 from cronbase.notify.model import (
     Attempt,
@@ -110,15 +111,9 @@ class Store(Protocol):
 
     def get_job(self, job_id: UUID) -> Job | None: ...
 
-    def list_jobs(
-        self,
-        *,
-        tenant_id: UUID | None = ...,
-        is_active: bool | None = ...,
-        limit: int = ...,
-        offset: int = ...,
-    ) -> list[Job]:
-        """A page of jobs in a stable order (creation time, then id)."""
+    def list_jobs(self, query: JobQuery | None = ...) -> list[Job]:
+        """A page of the jobs the query selects, in its sort's order (by default creation
+        time), the id breaking ties, after its cursor's key if it has one."""
         ...
 
     def enqueue_run(
@@ -282,8 +277,9 @@ class Store(Protocol):
         """The facts behind the job's state (cronbase.explain), in one read transaction."""
         ...
 
-    def list_runs(self, job_id: UUID, *, limit: int = ..., offset: int = ...) -> list[Run]:
-        """A page of a job's runs, newest first: by slot, then attempt."""
+    def list_runs(self, job_id: UUID, query: RunQuery | None = ...) -> list[Run]:
+        """A page of a job's runs (of the query's status, if it has one), newest first: by
+        slot, then attempt, then id; after its cursor's key if it has one."""
         ...
 
     def latest_runs(

@@ -19,6 +19,7 @@ from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
+from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
     Attempt,
@@ -135,16 +136,9 @@ class SqlStore:
         with self.reading() as conn:
             return jobs.get_job(conn, job_id)
 
-    def list_jobs(
-        self,
-        *,
-        tenant_id: UUID | None = None,
-        is_active: bool | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[Job]:
+    def list_jobs(self, query: JobQuery | None = None) -> list[Job]:
         with self.reading() as conn:
-            return jobs.list_jobs(conn, tenant_id, is_active, limit, offset)
+            return jobs.list_jobs(conn, query or JobQuery())
 
     def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
         with self.reading() as conn:
@@ -312,9 +306,9 @@ class SqlStore:
         with self.reading() as conn:
             return evidence.job_evidence(conn, job)
 
-    def list_runs(self, job_id: UUID, *, limit: int = 50, offset: int = 0) -> list[Run]:
+    def list_runs(self, job_id: UUID, query: RunQuery | None = None) -> list[Run]:
         with self.reading() as conn:
-            return status.list_runs(conn, job_id, limit, offset)
+            return status.list_runs(conn, job_id, query or RunQuery())
 
     def latest_runs(
         self, job_ids: Iterable[UUID], *, tenant_id: UUID | None = None

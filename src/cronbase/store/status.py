@@ -11,7 +11,9 @@ import sqlalchemy as sa
 
 from cronbase.activity import RunTiming
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.listing import RUN_ORDER, RunQuery
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
+from cronbase.store import keyset
 from cronbase.store.rows import PENDING, RUN_LISTED, due, job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import timestamp_key
@@ -109,15 +111,13 @@ def _newest_first(runs: sa.TableClause) -> list[sa.ColumnElement[object]]:
     return [runs.c.scheduled_for.desc(), runs.c.attempt.desc(), runs.c.id.desc()]
 
 
-def list_runs(conn: sa.Connection, job_id: UUID, limit: int, offset: int) -> list[Run]:
-    query = (
-        sa.select(*RUN_LISTED)
-        .where(cron_job_run.c.job_id == job_id)
-        .order_by(*_newest_first(cron_job_run))
-        .limit(limit)
-        .offset(offset)
-    )
-    return [run_from_row(row) for row in conn.execute(query)]
+def list_runs(conn: sa.Connection, job_id: UUID, query: RunQuery) -> list[Run]:
+    select = sa.select(*RUN_LISTED).where(cron_job_run.c.job_id == job_id)
+    if query.status is not None:
+        select = select.where(cron_job_run.c.status == query.status)
+    select = keyset.ordered(select, cron_job_run, RUN_ORDER, query.after)
+    rows = conn.execute(select.limit(query.limit).offset(query.offset))
+    return [run_from_row(row) for row in rows]
 
 
 def get_run(conn: sa.Connection, job_id: UUID, run_id: UUID) -> Run | None:

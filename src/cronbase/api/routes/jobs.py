@@ -20,7 +20,6 @@ from cronbase.api.schemas import (
     JobPublic,
     JobUpdate,
     LinkedJob,
-    Page,
     RunData,
     RunDetail,
     RunDetailData,
@@ -28,18 +27,35 @@ from cronbase.api.schemas import (
     RunPublic,
     UpstreamRun,
 )
+from cronbase.api.schemas import (
+    Page as Pagination,
+)
 from cronbase.dependency_rules import Linked
-from cronbase.jobs import Job, Run
+from cronbase.jobs import Job, Run, RunStatus
+from cronbase.listing import Page
 from cronbase.manager import JobSpec
 
 router = APIRouter(prefix="/api/cron/jobs", tags=["jobs"], dependencies=[KnownQueryOnly])
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
+Offset = Annotated[
+    int | None, Query(ge=0, le=2**31 - 1, description="rows to skip (not with cursor)")
+]
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL's text holds no NUL: say so, not a server error
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2000, description="next_cursor of the previous page (not with offset)"),
+]
 
 
-def _page(limit: int, offset: int, count: int) -> Page:
-    return Page(limit=limit, offset=offset, next_offset=offset + limit if count == limit else None)
+def _page(limit: int, offset: int | None, page: Page) -> Pagination:
+    offset = offset or 0
+    return Pagination(
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if page.has_more else None,
+        next_cursor=page.next_cursor,
+    )
 
 
 def _job(job: Job) -> JobPublic:
@@ -56,15 +72,36 @@ def list_jobs(
     caller: AdminDep,
     tenant_id: UUID | None = None,
     is_active: bool | None = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, pattern=_NO_NUL, description="a part of the name, any case"),
+    ] = None,
+    function_name: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL)] = None,
+    last_status: Annotated[
+        RunStatus | None, Query(description="the status of the job's last run that ran")
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(description="name, next_run or last_run; a leading - reverses; nulls last"),
+    ] = None,
+    cursor: Cursor = None,
     limit: Limit = 100,
-    offset: Offset = 0,
+    offset: Offset = None,
 ) -> Envelope[JobList]:
-    jobs = services.manager.list_jobs(
-        caller, tenant_id=tenant_id, is_active=is_active, limit=limit, offset=offset
+    page = services.manager.list_jobs(
+        caller,
+        tenant_id=tenant_id,
+        is_active=is_active,
+        q=q,
+        function_name=function_name,
+        last_status=last_status,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        offset=offset,
     )
-    return Envelope(
-        data=JobList(jobs=[_job(j) for j in jobs], pagination=_page(limit, offset, len(jobs)))
-    )
+    jobs = [_job(j) for j in page.items]
+    return Envelope(data=JobList(jobs=jobs, pagination=_page(limit, offset, page)))
 
 
 @router.post("", status_code=201, summary="Create a job")
@@ -140,12 +177,20 @@ def explain(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[E
 
 @router.get("/{job_id}/runs", summary="A job's run history, newest first")
 def list_runs(
-    job_id: UUID, services: ServicesDep, caller: AdminDep, limit: Limit = 50, offset: Offset = 0
+    job_id: UUID,
+    services: ServicesDep,
+    caller: AdminDep,
+    status: Annotated[RunStatus | None, Query(description="only runs of this status")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    offset: Offset = None,
 ) -> Envelope[RunList]:
-    runs = services.manager.list_runs(job_id, caller, limit=limit, offset=offset)
-    upstream = services.manager.upstream_runs(runs, caller)
+    page = services.manager.list_runs(
+        job_id, caller, status=status, cursor=cursor, limit=limit, offset=offset
+    )
+    upstream = services.manager.upstream_runs(page.items, caller)
     listed = []
-    for run in runs:
+    for run in page.items:
         public = _run(run)
         public.upstream = [
             UpstreamRun(
@@ -155,7 +200,7 @@ def list_runs(
             if run_id in upstream
         ]
         listed.append(public)
-    return Envelope(data=RunList(runs=listed, pagination=_page(limit, offset, len(runs))))
+    return Envelope(data=RunList(runs=listed, pagination=_page(limit, offset, page)))
 
 
 @router.get("/{job_id}/runs/{run_id}", summary="One run, with its log and traceback")
