@@ -15,7 +15,10 @@ def ordered(
 ) -> sa.Select[Any]:
     columns = [table.c[f.name] for f in sort.fields] + [table.c.id]
     nullable = [f.nullable for f in sort.fields] + [False]
-    order = [(c.desc() if sort.descending else c.asc()).nulls_last() for c in columns]
+    order = [c.desc() if sort.descending else c.asc() for c in columns]
+    # NULLS LAST only where nulls can be: on a column without them it would keep PostgreSQL
+    # from reading a plain index backward (a descending scan yields NULLS FIRST).
+    order = [o.nulls_last() if null else o for o, null in zip(order, nullable, strict=True)]
     query = query.order_by(*order)
     if after is not None:
         query = query.where(_after(columns, nullable, after, sort.descending))
