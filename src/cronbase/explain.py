@@ -3,8 +3,8 @@ sentence that says it. Pure: facts in, state and summary out; no database, no cl
 
 The states, in the order they are decided (the first that holds wins):
   invalid_schedule          its stored schedule or time zone no longer parses
-  paused                    is_active is off
   running                   a run of it is going
+  paused                    is_active is off, and no manual run of it waits
   retry_pending             a later attempt of a failed run waits as a pending row
   due                       a run may start now (next_run or a pending run's run_after passed)
                             and it is not yet overdue
@@ -160,10 +160,11 @@ def state_of(facts: Facts) -> JobState:
     job, now = facts.job, facts.now
     if facts.schedule_error is not None:
         return JobState.INVALID_SCHEDULE
-    if not job.is_active:
-        return JobState.PAUSED
-    if facts.evidence.running:
+    if facts.evidence.running:  # a paused job's manual run goes on all the same
         return JobState.RUNNING
+    manual = any(p.trigger == RunTrigger.MANUAL for p in facts.evidence.pending)
+    if not job.is_active and not manual:  # a manual run of a paused job still starts
+        return JobState.PAUSED
     if any(p.attempt > 1 for p in facts.evidence.pending):
         return JobState.RETRY_PENDING
     if is_overdue(job, now, run_in_flight=bool(facts.evidence.pending)):

@@ -73,11 +73,15 @@ def test_a_waiting_manual_run_is_late_but_not_overdue() -> None:
     assert state_of(facts) == JobState.DUE
 
 
-def test_a_broken_schedule_wins_over_paused_and_paused_over_running() -> None:
+def test_a_broken_schedule_wins_and_a_paused_jobs_manual_run_is_due_then_running() -> None:
     broken = make_job(is_active=False, schedule="cron:99 * * * *")
     assert state_of(Facts(broken, NOW, schedule_error="bad")) == JobState.INVALID_SCHEDULE
-    paused = make_job(is_active=False)
-    assert state_of(Facts(paused, NOW, Evidence(running=1))) == JobState.PAUSED
+    paused = make_job(is_active=False, next_run=None)
+    manual = PendingRun(NOW, 1, RunTrigger.MANUAL)
+    assert state_of(Facts(paused, NOW, Evidence(pending=(manual,)))) == JobState.DUE
+    assert state_of(Facts(paused, NOW, Evidence(running=1))) == JobState.RUNNING
+    # a paused job's retries wait for it to be resumed
+    assert state_of(Facts(paused, NOW, Evidence(pending=(_retry(),)))) == JobState.PAUSED
 
 
 def test_the_summary_names_the_retry_time_and_the_workers() -> None:
