@@ -30,6 +30,11 @@ def _after(
 ) -> sa.ColumnElement[bool]:
     """Rows that come after `values` in the order: beyond on the first column, or equal on it
     and after on the rest; a null comes after every value (and equals only a null)."""
+    if not any(nullable):
+        # One row comparison: PostgreSQL starts the index scan right at the key (an OR of
+        # comparisons would read the index from its start and filter).
+        row, key = sa.tuple_(*columns), sa.tuple_(*values)
+        return row < key if descending else row > key
     column, value = columns[0], values[0]
     rest = _after(columns[1:], nullable[1:], values[1:], descending) if columns[1:] else None
     if value is None:  # only nulls come after a null
