@@ -15,12 +15,17 @@ from cronbase.job_modules import load_job_modules
 from cronbase.limits import JobLimits
 from cronbase.manager import JobManager
 from cronbase.metrics import ProcessMetrics
+from cronbase.notify.deliverer import Deliverer, DeliveryLoop
+from cronbase.notify.manager import ChannelManager
 from cronbase.notify.overdue_check import OverdueCheck
+from cronbase.notify.sealing import box_for
+from cronbase.notify.senders import senders
 from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.runner.pruning import Pruner
+from cronbase.runner.runner import default_worker_id
 from cronbase.store import SqlStore
-from cronbase.store.engine import database_location
+from cronbase.store.engine import database_location, sqlite_file
 from cronbase.store.migrate import check_schema, current_revision, upgrade
 
 
@@ -33,6 +38,7 @@ class Services:
     registry: JobRegistry
     clock: Clock
     manager: JobManager
+    deliverer: Deliverer  # sends notifications; shared by the delivery loop and the API's tests
     # This process's counters: every runner made here counts into them, and the notification
     # code counts its failed deliveries with metrics.notification_failed(kind).
     metrics: ProcessMetrics = field(default_factory=ProcessMetrics)
@@ -50,8 +56,9 @@ class Services:
         )
 
     def new_worker(self) -> Worker:
-        """A worker with a runner of its own, running jobs as they fall due until stopped, and
-        pruning the run history as CRONBASE_RUN_RETENTION_DAYS (or the database) says."""
+        """A worker with a runner of its own, running jobs as they fall due until stopped,
+        pruning the run history as CRONBASE_RUN_RETENTION_DAYS (or the database) says, and
+        delivering notifications meanwhile."""
         runner = self.new_runner()
         pruner = Pruner(
             self.store,
@@ -66,11 +73,17 @@ class Services:
             grace=self.settings.shutdown_grace_seconds,
             pruner=pruner,
             overdue=self.new_overdue_check(),
+            deliveries=self.new_delivery_loop(),
         )
 
     def new_overdue_check(self) -> OverdueCheck:
         """The look for overdue jobs every worker and worker-less API server makes."""
         return OverdueCheck(self.store, self.clock, every=self.settings.overdue_check_seconds)
+
+    def new_delivery_loop(self) -> DeliveryLoop:
+        """A thread that delivers due notifications until closed (every cronbase process
+        that stays up runs one: a worker, the API server)."""
+        return DeliveryLoop(self.deliverer)
 
     def check_schema(self) -> None:
         """SchemaOutOfDate unless the database's schema is the one this cronbase needs."""
@@ -127,12 +140,30 @@ def build(
     if registry is None:
         registry = load_registry(settings) if functions else JobRegistry()
     clock = clock or SystemClock()
+    deliverer = new_deliverer(settings, store, clock)
+    channels = ChannelManager(store, clock, deliverer.box, deliverer)
     return Services(
         settings=settings,
         store=store,
         registry=registry,
         clock=clock,
-        manager=JobManager(store, registry, clock, limits=job_limits(settings)),
+        manager=JobManager(store, registry, clock, limits=job_limits(settings), channels=channels),
+        deliverer=deliverer,
+    )
+
+
+def new_deliverer(settings: Settings, store: SqlStore, clock: Clock) -> Deliverer:
+    """The deliverer of notifications, with the secrets' key: CRONBASE_SECRET_KEY, or for a
+    SQLite file a key file beside it (made on first use)."""
+    return Deliverer(
+        store,
+        clock,
+        box_for(settings.secret_key, sqlite_file(store.engine.url)),
+        senders(settings),
+        owner=default_worker_id(),
+        timeout=settings.notification_timeout_seconds,
+        public_url=settings.public_url,
+        retention=timedelta(days=settings.notification_retention_days),
     )
 
 

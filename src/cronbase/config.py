@@ -11,6 +11,7 @@ from cronbase.limits import (
     DEFAULT_MAX_METADATA_BYTES,
     DEFAULT_MAX_METADATA_DEPTH,
 )
+from cronbase.notify.sealing import parse_keys
 
 DEFAULT_DATABASE_URL = "sqlite:///cronbase.db"
 MIN_JWT_SECRET_BYTES = 32
@@ -163,6 +164,42 @@ class Settings(BaseSettings):
 
         SmtpServer.from_url(value)
         return value.strip()
+
+    # Notifications (cronbase.notify): channel secrets, links in alerts, delivery.
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key(s), comma-separated, that encrypt channel secrets at rest "
+        "(default for SQLite: a key file beside the database)",
+    )
+    public_url: str | None = Field(
+        None, description="the Web UI's address, for links to a job's page in alerts"
+    )
+    notification_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="how long one delivery attempt may take"
+    )
+    notification_retention_days: float = Field(
+        7.0, gt=0, le=3650, description="how long delivered and failed notifications are kept"
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parse_keys(value)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
+            raise ValueError(
+                f"CRONBASE_PUBLIC_URL must be an http:// or https:// address, got {value!r}"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -126,3 +126,19 @@ class SchemaOutOfDate(CronbaseError):
 
 class ConfigurationError(CronbaseError):
     """A setting is missing or invalid; the message names the environment variable."""
+
+
+class InvalidChannel(CronbaseError, ValueError):
+    """A notification channel that cannot be stored; `errors` lists (field, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
+class ChannelNotFound(CronbaseError, LookupError):
+    """No notification channel with this id exists (or the caller may not see it)."""
+
+    def __init__(self, channel_id: object) -> None:
+        self.channel_id = channel_id
+        super().__init__(f"no notification channel with id {channel_id}")

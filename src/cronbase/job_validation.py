@@ -48,7 +48,7 @@ def validated(
     did not receive from the client); `options` are the options spec.function_name declares,
     which its metadata must keep to (at `metadata.<key>`)."""
     errors: Errors = []
-    name = _check_name(spec.name, errors)
+    name = check_name(spec.name, errors)
     timezone = _check_schedule(spec.schedule, spec.timezone, errors)
     upstreams = _check_upstreams(spec.depends_on, errors)
     errors.extend(_function_errors(spec.function_name, function_names))
@@ -110,7 +110,8 @@ def _dependency(item: Any) -> Dependency | None:
         return None
 
 
-def _check_name(value: Any, errors: Errors) -> str:
+def check_name(value: Any, errors: Errors) -> str:
+    """The name stripped, after adding to `errors` what is wrong with it (jobs and channels)."""
     name = value.strip() if isinstance(value, str) else ""
     if not name:
         errors.append(("name", "must not be blank"))

@@ -17,7 +17,13 @@ from cronbase.activity import (
 )
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
-from cronbase.errors import InvalidJob, InvalidSchedule, JobNotFound, RunNotFound
+from cronbase.errors import (
+    ConfigurationError,
+    InvalidJob,
+    InvalidSchedule,
+    JobNotFound,
+    RunNotFound,
+)
 from cronbase.explain import (
     OVERDUE_STATES,
     Explanation,
@@ -43,6 +49,7 @@ from cronbase.listing import (
 )
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.notify.maintenance import MaintenanceManager
+from cronbase.notify.manager import ChannelManager
 from cronbase.registry import JobRegistry
 from cronbase.schedule import jitter_offset, next_fire_with_offset, parse_schedule
 from cronbase.store import SqlStore
@@ -94,8 +101,11 @@ class JobManager(GraphOperations):
         tokens: TokenStore | None = None,
         workers: WorkerStore | None = None,
         limits: JobLimits | None = None,
+        channels: ChannelManager | None = None,
     ) -> None:
         self.store = store
+        # Notification channels (the bootstrap sets them up; a bare manager has none).
+        self._channels = channels
         self.limits = limits or JobLimits()
         self.registry = registry
         self.clock = clock
@@ -103,6 +113,13 @@ class JobManager(GraphOperations):
         self.workers = workers or WorkerStore(store.engine)
         # Maintenance windows, during which alerts are suppressed (notify/maintenance.py).
         self.maintenance = MaintenanceManager(store, clock)
+
+    @property
+    def channels(self) -> ChannelManager:
+        """Notification channels: their own domain object, with the same callers."""
+        if self._channels is None:
+            raise ConfigurationError("this manager was built without notification channels")
+        return self._channels
 
     def create_job(self, spec: JobSpec, caller: Principal) -> Job:
         """Validate `spec` and store it with its first next_run. Raise InvalidJob, storing nothing.

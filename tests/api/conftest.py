@@ -31,6 +31,8 @@ from cronbase.testing import FakeClock
 from tests.helpers import wait_until
 
 JWT_SECRET = "test-secret-" + "x" * 32
+# Channel secrets' key where no key file is made for it (PostgreSQL; SQLite files get one).
+SECRET_KEY = "dGVzdC1rZXktb2YtY3JvbmJhc2UtY2hhbm5lbHMtMzI="
 
 
 # Jobs of the API tests' own: one that succeeds with what it was given, one that fails, one
@@ -109,6 +111,8 @@ def serving(
 ) -> Iterator[str]:
     """The URL of a live server of the app built with these settings, the test's store, clock
     and registry."""
+    if store.dialect != "sqlite":  # a SQLite file gets a key file beside it
+        settings.setdefault("secret_key", SECRET_KEY)
     config = Settings(database_url=str(store.engine.url), **settings)
     app = create_app(config, store=store, clock=clock, registry=registry)
     with LiveServer(app, config) as url:

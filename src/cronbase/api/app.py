@@ -16,7 +16,7 @@ from cronbase.api.errors import BodySizeLimit, error_response, install_error_han
 from cronbase.api.metrics import metrics_registry
 from cronbase.api.metrics import router as metrics_router
 from cronbase.api.redirects import RelativeRedirects
-from cronbase.api.routes import activity, backfills, cron, jobs, maintenance
+from cronbase.api.routes import activity, backfills, channels, cron, jobs, maintenance
 from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
 from cronbase.api.signin_limit import FailedAuthLimit, FailedAuthLimiter
@@ -24,6 +24,7 @@ from cronbase.bootstrap import build
 from cronbase.clock import Clock
 from cronbase.config import Settings
 from cronbase.errors import SchemaOutOfDate
+from cronbase.notify.deliverer import DeliveryLoop
 from cronbase.notify.overdue_check import OverdueWatch
 from cronbase.registry import JobRegistry
 from cronbase.runner import Worker
@@ -39,13 +40,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         400: "Malformed request",
         401: "Missing or invalid token",
         403: "Role not allowed",
-        404: "Unknown or invisible job",
+        404: "Unknown or invisible job or channel",
         409: "Conflict with a concurrent change, or the tenant's job quota reached",
         413: "Request body too large",
         422: "Invalid input",
         429: "Too many failed authentications from this address",
         # From the HTTP server, before the app: a long query (many job_id) can reach it.
         431: "Request line and headers larger than CRONBASE_HTTP_MAX_HEADER_BYTES",
+        503: "Not configured (e.g. CRONBASE_SECRET_KEY for channel secrets)",
     }.items()
 }
 
@@ -66,11 +68,14 @@ def create_app(
     # Without a worker, the API server looks for overdue jobs itself: the dead-man's switch
     # must fire when no worker is alive at all.
     overdue = OverdueWatch(services.new_overdue_check()) if worker is None else None
+    # Without a worker, the API server delivers notifications itself: alerts must go out
+    # from `cronbase serve --no-worker` too.
+    deliveries = None if worker is not None else services.new_delivery_loop()
     app = FastAPI(
         title="cronbase",
         summary="A database-backed cron system for multi-tenant backends",
         version="0.1.0",
-        lifespan=_lifespan(worker, overdue, settings.shutdown_grace_seconds),
+        lifespan=_lifespan(worker, overdue, deliveries, settings.shutdown_grace_seconds),
         responses=ERROR_RESPONSES,
         docs_url=None,  # install_docs serves them from the package
         redoc_url=None,
@@ -93,6 +98,7 @@ def create_app(
     app.include_router(maintenance.router)
     app.include_router(metrics_router)
     app.include_router(activity.router)
+    app.include_router(channels.router)
     install_ui(app, settings)
     install_docs(app)
     _add_health_routes(app)
@@ -100,10 +106,13 @@ def create_app(
 
 
 def _lifespan(
-    worker: Worker | None, overdue: OverdueWatch | None, grace: float
+    worker: Worker | None,
+    overdue: OverdueWatch | None,
+    deliveries: DeliveryLoop | None,
+    grace: float,
 ) -> Callable[[FastAPI], Any]:
-    """Run `worker` (if any; else the look for overdue jobs) in a thread while the app is up;
-    stop it within `grace` after."""
+    """Run `worker` (if any; else the look for overdue jobs and the delivery of
+    notifications) in threads while the app is up; stop them within `grace` after."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -111,9 +120,13 @@ def _lifespan(
             worker.start()
         if overdue is not None:
             overdue.start()
+        if deliveries is not None:
+            deliveries.start()
         yield
         if overdue is not None:
             overdue.close(timeout=RECORDING_SECONDS)
+        if deliveries is not None:
+            deliveries.close(timeout=deliveries.deliverer.timeout)
         if worker is not None:
             worker.stop.set()
             # It waits `grace` for its runs, then records those still going abandoned.

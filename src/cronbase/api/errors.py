@@ -16,8 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cronbase.api.deps import authenticate
 from cronbase.auth import NotAuthenticated, PermissionDenied
 from cronbase.errors import (
+    ChannelNotFound,
     ConcurrentChange,
+    ConfigurationError,
     DependencyConflict,
+    InvalidChannel,
     InvalidJob,
     InvalidQuery,
     InvalidSchedule,
@@ -79,12 +82,25 @@ async def _invalid_query(_request: Request, exc: InvalidQuery) -> JSONResponse:
     return error_response(422, f"invalid request: {exc}", errors)
 
 
+async def _invalid_channel(_request: Request, exc: InvalidChannel) -> JSONResponse:
+    errors = [{"field": field, "message": message} for field, message in exc.errors]
+    return error_response(422, f"invalid channel: {exc}", errors)
+
+
+async def _not_configured(_request: Request, exc: ConfigurationError) -> JSONResponse:
+    # The request is fine; the deployment lacks a setting the message names.
+    logger.warning("answered 503: %s", exc)
+    return error_response(503, str(exc))
+
+
 async def _invalid_schedule(_request: Request, exc: InvalidSchedule) -> JSONResponse:
     field = "timezone" if isinstance(exc, InvalidTimezone) else "schedule"
     return error_response(422, str(exc), [{"field": field, "message": exc.reason}])
 
 
-async def _not_found(_request: Request, exc: JobNotFound | RunNotFound) -> JSONResponse:
+async def _not_found(
+    _request: Request, exc: JobNotFound | RunNotFound | ChannelNotFound
+) -> JSONResponse:
     return error_response(404, str(exc))
 
 
@@ -151,6 +167,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidQuery, _invalid_query)  # type: ignore[arg-type]
     app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(RunNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(ChannelNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidChannel, _invalid_channel)  # type: ignore[arg-type]
+    app.add_exception_handler(ConfigurationError, _not_configured)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]
     app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(ConcurrentChange, _conflict)  # type: ignore[arg-type]

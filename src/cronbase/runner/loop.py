@@ -8,6 +8,7 @@ import socket
 import threading
 
 from cronbase.clock import Clock
+from cronbase.notify.deliverer import DeliveryLoop
 from cronbase.notify.overdue_check import OverdueCheck
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
@@ -41,10 +42,14 @@ class Worker:
         grace: float = 30.0,
         pruner: Pruner | None = None,
         overdue: OverdueCheck | None = None,
+        deliveries: DeliveryLoop | None = None,
     ) -> None:
         self.runner = runner
         self.pruner = pruner
         self.overdue = overdue  # the dead-man's switch: every worker looks now and then
+        # Notifications are delivered on a thread of their own while the worker runs, so a
+        # slow receiver never holds up a job.
+        self.deliveries = deliveries
         self.clock = clock
         self.max_sleep = max_sleep
         self.grace = grace
@@ -133,6 +138,8 @@ class Worker:
             except Exception:  # noqa: BLE001 - logged by _failed
                 self.stop.wait(self._failed("registering the worker failed"))
         logger.info("worker %s started", worker_id)
+        if self.deliveries is not None:
+            self.deliveries.start()
         while not self.stop.is_set():
             wait = self.tick()
             logger.debug("waiting %.2fs", wait)
@@ -141,6 +148,10 @@ class Worker:
             else:
                 self.stop.wait(wait)
         self._drain()
+        if self.deliveries is not None:
+            # An attempt in progress ends within its timeout; one cut short is sent again
+            # by another process once its lease lapses.
+            self.deliveries.close(timeout=self.deliveries.deliverer.timeout)
         try:
             self.registry.stopped(worker_id, self.clock.now())
         except Exception:
