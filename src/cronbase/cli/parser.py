@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 
-from cronbase.cli import db, functions, jobs, schedule, serve, status, tenants, tokens, worker
+from cronbase.cli import (
+    channels,
+    db,
+    functions,
+    jobs,
+    schedule,
+    serve,
+    status,
+    tenants,
+    tokens,
+    worker,
+)
 from cronbase.cli.common import Commands
 
 # Each registers its commands; the order is the order of `cronbase --help`.
-_NOUNS = (db, worker, functions, status, jobs, serve, tokens, tenants, schedule)
+_NOUNS = (db, worker, functions, status, jobs, channels, serve, tokens, tenants, schedule)
 
 
 def _version() -> str:

@@ -1,0 +1,110 @@
+"""`cronbase channels ...` as a user runs it: in a subprocess, against a real database and a
+real receiver."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from cronbase.store import SqlStore
+from tests.acceptance.cli import cli_command, cli_env
+from tests.acceptance.conftest import Cli
+from tests.api.conftest import SECRET_KEY
+from tests.receivers import WebhookReceiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def key(store: SqlStore) -> dict[str, str]:
+    """PostgreSQL needs CRONBASE_SECRET_KEY; a SQLite file gets a key file beside it."""
+    return {} if store.dialect == "sqlite" else {"CRONBASE_SECRET_KEY": SECRET_KEY}
+
+
+def test_add_list_test_and_delete_a_webhook_channel(
+    cli: Cli, key: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    added = cli("channels", "add", "--name", "Ops", "--url", receiver.url, **key)
+    assert added.returncode == 0, added.stderr
+    secret = added.stdout.strip()
+    assert secret.startswith("whsec_")
+    assert "shown only once" in added.stderr
+    receiver.secrets = [secret]
+
+    listed = cli("channels", "list", "--json", **key)
+    [channel] = json.loads(listed.stdout)
+    assert (channel["name"], channel["tenant_id"], channel["url"]) == ("Ops", None, receiver.url)
+    assert secret not in listed.stdout
+    assert "Ops" in cli("channels", "list", **key).stdout
+
+    tested = cli("channels", "test", channel["id"], **key)
+    assert tested.returncode == 0, tested.stderr
+    assert tested.stdout.startswith("delivered: HTTP 204")
+    [request] = receiver.received
+    assert request.verified_with == [secret]
+
+    rotated = cli("channels", "rotate-secret", channel["id"], **key)
+    assert rotated.returncode == 0, rotated.stderr
+    receiver.secrets = [rotated.stdout.strip()]
+    assert cli("channels", "test", channel["id"], **key).returncode == 0
+    assert receiver.received[-1].verified_with == receiver.secrets
+
+    deleted = cli("channels", "delete", channel["id"], **key)
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(cli("channels", "list", "--json", **key).stdout) == []
+    gone = cli("channels", "test", channel["id"], **key)
+    assert gone.returncode == 2
+    assert f"no notification channel with id {channel['id']}" in gone.stderr
+
+
+def test_a_test_that_fails_says_why_and_exits_1(
+    cli: Cli, key: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    url = receiver.url
+    receiver.close()
+    added = cli("channels", "add", "--name", "Down", "--url", url, **key)
+    [channel] = json.loads(cli("channels", "list", "--json", **key).stdout)
+    assert added.returncode == 0
+    tested = cli("channels", "test", channel["id"], **key)
+    assert tested.returncode == 1
+    assert "not delivered: ConnectError" in tested.stderr
+
+
+def test_bad_channels_are_refused_field_by_field(cli: Cli, key: dict[str, str]) -> None:
+    refused = cli(
+        "channels", "add", "--name", " ", "--url", "ftp://x", "--events", "run.exploded", **key
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "error: name: must not be blank",
+        (
+            "error: url: must be an http:// or https:// URL with a host, e.g. "
+            "https://example.com/hooks/cron"
+        ),
+        (
+            "error: events: unknown event(s) 'run.exploded'; known: run.failed, "
+            "run.timed_out, run.abandoned, run.succeeded"
+        ),
+    ]
+    assert json.loads(cli("channels", "list", "--json", **key).stdout) == []
+
+
+@pytest.mark.postgres
+def test_without_a_secret_key_postgresql_says_what_to_set(postgres_url: str) -> None:
+    refused = subprocess.run(
+        cli_command("channels", "add", "--name", "Ops", "--url", "https://example.com/h"),
+        env=cli_env(postgres_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "CRONBASE_SECRET_KEY, which is not set" in refused.stderr
