@@ -29,8 +29,11 @@ class InvalidTimezone(InvalidSchedule):
         Exception.__init__(self, reason)  # the reason names the zone already
 
 
-class InvalidJob(CronbaseError, ValueError):
-    """A job definition that cannot be stored; `errors` lists (field, message) pairs to fix."""
+class InvalidFields(CronbaseError, ValueError):
+    """Something a client sent that cannot be stored; `errors` lists (field, message) pairs
+    to fix, and `what` names the thing ("job")."""
+
+    what = "input"
 
     def __init__(self, errors: list[tuple[str, str]]) -> None:
         self.errors = errors
@@ -46,21 +49,44 @@ class InvalidQuery(CronbaseError, ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
 
 
-class JobNotFound(CronbaseError, LookupError):
-    """No job with this id exists (or the caller may not see it)."""
+class InvalidJob(InvalidFields):
+    """A job definition that cannot be stored."""
 
-    def __init__(self, job_id: object) -> None:
-        self.job_id = job_id
-        super().__init__(f"no cron job with id {job_id}")
+    what = "job"
 
 
-class RunNotFound(CronbaseError, LookupError):
+class InvalidChannel(InvalidFields):
+    """A notification channel that cannot be stored."""
+
+    what = "channel"
+
+
+class NotFound(CronbaseError, LookupError):
+    """No such thing with this id exists (or the caller may not see it)."""
+
+    what = "thing"
+
+    def __init__(self, object_id: object) -> None:
+        self.object_id = object_id
+        super().__init__(f"no {self.what} with id {object_id}")
+
+
+class JobNotFound(NotFound):
+    what = "cron job"
+
+
+class ChannelNotFound(NotFound):
+    what = "notification channel"
+
+
+class RunNotFound(NotFound):
     """The job has no run with this id (the run belongs to another job, or never existed)."""
 
     def __init__(self, job_id: object, run_id: object) -> None:
         self.job_id = job_id
         self.run_id = run_id
-        super().__init__(f"cron job {job_id} has no run with id {run_id}")
+        self.object_id = run_id
+        Exception.__init__(self, f"cron job {job_id} has no run with id {run_id}")
 
 
 class BackfillNotFound(JobNotFound):
@@ -126,19 +152,3 @@ class SchemaOutOfDate(CronbaseError):
 
 class ConfigurationError(CronbaseError):
     """A setting is missing or invalid; the message names the environment variable."""
-
-
-class InvalidChannel(CronbaseError, ValueError):
-    """A notification channel that cannot be stored; `errors` lists (field, message) pairs."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
-
-
-class ChannelNotFound(CronbaseError, LookupError):
-    """No notification channel with this id exists (or the caller may not see it)."""
-
-    def __init__(self, channel_id: object) -> None:
-        self.channel_id = channel_id
-        super().__init__(f"no notification channel with id {channel_id}")

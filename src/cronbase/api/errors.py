@@ -16,18 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cronbase.api.deps import authenticate
 from cronbase.auth import NotAuthenticated, PermissionDenied
 from cronbase.errors import (
-    ChannelNotFound,
     ConcurrentChange,
     ConfigurationError,
     DependencyConflict,
-    InvalidChannel,
-    InvalidJob,
+    InvalidFields,
     InvalidQuery,
     InvalidSchedule,
     InvalidTimezone,
-    JobNotFound,
+    NotFound,
     QuotaExceeded,
-    RunNotFound,
     ValueRefused,
 )
 
@@ -72,19 +69,14 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     return error_response(422, f"invalid request: {summary}", errors)
 
 
-async def _invalid_job(_request: Request, exc: InvalidJob) -> JSONResponse:
+async def _invalid_fields(_request: Request, exc: InvalidFields) -> JSONResponse:
     errors = [{"field": field, "message": message} for field, message in exc.errors]
-    return error_response(422, f"invalid job: {exc}", errors)
+    return error_response(422, f"invalid {exc.what}: {exc}", errors)
 
 
 async def _invalid_query(_request: Request, exc: InvalidQuery) -> JSONResponse:
     errors = [{"field": f"query.{field}", "message": message} for field, message in exc.errors]
     return error_response(422, f"invalid request: {exc}", errors)
-
-
-async def _invalid_channel(_request: Request, exc: InvalidChannel) -> JSONResponse:
-    errors = [{"field": field, "message": message} for field, message in exc.errors]
-    return error_response(422, f"invalid channel: {exc}", errors)
 
 
 async def _not_configured(_request: Request, exc: ConfigurationError) -> JSONResponse:
@@ -98,9 +90,7 @@ async def _invalid_schedule(_request: Request, exc: InvalidSchedule) -> JSONResp
     return error_response(422, str(exc), [{"field": field, "message": exc.reason}])
 
 
-async def _not_found(
-    _request: Request, exc: JobNotFound | RunNotFound | ChannelNotFound
-) -> JSONResponse:
+async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
     return error_response(404, str(exc))
 
 
@@ -162,13 +152,10 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    app.add_exception_handler(InvalidJob, _invalid_job)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidFields, _invalid_fields)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidSchedule, _invalid_schedule)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidQuery, _invalid_query)  # type: ignore[arg-type]
-    app.add_exception_handler(JobNotFound, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(RunNotFound, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(ChannelNotFound, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(InvalidChannel, _invalid_channel)  # type: ignore[arg-type]
+    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(ConfigurationError, _not_configured)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, _not_authenticated)  # type: ignore[arg-type]
     app.add_exception_handler(PermissionDenied, _forbidden)  # type: ignore[arg-type]

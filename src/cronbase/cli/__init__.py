@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from cronbase.cli.parser import build_parser
-from cronbase.errors import CronbaseError, InvalidChannel, InvalidJob
+from cronbase.errors import CronbaseError, InvalidFields
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python would report the unflushed output again at exit: send it nowhere instead.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
-    except (InvalidJob, InvalidChannel) as exc:
+    except InvalidFields as exc:
         for field, message in exc.errors:
             print(f"error: {field}: {message}", file=sys.stderr)
         return 2
