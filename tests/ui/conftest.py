@@ -27,7 +27,7 @@ from cronbase.config import Settings
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenStore
-from tests.api.conftest import JWT_SECRET, LiveServer, api_registry, make_jwt
+from tests.api.conftest import JWT_SECRET, SECRET_KEY, LiveServer, api_registry, make_jwt
 from tests.helpers import MakeJob
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,6 +103,7 @@ def serve(store: SqlStore) -> Iterator[Callable[..., str]]:
                 shutdown_grace_seconds=5,
                 ui_heartbeat_interval_seconds=interval,
                 ui_heartbeat_delay_seconds=delay,
+                secret_key=None if store.dialect == "sqlite" else SECRET_KEY,
             )
             app = create_app(
                 settings,

@@ -47,7 +47,8 @@ def time_zones() -> list[str]:
 
 
 def install_ui(app: FastAPI, settings: Settings) -> None:
-    """Serve the pages at /, /jobs/new, /jobs/{id} and /jobs/{id}/edit, and /static/."""
+    """Serve the pages at /, /jobs/new, /jobs/{id}, /jobs/{id}/edit and /channels, and
+    /static/."""
     page_settings = {
         "heartbeat_interval": settings.ui_heartbeat_interval_seconds,
         "heartbeat_delay": settings.ui_heartbeat_delay_seconds,
@@ -82,6 +83,10 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     @router.api_route("/jobs/{job_id}/edit", methods=["GET", "HEAD"])
     def edit_job_page(request: Request, job_id: str) -> HTMLResponse:
         return job_page(request, job_id, "form.html", script="form.js", zones=time_zones())
+
+    @router.api_route("/channels", methods=["GET", "HEAD"])
+    def channels_page(request: Request) -> HTMLResponse:
+        return page(request, "channels.html", script="channels.js")
 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
