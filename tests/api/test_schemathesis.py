@@ -27,11 +27,13 @@ from hypothesis import HealthCheck, settings
 from cronbase.api import create_app
 from cronbase.auth import Role, hash_token
 from cronbase.config import Settings
+from cronbase.notify.sealing import box_for
+from cronbase.notify.webhook import new_secret
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job, cron_job_run, tenants
+from cronbase.store.tables import cron_channel, cron_job, cron_job_run, tenants
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import JWT_SECRET, LiveServer, api_registry
+from tests.api.conftest import JWT_SECRET, SECRET_KEY, LiveServer, api_registry
 from tests.conftest import NOW
 
 SUPERADMIN_TOKEN = "cb_schemathesis-superadmin"
@@ -43,6 +45,8 @@ JOBS = {  # id -> (tenant, function)
     uuid.UUID("b0000000-0000-4000-8000-00000000000b"): (TENANT_B, "boom"),
     uuid.UUID("c0000000-0000-4000-8000-00000000000c"): (None, "echo"),
 }
+# A webhook channel of tenant A, to a port where nothing listens (a test message fails fast).
+CHANNEL = uuid.UUID("d0000000-0000-4000-8000-00000000000d")
 
 
 def _openapi() -> dict[str, Any]:
@@ -58,6 +62,7 @@ OPENAPI = _openapi()
 CONFIG: dict[str, Any] = {
     "dictionaries": {
         "job_ids": {"values": [str(job_id) for job_id in JOBS]},
+        "channel_ids": {"values": [str(CHANNEL)]},
         "tenant_ids": {"values": [str(TENANT_A), str(TENANT_B)]},
         "names": {"values": ["Nightly report", "Mark Users Offline", "x"]},
         "schedules": {
@@ -68,6 +73,7 @@ CONFIG: dict[str, Any] = {
     },
     "parameters": {
         "path.job_id": {"dictionary": "job_ids", "probability": 0.7},
+        "path.channel_id": {"dictionary": "channel_ids", "probability": 0.7},
         "query.tenant_id": {"dictionary": "tenant_ids", "probability": 0.7},
         "body.tenant_id": {"dictionary": "tenant_ids", "probability": 0.5},
         "body.name": {"dictionary": "names", "probability": 0.5},
@@ -130,6 +136,18 @@ class Server:
         with self.store.transaction() as conn:
             conn.execute(cron_job_run.delete())
             conn.execute(cron_job.delete())
+            conn.execute(cron_channel.delete())
+            conn.execute(
+                cron_channel.insert().values(
+                    id=CHANNEL,
+                    tenant_id=TENANT_A,
+                    name="Ops webhook",
+                    kind="webhook",
+                    url="http://127.0.0.1:9/hooks/cron",
+                    events=["run.failed"],
+                    secret=box_for(SECRET_KEY, None).seal(new_secret()),
+                )
+            )
             conn.execute(
                 cron_job.insert(),
                 [
@@ -162,7 +180,9 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     clock = FakeClock(NOW)
     # Schemathesis sends thousands of requests with mangled tokens from one address: the
     # failed-sign-in limit (tests/api/test_signin_limit.py) would answer them all 429.
-    settings = Settings(database_url=url, jwt_secret=JWT_SECRET, auth_max_failures=100_000)
+    settings = Settings(
+        database_url=url, jwt_secret=JWT_SECRET, auth_max_failures=100_000, secret_key=SECRET_KEY
+    )
     app = create_app(settings, store=store, clock=clock, registry=api_registry())
     try:
         with LiveServer(app, settings) as base_url:
