@@ -140,7 +140,8 @@ def build(
     if registry is None:
         registry = load_registry(settings) if functions else JobRegistry()
     clock = clock or SystemClock()
-    deliverer = new_deliverer(settings, store, clock)
+    metrics = ProcessMetrics()
+    deliverer = new_deliverer(settings, store, clock, metrics)
     channels = ChannelManager(store, clock, deliverer.box, deliverer)
     return Services(
         settings=settings,
@@ -149,12 +150,16 @@ def build(
         clock=clock,
         manager=JobManager(store, registry, clock, limits=job_limits(settings), channels=channels),
         deliverer=deliverer,
+        metrics=metrics,
     )
 
 
-def new_deliverer(settings: Settings, store: SqlStore, clock: Clock) -> Deliverer:
+def new_deliverer(
+    settings: Settings, store: SqlStore, clock: Clock, metrics: ProcessMetrics
+) -> Deliverer:
     """The deliverer of notifications, with the secrets' key: CRONBASE_SECRET_KEY, or for a
-    SQLite file a key file beside it (made on first use)."""
+    SQLite file a key file beside it (made on first use); it counts its failed attempts in
+    `metrics`."""
     return Deliverer(
         store,
         clock,
@@ -164,6 +169,7 @@ def new_deliverer(settings: Settings, store: SqlStore, clock: Clock) -> Delivere
         timeout=settings.notification_timeout_seconds,
         public_url=settings.public_url,
         retention=timedelta(days=settings.notification_retention_days),
+        on_failure=metrics.notification_failed,
     )
 
 

@@ -218,5 +218,8 @@ def test_a_failed_run_is_delivered_by_the_api_server_and_retried_with_the_same_i
         assert [(d["attempt"], d["status_code"]) for d in deliveries] == [(2, 204), (1, 500)]
         assert deliveries[1]["error"] == "HTTP 500"
         assert {d["notification_status"] for d in deliveries} == {"delivered"}
+        # The failed attempt counts in the process's metrics.
+        metrics = callers.superadmin.get("/metrics").text
+        assert 'cronbase_notification_failures_total{kind="webhook"} 1.0' in metrics
     finally:
         receiver.close()

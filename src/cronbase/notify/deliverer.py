@@ -52,6 +52,7 @@ class Deliverer:
         retention: timedelta = timedelta(days=7),
         batch: int = BATCH,
         jitter: Callable[[], float] = random.random,
+        on_failure: Callable[[str], None] = lambda _kind: None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -64,6 +65,7 @@ class Deliverer:
         self.owner = owner  # whose leases: unique per process (host:pid:random)
         self.batch = batch
         self.jitter = jitter
+        self.on_failure = on_failure  # told the channel's kind of each attempt that failed
         self._threads = ThreadPoolExecutor(batch, thread_name_prefix="cronbase-notify")
 
     def close(self) -> None:
@@ -99,6 +101,7 @@ class Deliverer:
         status, again = self._after(notification, attempt, retry)
         self.store.finish_attempt(notification, self.owner, attempted_at, attempt, status, again)
         if not attempt.delivered:
+            self.on_failure(channel.kind.value)
             logger.warning(
                 "notification %s (%s) to channel %r, attempt %d: %s; %s",
                 notification.id,
