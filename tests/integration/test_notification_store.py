@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from cronbase.jobs import Job
-from cronbase.notify.model import Attempt, NotificationStatus
+from cronbase.notify.model import Attempt, Finished, NotificationStatus
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
@@ -125,10 +125,11 @@ def test_a_notification_is_leased_to_one_process_and_taken_over_when_its_lease_l
     [(second, _)] = store.claim_notifications(clock.now(), "b", LEASE)
     assert (second.id, second.attempts) == (first.id, 2)
     late = Attempt(status_code=200, error=None, duration_ms=5)
-    assert not store.finish_attempt(first, "a", clock.now(), late, NotificationStatus.DELIVERED)
+    delivered = NotificationStatus.DELIVERED
+    assert store.finish_attempts("a", [Finished(first, clock.now(), late, delivered)]) == [False]
 
     ok = Attempt(status_code=204, error=None, duration_ms=7)
-    assert store.finish_attempt(second, "b", clock.now(), ok, NotificationStatus.DELIVERED)
+    assert store.finish_attempts("b", [Finished(second, clock.now(), ok, delivered)]) == [True]
     [notification] = store.list_notifications()
     assert (notification.status, notification.delivered_at) == ("delivered", clock.now())
     deliveries = sorted(store.list_deliveries(channel_id), key=lambda d: d.attempt)
@@ -145,9 +146,8 @@ def test_a_failed_attempt_waits_for_its_retry_time(
     [(notification, _)] = store.claim_notifications(clock.now(), "a", LEASE)
     retry_at = clock.now() + timedelta(seconds=40)
     failed = Attempt(status_code=500, error="HTTP 500", duration_ms=3)
-    store.finish_attempt(
-        notification, "a", clock.now(), failed, NotificationStatus.PENDING, retry_at
-    )
+    pending = Finished(notification, clock.now(), failed, NotificationStatus.PENDING, retry_at)
+    store.finish_attempts("a", [pending])
     assert store.earliest_notification() == retry_at
     assert store.claim_notifications(retry_at - timedelta(seconds=1), "b", LEASE) == []
     [(again, _)] = store.claim_notifications(retry_at, "b", LEASE)
@@ -163,7 +163,7 @@ def test_done_notifications_are_pruned_after_the_retention_and_pending_ones_kept
     run_once(store, registry, clock)
     [(delivered, _), _other] = store.claim_notifications(clock.now(), "a", LEASE)
     ok = Attempt(status_code=200, error=None, duration_ms=1)
-    store.finish_attempt(delivered, "a", clock.now(), ok, NotificationStatus.DELIVERED)
+    store.finish_attempts("a", [Finished(delivered, clock.now(), ok, NotificationStatus.DELIVERED)])
 
     assert store.prune_notifications(clock.now()) == 0  # not older than the cut-off
     clock.advance(timedelta(days=8))

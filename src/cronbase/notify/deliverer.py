@@ -20,7 +20,14 @@ from datetime import datetime, timedelta
 from cronbase.clock import Clock
 from cronbase.errors import ConfigurationError
 from cronbase.notify.events import test_event, with_link
-from cronbase.notify.model import Attempt, Channel, ChannelKind, Notification, NotificationStatus
+from cronbase.notify.model import (
+    Attempt,
+    Channel,
+    ChannelKind,
+    Finished,
+    Notification,
+    NotificationStatus,
+)
 from cronbase.notify.retry import next_attempt_at
 from cronbase.notify.sealing import SecretBox, SecretUnreadable
 from cronbase.notify.senders import Sender
@@ -72,14 +79,16 @@ class Deliverer:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     def deliver_due(self) -> int:
-        """Lease up to `batch` due notifications, send them at once, record every attempt;
-        return how many were sent (a full batch: more may be waiting)."""
+        """Lease up to `batch` due notifications, send them at once, then record every attempt
+        in one transaction; return how many were sent (a full batch: more may be waiting)."""
         claimed = self.store.claim_notifications(
             self.clock.now(), self.owner, self.lease, self.batch
         )
-        attempts = [self._threads.submit(self._attempt, n, c) for n, c in claimed]
-        for attempt in attempts:
-            attempt.result()
+        if claimed:
+            tried = list(self._threads.map(lambda pair: self._try(*pair), claimed))
+            self.store.finish_attempts(self.owner, tried)
+            for finished, (_, channel) in zip(tried, claimed, strict=True):
+                self._report(finished, channel)
         return len(claimed)
 
     def send_test(self, channel: Channel) -> Attempt:
@@ -87,31 +96,36 @@ class Deliverer:
         now = self.clock.now()
         event = test_event(channel.name, now)
         notification = self.store.add_notification(channel.id, event, self.owner, now + self.lease)
-        return self._attempt(notification, channel, retry=False)
+        finished = self._try(notification, channel, retry=False)
+        self.store.finish_attempts(self.owner, [finished])
+        self._report(finished, channel)
+        return finished.attempt
 
     def prune(self) -> int:
         """Delete delivered and failed notifications older than the retention."""
         return self.store.prune_notifications(self.clock.now() - self.retention)
 
-    def _attempt(
-        self, notification: Notification, channel: Channel, *, retry: bool = True
-    ) -> Attempt:
+    def _try(self, notification: Notification, channel: Channel, *, retry: bool = True) -> Finished:
+        """One attempt, and what follows it (not recorded yet)."""
         attempted_at = self.clock.now()
         attempt = self._send(notification, channel, attempted_at)
         status, again = self._after(notification, attempt, retry)
-        self.store.finish_attempt(notification, self.owner, attempted_at, attempt, status, again)
-        if not attempt.delivered:
-            self.on_failure(channel.kind.value)
-            logger.warning(
-                "notification %s (%s) to channel %r, attempt %d: %s; %s",
-                notification.id,
-                notification.event,
-                channel.name,
-                notification.attempts,
-                attempt.error,
-                f"next attempt at {again:%H:%M:%S}" if again else "giving up",
-            )
-        return attempt
+        return Finished(notification, attempted_at, attempt, status, again)
+
+    def _report(self, finished: Finished, channel: Channel) -> None:
+        if finished.attempt.delivered:
+            return
+        self.on_failure(channel.kind.value)
+        again = finished.next_attempt_at
+        logger.warning(
+            "notification %s (%s) to channel %r, attempt %d: %s; %s",
+            finished.notification.id,
+            finished.notification.event,
+            channel.name,
+            finished.notification.attempts,
+            finished.attempt.error,
+            f"next attempt at {again:%H:%M:%S}" if again else "giving up",
+        )
 
     def _send(self, notification: Notification, channel: Channel, now: datetime) -> Attempt:
         sender = self.senders.get(channel.kind)

@@ -3,6 +3,7 @@ with the receiver's answer read only up to a small limit."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -14,6 +15,30 @@ from cronbase.notify.model import Attempt
 # enough for a hostile receiver to fill memory or the database.
 MAX_RESPONSE_BYTES = 4096
 USER_AGENT = "cronbase-notifications/1"
+
+_clients: dict[bool, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(*, allow_private: bool) -> httpx.Client:
+    """The process's HTTP client (one per `allow_private`), made on first use: making one
+    loads the CA bundle, which cost 200 ms on a loaded machine, more than a whole delivery;
+    a client is safe across threads.
+
+    Redirects are not followed (a signed alert goes where the channel says, nowhere else), no
+    proxy comes from the environment (the pinned transport is the only way out), and no
+    connection is kept for the next request: the transport connects to an address, and a
+    kept connection could carry another host's alert over a TLS session checked for the first.
+    """
+    with _clients_lock:
+        client = _clients.get(allow_private)
+        if client is None:
+            transport = PinnedTransport(
+                allow_private=allow_private, limits=httpx.Limits(max_keepalive_connections=0)
+            )
+            client = httpx.Client(follow_redirects=False, transport=transport, trust_env=False)
+            _clients[allow_private] = client
+        return client
 
 
 def post(
@@ -29,16 +54,9 @@ def post(
     request goes to the very address checked."""
     start = time.monotonic()
     headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
-    transport = PinnedTransport(allow_private=allow_private)
+    client = shared_client(allow_private=allow_private)
     try:
-        # Redirects are not followed: a signed alert goes where the channel says, nowhere else.
-        # No proxy from the environment either: the pinned transport is the only way out.
-        with (
-            httpx.Client(
-                timeout=timeout, follow_redirects=False, transport=transport, trust_env=False
-            ) as client,
-            client.stream("POST", url, content=body, headers=headers) as response,
-        ):
+        with client.stream("POST", url, content=body, headers=headers, timeout=timeout) as response:
             text = _read_some(response, start + timeout)
     except RefusedDestination as exc:
         # A name that now resolves to a private address (DNS rebinding, or a change) is

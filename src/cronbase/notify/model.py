@@ -143,6 +143,18 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """An attempt at a notification and what follows it: delivered, failed for good, or
+    pending again at `next_attempt_at`."""
+
+    notification: Notification
+    attempted_at: datetime
+    attempt: Attempt
+    status: NotificationStatus
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Delivery:
     """A row of cron_delivery, with the notification it tried: one attempt, as the API's
     deliveries list shows it."""

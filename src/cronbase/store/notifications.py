@@ -17,6 +17,7 @@ from cronbase.notify.model import (
     Channel,
     Delivery,
     Event,
+    Finished,
     Notification,
     NotificationStatus,
 )
@@ -159,30 +160,29 @@ def claim_notifications(
     return [(n, channels[n.channel_id]) for n in notifications]
 
 
-def finish_attempt(
-    conn: sa.Connection,
-    notification: Notification,
-    owner: str,
-    attempted_at: datetime,
-    attempt: Attempt,
-    status: NotificationStatus,
-    next_attempt_at: datetime | None,
-) -> bool:
-    """Record an attempt of a notification `owner` claimed, and what follows it: delivered,
-    failed for good, or pending again at `next_attempt_at`. The attempt is always kept; the
-    notification changes only if `owner` still holds this attempt (else its lease lapsed and
-    another process took it over: return False)."""
-    _record_attempts(conn, [(notification.id, notification.attempts, attempted_at, attempt)])
+def finish_attempts(conn: sa.Connection, owner: str, finished: list[Finished]) -> list[bool]:
+    """Record attempts at notifications `owner` claimed, and what follows each. The attempts
+    are always kept; a notification changes only if `owner` still holds that attempt (else its
+    lease lapsed and another process took it over: False for it)."""
+    _record_attempts(
+        conn,
+        [(f.notification.id, f.notification.attempts, f.attempted_at, f.attempt) for f in finished],
+    )
+    return [_settle(conn, owner, f) for f in finished]
+
+
+def _settle(conn: sa.Connection, owner: str, finished: Finished) -> bool:
+    notification = finished.notification
     values: dict[str, Any] = {
-        "status": status.value,
+        "status": finished.status.value,
         "lease_until": None,
         "lease_owner": None,
-        "last_error": attempt.error,
+        "last_error": finished.attempt.error,
     }
-    if status is NotificationStatus.DELIVERED:
-        values["delivered_at"] = attempted_at
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
+    if finished.status is NotificationStatus.DELIVERED:
+        values["delivered_at"] = finished.attempted_at
+    if finished.next_attempt_at is not None:
+        values["next_attempt_at"] = finished.next_attempt_at
     updated = conn.execute(
         cron_notification.update()
         .where(

@@ -27,12 +27,11 @@ from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus, SlotPla
 from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import MaintenanceWindow
 from cronbase.notify.model import (
-    Attempt,
     Channel,
     Delivery,
     Event,
+    Finished,
     Notification,
-    NotificationStatus,
 )
 from cronbase.store.retention import PruneBatch, RunKey
 
@@ -347,17 +346,10 @@ class Store(Protocol):
         attempt recorded as ended without an answer. Two processes never hold one attempt."""
         ...
 
-    def finish_attempt(
-        self,
-        notification: Notification,
-        owner: str,
-        attempted_at: datetime,
-        attempt: Attempt,
-        status: NotificationStatus,
-        next_attempt_at: datetime | None = ...,
-    ) -> bool:
-        """Record an attempt and what follows (delivered, failed, or pending again at
-        `next_attempt_at`); False if `owner` no longer held it (the attempt is kept anyway)."""
+    def finish_attempts(self, owner: str, finished: list[Finished]) -> list[bool]:
+        """Record attempts `owner` made, in one transaction, and what follows each (delivered,
+        failed, or pending again at its next_attempt_at); False for one `owner` no longer held
+        (its lease lapsed; the attempt is kept anyway)."""
         ...
 
     def list_deliveries(

@@ -22,12 +22,11 @@ from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
 from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
-    Attempt,
     Channel,
     Delivery,
     Event,
+    Finished,
     Notification,
-    NotificationStatus,
 )
 from cronbase.store import (
     activity,
@@ -369,19 +368,9 @@ class SqlStore:
         with self.transaction() as conn:
             return notifications.claim_notifications(conn, now, owner, now + lease, limit)
 
-    def finish_attempt(
-        self,
-        notification: Notification,
-        owner: str,
-        attempted_at: datetime,
-        attempt: Attempt,
-        status: NotificationStatus,
-        next_attempt_at: datetime | None = None,
-    ) -> bool:
+    def finish_attempts(self, owner: str, finished: list[Finished]) -> list[bool]:
         with self.transaction() as conn:
-            return notifications.finish_attempt(
-                conn, notification, owner, attempted_at, attempt, status, next_attempt_at
-            )
+            return notifications.finish_attempts(conn, owner, finished)
 
     def list_deliveries(
         self, channel_id: UUID, *, limit: int = 50, offset: int = 0
