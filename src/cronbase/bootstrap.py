@@ -142,7 +142,9 @@ def build(
     clock = clock or SystemClock()
     metrics = ProcessMetrics()
     deliverer = new_deliverer(settings, store, clock, metrics)
-    channels = ChannelManager(store, clock, deliverer.box, deliverer)
+    channels = ChannelManager(
+        store, clock, deliverer.box, deliverer, allow_private=settings.allow_private_webhooks
+    )
     return Services(
         settings=settings,
         store=store,

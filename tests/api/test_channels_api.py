@@ -9,8 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
+from cronbase.auth import Role, hash_token, new_token
+from cronbase.registry import JobRegistry
+from cronbase.store import SqlStore
+from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
-from tests.api.conftest import Callers, Tenants
+from tests.api.conftest import Callers, Tenants, serving
 from tests.helpers import wait_until
 from tests.receivers import WebhookReceiver
 
@@ -23,7 +27,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def create(api: httpx.Client, **fields: Any) -> httpx.Response:
-    body = {"name": "Ops", "kind": "webhook", "url": "https://example.com/hooks", **fields}
+    body = {"name": "Ops", "kind": "webhook", "url": "http://127.0.0.1:9/hooks", **fields}
     return api.post("/api/cron/channels", json=body)
 
 
@@ -39,7 +43,14 @@ def test_the_secret_is_shown_once_and_admins_see_their_own_tenants_channels_only
     channel = made(callers.admin_a, name="A's alerts")
     assert channel["secret"].startswith("whsec_")
     assert channel["tenant_id"] == str(tenants.a)
-    assert channel["events"] == ["run.failed", "run.timed_out", "run.abandoned"]
+    assert channel["events"] == [  # every event but the opt-in run.succeeded
+        "run.failed",
+        "run.timed_out",
+        "run.abandoned",
+        "run.missed",
+        "job.overdue",
+        "job.recovered",
+    ]
     assert channel["job_ids"] is None
 
     read = callers.admin_a.get(f"/api/cron/channels/{channel['id']}").json()["data"]["channel"]
@@ -71,7 +82,7 @@ def test_the_secret_is_shown_once_and_admins_see_their_own_tenants_channels_only
         ({"events": []}, "events", "non-empty list"),
         ({"events": ["run.failed", "run.exploded"]}, "events", "'run.exploded'"),
         ({"job_ids": []}, "job_ids", "null (every job)"),
-        ({"url": "https://example.com/a b"}, "url", "spaces"),
+        ({"url": "https://127.0.0.1/a b"}, "url", "spaces"),
     ],
 )
 def test_a_bad_channel_is_refused_with_the_field_and_nothing_is_stored(
@@ -223,3 +234,19 @@ def test_a_failed_run_is_delivered_by_the_api_server_and_retried_with_the_same_i
         assert 'cronbase_notification_failures_total{kind="webhook"} 1.0' in metrics
     finally:
         receiver.close()
+
+
+def test_a_webhook_into_the_local_network_is_refused_unless_allowed(
+    store: SqlStore, clock: FakeClock, registry: JobRegistry
+) -> None:
+    token = new_token()
+    TokenStore(store.engine).add("root@x.test", Role.SUPERADMIN, None, hash_token(token))
+    with serving(store, clock, registry, allow_private_webhooks=False) as url:
+        api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
+        refused = create(api, url="http://127.0.0.1:8080/hook")
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["field"] == "url"
+        assert "loopback" in error["message"]
+        assert "CRONBASE_ALLOW_PRIVATE_WEBHOOKS=1" in error["message"]
+        api.close()

@@ -50,7 +50,9 @@ def test_make_test_and_delete_a_webhook_channel(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Ops pager")
     expect(row).to_contain_text("Tenant A")
-    expect(row).to_contain_text("run.failed, run.timed_out, run.abandoned, run.succeeded")
+    expect(row).to_contain_text(
+        "run.abandoned, run.missed, job.overdue, job.recovered, run.succeeded"
+    )
     page.get_by_role("button", name="I have stored it").click()
     expect(page.locator("#secret-box")).to_be_hidden()
 

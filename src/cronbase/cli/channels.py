@@ -8,7 +8,7 @@ import sys
 
 from cronbase.cli.common import Commands, int_between, manager, print_json, uuid_arg
 from cronbase.manager import SYSTEM
-from cronbase.notify.events import DEFAULT_EVENTS, SUBSCRIBABLE
+from cronbase.notify.events import SUBSCRIBABLE
 from cronbase.notify.manager import NewSecret
 from cronbase.notify.model import ChannelKind
 
@@ -24,7 +24,7 @@ def register(commands: Commands) -> None:
     adding.add_argument(
         "--events",
         type=_events_arg,
-        help=f"comma-separated, of {', '.join(SUBSCRIBABLE)} (default: {','.join(DEFAULT_EVENTS)})",
+        help=f"comma-separated, of {', '.join(SUBSCRIBABLE)} (default: all but run.succeeded)",
     )
     adding.add_argument(
         "--job-id",

@@ -17,6 +17,7 @@ from cronbase.clock import Clock
 from cronbase.errors import ChannelNotFound, InvalidChannel
 from cronbase.job_validation import check_name
 from cronbase.notify.deliverer import Deliverer
+from cronbase.notify.destinations import RefusedDestination, check_destination
 from cronbase.notify.events import DEFAULT_EVENTS
 from cronbase.notify.model import Attempt, Channel, ChannelKind, Delivery
 from cronbase.notify.sealing import SecretBox
@@ -28,6 +29,7 @@ from cronbase.store import SqlStore
 ROTATION_GRACE = timedelta(hours=24)
 CHANGEABLE = ("name", "url", "events", "job_ids")
 FIXED = ("kind", "tenant_id")  # a different kind or tenant is a different channel
+HTTP_KINDS = (ChannelKind.WEBHOOK, ChannelKind.SLACK)  # whose url the server connects to
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,21 @@ class NewSecret:
 
 
 class ChannelManager:
-    def __init__(self, store: SqlStore, clock: Clock, box: SecretBox, deliverer: Deliverer) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        clock: Clock,
+        box: SecretBox,
+        deliverer: Deliverer,
+        *,
+        allow_private: bool = False,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.box = box
         self.deliverer = deliverer
+        # CRONBASE_ALLOW_PRIVATE_WEBHOOKS: HTTP channels may point into the local network.
+        self.allow_private = allow_private
 
     @property
     def kinds(self) -> list[ChannelKind]:
@@ -171,6 +183,11 @@ class ChannelManager:
             ),
             "job_ids": check_job_ids(fields.get("job_ids"), errors),
         }
+        if kind in HTTP_KINDS and not any(field == "url" for field, _ in errors):
+            try:  # the same check as at every delivery, after resolving the name
+                check_destination(values["url"], allow_private=self.allow_private)
+            except RefusedDestination as exc:
+                errors.append(("url", str(exc)))
         for position, job_id in enumerate(values["job_ids"] or []):
             job = self.store.get_job(job_id)
             if job is None or (tenant_id is not None and job.tenant_id != tenant_id):
