@@ -22,17 +22,12 @@ from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
 from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
-    Channel,
-    Delivery,
     Event,
-    Finished,
-    Notification,
 )
 from cronbase.store import (
     activity,
     alerts,
     backfills,
-    channels,
     claims,
     evidence,
     graph,
@@ -47,10 +42,12 @@ from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
 from cronbase.store.retention import PruneBatch, RunKey
+from cronbase.store.sql_notifications import NotificationMethods
 
 
-class SqlStore:
-    """The one store. Its contracts are the docstrings of Store (protocol.py)."""
+class SqlStore(NotificationMethods):
+    """The one store. Its contracts are the docstrings of Store (protocol.py); the methods of
+    notification channels and the outbox are in sql_notifications.py."""
 
     def __init__(
         self, engine: sa.Engine, *, quiet_period: timedelta = DEFAULT_QUIET_PERIOD
@@ -318,83 +315,6 @@ class SqlStore:
     def get_run(self, job_id: UUID, run_id: UUID) -> Run | None:
         with self.reading() as conn:
             return status.get_run(conn, job_id, run_id)
-
-    # --- notifications -----------------------------------------------------------------------
-
-    def insert_channel(self, values: dict[str, Any]) -> Channel:
-        with self.transaction() as conn:
-            return channels.insert_channel(conn, values)
-
-    def get_channel(self, channel_id: UUID) -> Channel | None:
-        with self.reading() as conn:
-            return channels.get_channel(conn, channel_id)
-
-    def list_channels(
-        self, *, tenant_id: UUID | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Channel]:
-        with self.reading() as conn:
-            return channels.list_channels(conn, tenant_id, limit, offset)
-
-    def update_channel(
-        self, channel_id: UUID, values: dict[str, Any], *, tenant_id: UUID | None = None
-    ) -> Channel | None:
-        with self.transaction() as conn:
-            return channels.update_channel(conn, channel_id, values, tenant_id)
-
-    def delete_channel(self, channel_id: UUID, *, tenant_id: UUID | None = None) -> bool:
-        with self.transaction() as conn:
-            return channels.delete_channel(conn, channel_id, tenant_id)
-
-    def channels_for(
-        self, tenant_id: UUID | None, job_id: UUID | None, event: str
-    ) -> list[Channel]:
-        with self.reading() as conn:
-            return channels.channels_for(conn, tenant_id, job_id, event)
-
-    def add_events(self, events: list[Event]) -> None:
-        if events:
-            with self.transaction() as conn:
-                notifications.add_events(conn, self.dialect, events, self.quiet_period)
-
-    def add_notification(
-        self, channel_id: UUID, event: Event, owner: str, lease_until: datetime
-    ) -> Notification:
-        with self.transaction() as conn:
-            return notifications.add_notification(conn, channel_id, event, owner, lease_until)
-
-    def claim_notifications(
-        self, now: datetime, owner: str, lease: timedelta, limit: int = 10
-    ) -> list[tuple[Notification, Channel]]:
-        with self.transaction() as conn:
-            return notifications.claim_notifications(conn, now, owner, now + lease, limit)
-
-    def finish_attempts(self, owner: str, finished: list[Finished]) -> list[bool]:
-        with self.transaction() as conn:
-            return notifications.finish_attempts(conn, owner, finished)
-
-    def list_deliveries(
-        self, channel_id: UUID, *, limit: int = 50, offset: int = 0
-    ) -> list[Delivery]:
-        with self.reading() as conn:
-            return notifications.list_deliveries(conn, channel_id, limit, offset)
-
-    def list_notifications(
-        self, *, channel_id: UUID | None = None, limit: int = 50, offset: int = 0
-    ) -> list[Notification]:
-        with self.reading() as conn:
-            return notifications.list_notifications(conn, channel_id, limit, offset)
-
-    def earliest_notification(self) -> datetime | None:
-        with self.reading() as conn:
-            return notifications.earliest_notification(conn)
-
-    def pending_notifications(self) -> int:
-        with self.reading() as conn:
-            return notifications.pending_count(conn)
-
-    def prune_notifications(self, before: datetime) -> int:
-        with self.transaction() as conn:
-            return notifications.prune_notifications(conn, before)
 
     # --- the Web UI's pictures --------------------------------------------------------------
 
