@@ -212,7 +212,12 @@ def test_a_failed_run_is_delivered_by_the_api_server_and_retried_with_the_same_i
         assert callers.admin_a.post("/api/cron/run").json()["data"]["summary"]["failed"] == 1
 
         # The API server's delivery loop sends it (no worker runs); the receiver answers 500.
-        wait_until(lambda: len(receiver.received) == 1, what="the first attempt")
+        path = f"/api/cron/channels/{channel['id']}/deliveries"
+
+        def attempts() -> int:
+            return len(callers.admin_a.get(path).json()["data"]["deliveries"])
+
+        wait_until(lambda: attempts() == 1, what="the first attempt, recorded")
         clock.advance(timedelta(seconds=31))  # the first retry comes within 15 to 30 s
         wait_until(lambda: len(receiver.received) == 2, what="the retry")
         first, retry = receiver.received
@@ -224,7 +229,7 @@ def test_a_failed_run_is_delivered_by_the_api_server_and_retried_with_the_same_i
         assert payload["job"]["id"] == job["id"]
         assert payload["run"]["error"].startswith("RuntimeError: boom")
 
-        path = f"/api/cron/channels/{channel['id']}/deliveries"
+        wait_until(lambda: attempts() == 2, what="the retry, recorded")
         deliveries = callers.admin_a.get(path).json()["data"]["deliveries"]
         assert [(d["attempt"], d["status_code"]) for d in deliveries] == [(2, 204), (1, 500)]
         assert deliveries[1]["error"] == "HTTP 500"
