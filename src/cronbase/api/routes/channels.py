@@ -3,9 +3,10 @@ secret's rotation, a test message, and their delivery attempts."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from cronbase.api.channel_schemas import (
     ChannelCreate,
@@ -20,13 +21,24 @@ from cronbase.api.channel_schemas import (
     TestData,
     TestResult,
 )
-from cronbase.api.deps import AdminDep, ServicesDep
-from cronbase.api.routes.jobs import Limit, Offset, _page
+from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
+from cronbase.api.routes.jobs import Limit
 from cronbase.api.schemas import Deleted, Envelope
+from cronbase.api.schemas import Page as Pagination
 from cronbase.notify.manager import NewSecret
 from cronbase.notify.model import Channel
 
-router = APIRouter(prefix="/api/cron/channels", tags=["channels"])
+router = APIRouter(prefix="/api/cron/channels", tags=["channels"], dependencies=[KnownQueryOnly])
+
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
+
+
+def _page(limit: int, offset: int, count: int) -> Pagination:
+    """Channels and deliveries page by offset only (a channel has few)."""
+    more = count == limit
+    return Pagination(
+        limit=limit, offset=offset, next_offset=offset + limit if more else None, next_cursor=None
+    )
 
 
 def _channel(channel: Channel) -> ChannelPublic:
