@@ -7,17 +7,20 @@ import sqlalchemy as sa
 
 from cronbase.explain import Evidence, PendingRun
 from cronbase.jobs import Job, RunStatus, RunTrigger
+from cronbase.store.rows import PENDING
 from cronbase.store.tables import cron_job_run
 
-_LIVE = (RunStatus.RUNNING.value, RunStatus.PENDING.value)
+MAX_SKIPS_COUNTED = 1000
+RUNNING = sa.text("cron_job_run.status = 'running'")  # ix_cron_job_run_running
 
 
 def job_evidence(conn: sa.Connection, job: Job) -> Evidence:
     runs = cron_job_run.c
-    # Runs going or waiting: few rows, read from the partial indexes of running/pending rows.
+    # Runs going or waiting: few rows, from the partial indexes of running and pending rows
+    # (literals, which those indexes match; see rows.py).
     live = conn.execute(
         sa.select(runs.status, runs.started_at, runs.run_after, runs.attempt, runs.trigger)
-        .where(runs.job_id == job.id, runs.status.in_(_LIVE))
+        .where(runs.job_id == job.id, sa.or_(RUNNING, PENDING))
         .order_by(runs.run_after, runs.started_at)
     ).all()
     started = [row.started_at for row in live if row.status == RunStatus.RUNNING.value]
@@ -33,11 +36,18 @@ def job_evidence(conn: sa.Connection, job: Job) -> Evidence:
         .order_by(runs.scheduled_for.desc())
         .limit(1)
     ).first()
-    skipped = sa.select(sa.func.count(), sa.func.max(runs.scheduled_for)).where(
-        runs.job_id == job.id, runs.status == RunStatus.SKIPPED.value
+    # Counted newest first along ix_cron_job_run_slots and cut at MAX_SKIPS_COUNTED, so a
+    # job that never ran (no last_run to count from) costs no walk of its whole history.
+    newest_skips = (
+        sa.select(runs.scheduled_for)
+        .where(runs.job_id == job.id, runs.status == RunStatus.SKIPPED.value)
+        .order_by(runs.scheduled_for.desc())
+        .limit(MAX_SKIPS_COUNTED)
     )
     if job.last_run is not None:
-        skipped = skipped.where(runs.scheduled_for >= job.last_run)
+        newest_skips = newest_skips.where(runs.scheduled_for >= job.last_run)
+    cut = newest_skips.subquery()
+    skipped = sa.select(sa.func.count(), sa.func.max(cut.c.scheduled_for))
     skip_count, last_skipped = conn.execute(skipped).one()
     return Evidence(
         running=len(started),
