@@ -128,6 +128,15 @@ def test_update_changes_the_given_fields_and_refuses_a_new_kind(callers: Callers
         channel["url"],
     )
 
+    muted = callers.admin_a.put(path, json={"muted_until": "2025-01-15T12:00:00+01:00"})
+    assert muted.status_code == 200, muted.text
+    assert muted.json()["data"]["channel"]["muted_until"] == "2025-01-15T11:00:00Z"
+    naive = callers.admin_a.put(path, json={"muted_until": "2025-01-15T12:00:00"})
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "muted_until"
+    unmuted = callers.admin_a.put(path, json={"muted_until": None})
+    assert unmuted.json()["data"]["channel"]["muted_until"] is None
+
     refused = callers.admin_a.put(path, json={"kind": "email"})
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "kind"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from cronbase.api.schemas import Page
 from cronbase.job_fields import MAX_NAME_LENGTH
@@ -19,6 +19,7 @@ EventName = Annotated[str, StringConstraints(max_length=64)]
 Events = Annotated[list[EventName], Field(max_length=50)]
 JobIds = Annotated[list[UUID], Field(max_length=MAX_JOB_IDS)]
 
+MUTED_HELP = "no alert goes to the channel until then (an instant with its offset); null: none"
 EVENTS_HELP = (
     "events to receive: run.failed, run.timed_out, run.abandoned (the default: all three) "
     "and, opt-in, run.succeeded"
@@ -43,6 +44,7 @@ class ChannelCreate(BaseModel):
     tenant_id: UUID | None = Field(
         None, description="a superadmin's channel without a tenant receives every tenant's events"
     )
+    muted_until: AwareDatetime | None = Field(None, description=MUTED_HELP)
 
 
 class ChannelUpdate(BaseModel):
@@ -54,6 +56,7 @@ class ChannelUpdate(BaseModel):
     url: Url | None = None
     events: Events | None = Field(None, description=EVENTS_HELP)
     job_ids: JobIds | None = Field(None, description="only these jobs' events; null: every job")
+    muted_until: AwareDatetime | None = Field(None, description=MUTED_HELP)
     kind: str | None = Field(None, max_length=32, description="cannot change")
     tenant_id: UUID | None = Field(None, description="cannot change")
 

@@ -21,13 +21,20 @@ from cronbase.notify.destinations import RefusedDestination, check_destination
 from cronbase.notify.events import DEFAULT_EVENTS
 from cronbase.notify.model import Attempt, Channel, ChannelKind, Delivery
 from cronbase.notify.sealing import SecretBox
-from cronbase.notify.validation import Errors, check_events, check_job_ids, check_kind, check_url
+from cronbase.notify.validation import (
+    Errors,
+    check_events,
+    check_job_ids,
+    check_kind,
+    check_muted_until,
+    check_url,
+)
 from cronbase.notify.webhook import new_secret
 from cronbase.store import SqlStore
 
 # After a rotation the previous secret still signs for this long, so receivers can switch.
 ROTATION_GRACE = timedelta(hours=24)
-CHANGEABLE = ("name", "url", "events", "job_ids")
+CHANGEABLE = ("name", "url", "events", "job_ids", "muted_until")
 FIXED = ("kind", "tenant_id")  # a different kind or tenant is a different channel
 HTTP_KINDS = (ChannelKind.WEBHOOK, ChannelKind.SLACK)  # whose url the server connects to
 
@@ -112,6 +119,7 @@ class ChannelManager:
             "url": channel.url,
             "events": channel.events,
             "job_ids": channel.job_ids,
+            "muted_until": channel.muted_until,
         }
         merged = {**current, **{k: v for k, v in changes.items() if k in CHANGEABLE}}
         values = self._checked(merged, channel.kind, channel.tenant_id, errors)
@@ -182,6 +190,7 @@ class ChannelManager:
                 DEFAULT_EVENTS if fields.get("events") is None else fields["events"], errors
             ),
             "job_ids": check_job_ids(fields.get("job_ids"), errors),
+            "muted_until": check_muted_until(fields.get("muted_until"), errors),
         }
         if kind in HTTP_KINDS and not any(field == "url" for field, _ in errors):
             try:  # the same check as at every delivery, after resolving the name

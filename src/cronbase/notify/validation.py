@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -103,3 +104,18 @@ def check_job_ids(value: Any, errors: Errors) -> list[UUID] | None:
         except ValueError:
             errors.append((f"job_ids.{position}", f"{job_id!r} is not a job id (a UUID)"))
     return list(dict.fromkeys(ids))
+
+
+def check_muted_until(value: Any, errors: Errors) -> datetime | None:
+    """None (not muted) or an instant with its offset, until which the channel gets nothing."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        errors.append(
+            (
+                "muted_until",
+                "must be null or a date-time with its offset, e.g. 2026-12-01T09:00:00Z",
+            )
+        )
+        return None
+    return value
