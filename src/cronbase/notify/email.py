@@ -6,7 +6,7 @@ the standard library's smtplib.
     smtps://user:password@mail.example.com          TLS from the start (port 465)
 
 User and password are optional and URL-encoded (`%40` for `@`). A channel's `url` is one
-address or several, separated by commas.
+address (the channel API takes one; the sender also reads several, comma-separated).
 """
 
 from __future__ import annotations
