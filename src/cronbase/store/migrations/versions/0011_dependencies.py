@@ -65,8 +65,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("cron_job_dependency")
     op.drop_index("uq_cron_job_run_trigger_key", table_name="cron_job_run")
-    with op.batch_alter_table("cron_job_run") as batch:
-        batch.drop_column("triggered_by")
-        batch.drop_column("trigger_key")
-    with op.batch_alter_table("cron_job") as batch:
-        batch.drop_column("wait_for")
+    # Plain DROP COLUMNs (SQLite 3.35 and later), not batch rebuilds: a rebuild reflects the
+    # table and loses its expression indexes (ix_cron_job_due, ix_cron_job_claim).
+    op.drop_column("cron_job_run", "triggered_by")
+    op.drop_column("cron_job_run", "trigger_key")
+    op.drop_column("cron_job", "wait_for")

@@ -55,5 +55,4 @@ def downgrade() -> None:
     op.drop_table("cron_lock")
     op.drop_table("cron_setting")
     op.drop_index("ix_cron_job_run_age", table_name="cron_job_run")
-    with op.batch_alter_table("cron_job") as batch:
-        batch.drop_column("keep_runs")
+    op.drop_column("cron_job", "keep_runs")  # plain, for the reason 0011 gives

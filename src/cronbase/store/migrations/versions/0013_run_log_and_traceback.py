@@ -25,6 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cron_job_run") as batch:
-        batch.drop_column("traceback")
-        batch.drop_column("log")
+    # Plain DROP COLUMNs (SQLite 3.35 and later): a batch rebuild would reflect the table and
+    # could lose the partial indexes a reflection cannot read back.
+    op.drop_column("cron_job_run", "traceback")
+    op.drop_column("cron_job_run", "log")
