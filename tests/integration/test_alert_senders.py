@@ -40,8 +40,10 @@ PAYLOAD: dict[str, Any] = {
         "scheduled_for": "2026-11-30T00:00:00Z",
         "attempt": 3,
         "status": "failed",
-        "error": "Traceback (most recent call last):\n  ...\nKeyError: 'missing'",
+        "error": "KeyError: 'missing'",
         "duration": 1.25,
+        "log_tail": "INFO exporting 12 accounts",
+        "traceback_tail": "  File \"export.py\", line 9, in _read\nKeyError: 'missing'",
     },
     "folded": {"count": 59, "since": "2026-11-30T11:01:00Z"},
     "link": "https://cron.example.com/jobs/0b5c7a52-8f5e-4f43-9d67-1d0e3f1f2a11",
@@ -103,7 +105,7 @@ def test_a_slack_message_has_text_and_blocks_with_the_details(
     assert "*Status:* failed, attempt 3" in text
     assert "*Repeats:* and 59 more failures since 2026-11-30T11:01:00Z" in text
     assert "*Link:* https://cron.example.com/jobs/" in text
-    assert error["text"]["text"].startswith("```Traceback")
+    assert error["text"]["text"].startswith('```  File "export.py", line 9, in _read')
     assert "KeyError: 'missing'```" in error["text"]["text"]
 
 
@@ -181,6 +183,8 @@ def test_an_email_goes_through_the_smtp_server_with_the_details_and_the_json(
     assert "Job: Nightly <export> & sync (exportAll, daily)" in body
     assert "Repeats: and 59 more failures since 2026-11-30T11:01:00Z" in body
     assert "KeyError: 'missing'" in body
+    assert 'Traceback:   File "export.py", line 9, in _read\nKeyError' in body
+    assert "Log: INFO exporting 12 accounts" in body
     assert json.loads(body.split("The notification as JSON:\n", 1)[1]) == PAYLOAD
 
 

@@ -25,8 +25,12 @@ def registry() -> JobRegistry:
     registry = JobRegistry()
 
     @registry.job("boom")
-    def boom(_ctx: JobContext) -> dict[str, Any]:
-        raise KeyError("missing")
+    def boom(ctx: JobContext) -> dict[str, Any]:
+        ctx.logger.info("reading the settings")
+        return _read({})
+
+    def _read(settings: dict[str, Any]) -> dict[str, Any]:
+        return settings["missing"]
 
     @registry.job("fine")
     def fine(_ctx: JobContext) -> dict[str, Any]:
@@ -91,6 +95,12 @@ def test_a_final_failure_notifies_the_channels_of_its_tenant_and_the_global_ones
     assert body["run"]["status"] == "failed"
     assert body["run"]["attempt"] == 1
     assert "KeyError" in body["run"]["error"]
+    # The last lines of what the run logged and of its traceback, down to the helper that raised.
+    assert body["run"]["log_tail"].endswith("reading the settings")
+    assert "_read" in body["run"]["traceback_tail"]
+    assert body["run"]["traceback_tail"].rstrip().endswith("KeyError: 'missing'")
+    [success] = [n for n in store.list_notifications() if n.event == "run.succeeded"]
+    assert "log_tail" not in success.payload["run"]
     assert body["run"]["scheduled_for"] == body["time"][:17] + "00Z"
 
 

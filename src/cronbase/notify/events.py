@@ -5,7 +5,8 @@ overdue check), so that every payload has the same shape:
 
     {"event": "run.failed", "time": "...Z",
      "job": {"id", "name", "tenant_id", "function_name", "schedule"},
-     "run": {"id", "scheduled_for", "attempt", "status", "error", "duration"},
+     "run": {"id", "scheduled_for", "attempt", "status", "error", "duration",
+             "log_tail", "traceback_tail"},                   (the last lines, on failures)
      "link": "https://cron.example.com/jobs/<id>"}      (when CRONBASE_PUBLIC_URL is set)
 
 `link` is added when the notification is sent (with_link), so a change of the public URL
@@ -21,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from cronbase.jobs import Job, Missed, Outcome, RunStatus, isoformat
+from cronbase.limits import last_lines
 from cronbase.notify.model import Event
 
 
@@ -110,6 +112,9 @@ def run_events(
             "finished_at": isoformat(outcome.finished_at),
             "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
         }
+        if outcome.status is not RunStatus.SUCCEEDED:  # what the run said before it failed
+            run["log_tail"] = last_lines(outcome.log) or None
+            run["traceback_tail"] = last_lines(outcome.traceback) or None
         events.append(
             Event(
                 name=name.value,

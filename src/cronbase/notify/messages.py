@@ -39,7 +39,8 @@ def folded_line(payload: dict[str, Any]) -> str | None:
 
 
 def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) pairs worth showing, in reading order; the error comes last."""
+    """(label, text) pairs worth showing, in reading order; the error, then the last lines of
+    the traceback and of the log, come last."""
     lines: list[tuple[str, str]] = []
     job = payload.get("job") or {}
     run = payload.get("run") or {}
@@ -77,6 +78,9 @@ def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
     error = run.get("error")
     if error:
         lines.append(("Error", _tail(str(error), MAX_ERROR_CHARS)))
+    for label, key in (("Traceback", "traceback_tail"), ("Log", "log_tail")):
+        if run.get(key):
+            lines.append((label, _tail(str(run[key]), MAX_ERROR_CHARS)))
     return lines
 
 

@@ -21,12 +21,15 @@ def message(payload: dict[str, Any]) -> dict[str, Any]:
     folded = messages.folded_line(payload)
     text = f"{title} ({folded})" if folded else title
     lines = messages.details(payload)
-    fields = [f"*{label}:* {_escape(value)}" for label, value in lines if label != "Error"]
+    # The error goes in a code block of its own: the traceback's last lines when there are
+    # some (they end with the error), else the error's one line.
+    coded = {"Error", "Traceback"}
+    fields = [f"*{label}:* {_escape(value)}" for label, value in lines if label not in coded]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:_HEADER_CHARS]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(fields)[:_SECTION_CHARS]}},
     ]
-    error = dict(lines).get("Error")
+    error = dict(lines).get("Traceback") or dict(lines).get("Error")
     if error:
         code = _escape(error).replace("```", "'''")[: _SECTION_CHARS - 8]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"```{code}```"}})
