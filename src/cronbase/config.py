@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=256,
-        description="most runs of one tenant a worker has in flight (default: half its threads)",
+        description="most runs of one tenant a worker runs at once (default: half its threads)",
     )
     worker_lease_seconds: float = Field(
         60.0,

@@ -2,8 +2,8 @@
 
 Priority is a tenant's own business, so it cannot be what keeps one tenant's runs from another:
 150 runs at priority 1000 from one tenant would fill every free thread before another tenant's
-due run got one. Instead each worker keeps at most `cap` runs of one tenant in flight (claimed
-and not yet ended: waiting for a thread or running), and a claim passes over the due runs of a
+due run got one. Instead each worker keeps at most `cap` runs of one tenant running (and takes at
+most a tenant's room in one claim), and a claim passes over the due runs of a
 tenant at its cap. With the cap below the worker's threads, a tenant alone can never fill a
 worker, so another tenant's due run finds a thread at the worker's next claim.
 

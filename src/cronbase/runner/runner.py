@@ -211,9 +211,10 @@ class Runner:
         return taken
 
     def _shares(self) -> TenantShares:
-        """The runs of each tenant in flight here: waiting for a thread or running."""
+        """The runs of each tenant running here. Claims waiting for a thread do not count: the
+        queue holds only CLAIM_AHEAD_SECONDS of work, and counting it would make a burst of
+        many tenants' short jobs scan past full tenants for every few runs it claims."""
         claims = [execution.claim for execution in self.threads.running()]
-        claims += self._queued
         return TenantShares.counting(self.tenant_cap, (claim.job.tenant_id for claim in claims))
 
     def _wait(self, timeout: float, summary: RunSummary, stopping: Stopping) -> None:
