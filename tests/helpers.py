@@ -7,6 +7,7 @@ functions directly.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from cronbase.jobs import Job
 from cronbase.manager import SYSTEM, JobManager, JobSpec
+from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
@@ -79,3 +81,24 @@ def run_history(store: SqlStore) -> list[sa.Row[Any]]:
     )
     with store.reading() as conn:
         return list(conn.execute(query).all())
+
+
+def note_long_boom_registry(gate: threading.Event) -> JobRegistry:
+    """Three job functions: `note` succeeds, `long` runs until `gate` is set (30 s at most),
+    `boom` raises RuntimeError("boom"). For a module's `registry` fixture, with `gate`'s."""
+    registry = JobRegistry()
+
+    @registry.job("note")
+    def note(_ctx: JobContext) -> dict[str, Any]:
+        return {}
+
+    @registry.job("long")
+    def long(_ctx: JobContext) -> dict[str, Any]:
+        gate.wait(30)
+        return {}
+
+    @registry.job("boom")
+    def boom(_ctx: JobContext) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    return registry

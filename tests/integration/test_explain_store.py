@@ -12,36 +12,21 @@ import sqlalchemy as sa
 
 from cronbase.auth import Principal, Role
 from cronbase.manager import SYSTEM, JobManager
-from cronbase.registry import JobContext, JobRegistry
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner
 from cronbase.schedule import jitter_offset, parse_schedule
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, wait_for_runs_to_end
+from tests.helpers import MakeJob, note_long_boom_registry, wait_for_runs_to_end
 
 GRACE = timedelta(seconds=600)
 
 
 @pytest.fixture
 def registry(gate: threading.Event) -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("note")
-    def note(_ctx: JobContext) -> dict[str, Any]:
-        return {}
-
-    @registry.job("long")
-    def long(_ctx: JobContext) -> dict[str, Any]:
-        gate.wait(30)
-        return {}
-
-    @registry.job("boom")
-    def boom(_ctx: JobContext) -> dict[str, Any]:
-        raise RuntimeError("boom")
-
-    return registry
+    return note_long_boom_registry(gate)
 
 
 def state(manager: JobManager, job_id: Any, caller: Principal = SYSTEM) -> str:
