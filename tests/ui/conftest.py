@@ -191,3 +191,35 @@ def browse(browser: Browser) -> Iterator[Callable[..., BrowserPage]]:
         # Everything the page loads is served by cronbase: no CDN, no other host.
         outside = [url for url in seen.requests if not url.startswith("http://127.0.0.1:")]
         assert not outside, f"requests outside the server: {outside}"
+
+
+@dataclass
+class UI:
+    """What most browser tests use, as one fixture (`ui`): the server, a browser window, the
+    tenants and their tokens, the job factory and the store."""
+
+    serve: Callable[..., str]
+    browse: Callable[..., BrowserPage]
+    tokens: Tokens
+    tenants: Tenants
+    make_job: Callable[..., uuid.UUID]
+    store: SqlStore
+
+    def open(self, token: str, path: str = "", **serve_options: Any) -> tuple[str, BrowserPage]:
+        """Start the server (serve's options), sign in with `token` at `path`; (URL, window)."""
+        url = self.serve(**serve_options)
+        seen = self.browse()
+        seen.sign_in(f"{url}{path}", token)
+        return url, seen
+
+
+@pytest.fixture
+def ui(
+    serve: Callable[..., str],
+    browse: Callable[..., BrowserPage],
+    tokens: Tokens,
+    tenants: Tenants,
+    make_job: Callable[..., uuid.UUID],
+    store: SqlStore,
+) -> UI:
+    return UI(serve, browse, tokens, tenants, make_job, store)

@@ -12,7 +12,7 @@ from typing import Any
 from playwright.sync_api import Locator, expect
 
 from cronbase.store.tables import cron_job_run
-from tests.ui.conftest import SCREENSHOTS, BrowserPage, Tenants, Tokens
+from tests.ui.conftest import SCREENSHOTS, UI
 
 # Minutes ago of the runs the tests make: the last 50 minutes and 70 to 139 minutes ago.
 # The gap keeps the last hour's counts the same should a minute pass while a test runs.
@@ -55,22 +55,17 @@ def _marks(cell: Locator) -> Locator:
 
 
 def test_the_jobs_page_shows_each_jobs_last_20_outcomes_and_the_last_hour(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
+    ui: UI,
     insert_rows: Callable[..., None],
 ) -> None:
-    flaky = make_job("Flaky export", tenant_id=tenants.a)
-    make_job("Never ran", tenant_id=tenants.a)
-    theirs = make_job("B's report", tenant_id=tenants.b)
+    tenants = ui.tenants
+    flaky = ui.make_job("Flaky export", tenant_id=tenants.a)
+    ui.make_job("Never ran", tenant_id=tenants.a)
+    theirs = ui.make_job("B's report", tenant_id=tenants.b)
     insert_rows(cron_job_run, _history(flaky, tenants.a, [*RECENT, *OLDER]))
     insert_rows(cron_job_run, _history(theirs, tenants.b, [2, 3, 4]))
-    url = serve()
-    seen = browse()
+    url, seen = ui.open(ui.tokens.superadmin)
     page = seen.page
-    seen.sign_in(url, tokens.superadmin)
 
     rows = page.locator("#jobs-body tr")
     strip = rows.filter(has_text="Flaky export").locator('[data-label="Recent runs"]')
@@ -108,8 +103,8 @@ def test_the_jobs_page_shows_each_jobs_last_20_outcomes_and_the_last_hour(
     )
 
     # An admin of tenant A counts their own tenant's runs only, and sees only their strips.
-    admin = browse()
-    admin.sign_in(url, tokens.admin_a)
+    admin = ui.browse()
+    admin.sign_in(url, ui.tokens.admin_a)
     expect(admin.page.locator("#activity-charts")).to_contain_text(
         f"{len(RECENT)} runs in the last hour, {len(failed_minutes)} failed."
     )
@@ -117,20 +112,14 @@ def test_the_jobs_page_shows_each_jobs_last_20_outcomes_and_the_last_hour(
 
 
 def test_a_jobs_page_charts_its_last_100_runs_with_failures_marked(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
+    ui: UI,
     insert_rows: Callable[..., None],
 ) -> None:
-    job = make_job("Nightly export", tenant_id=tenants.a, schedule="every_1_minutes")
+    job = ui.make_job("Nightly export", tenant_id=ui.tenants.a, schedule="every_1_minutes")
     history = [*RECENT, *OLDER]  # 120 runs
-    insert_rows(cron_job_run, _history(job, tenants.a, history))
-    url = serve()
-    seen = browse()
+    insert_rows(cron_job_run, _history(job, ui.tenants.a, history))
+    url, seen = ui.open(ui.tokens.admin_a)
     page = seen.page
-    seen.sign_in(url, tokens.admin_a)
     page.goto(f"{url}/jobs/{job}")
 
     charted = sorted(history)[:100]  # the newest 100: 1 to 50 and 70 to 119 minutes ago
@@ -158,8 +147,8 @@ def test_a_jobs_page_charts_its_last_100_runs_with_failures_marked(
     page.locator("section:has(#run-charts)").screenshot(path=SCREENSHOTS / "job-chart.png")
 
     # Another tenant's admin learns nothing of it.
-    other = browse()
-    other.sign_in(url, tokens.admin_b)
+    other = ui.browse()
+    other.sign_in(url, ui.tokens.admin_b)
     other.page.goto(f"{url}/jobs/{job}")
     expect(other.page.locator("#page-notice")).to_contain_text("does not exist")
     expect(other.page.locator("#run-charts svg")).to_have_count(0)

@@ -4,28 +4,18 @@ upstream run started each run, and deleting names the jobs that will no longer f
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-
 from playwright.sync_api import expect
 
-from cronbase.store import SqlStore
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI
 
 
 def test_a_chain_is_made_in_the_form_and_shown_on_the_pages(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    importer = make_job("Nightly import", tenant_id=tenants.a)
-    url = serve(worker=True)
-    seen = browse()
+    store = ui.store
+    importer = ui.make_job("Nightly import", tenant_id=ui.tenants.a)
+    url, seen = ui.open(ui.tokens.admin_a, "/jobs/new", worker=True)
     page = seen.page
-    seen.sign_in(f"{url}/jobs/new", tokens.admin_a)
 
     page.get_by_label("Name", exact=True).fill("Sync fields")
     page.get_by_label("Function").select_option("echo")
@@ -71,18 +61,12 @@ def test_a_chain_is_made_in_the_form_and_shown_on_the_pages(
 
 
 def test_the_backfill_form_previews_the_slots_before_queueing_them(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    job_id = make_job("Hourly report", tenant_id=tenants.a, schedule="hourly")
-    url = serve()
-    seen = browse()
+    store = ui.store
+    job_id = ui.make_job("Hourly report", tenant_id=ui.tenants.a, schedule="hourly")
+    _, seen = ui.open(ui.tokens.admin_a, f"/jobs/{job_id}")
     page = seen.page
-    seen.sign_in(f"{url}/jobs/{job_id}", tokens.admin_a)
     expect(page.get_by_role("heading", name="Hourly report")).to_be_visible()
     expect(page.locator("#backfill-zone")).to_have_text("America/New_York")
     page.get_by_label("From").fill("2024-11-12T00:00")

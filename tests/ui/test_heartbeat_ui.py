@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import Route, expect
 
-from cronbase.store import SqlStore
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI, BrowserPage, Tokens
 
 # Seconds: the real settings are 300 and 10.
 INTERVAL = 1.0
@@ -19,21 +17,15 @@ DELAY = 0.2
 
 
 def test_with_no_worker_the_open_page_runs_due_jobs_every_interval(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    job_id = make_job("Due job", tenant_id=tenants.a, due=True)
-    seen = browse()
-    seen.sign_in(serve(worker=False, interval=INTERVAL, delay=DELAY), tokens.admin_a)
+    job_id = ui.make_job("Due job", tenant_id=ui.tenants.a, due=True)
+    _, seen = ui.open(ui.tokens.admin_a, worker=False, interval=INTERVAL, delay=DELAY)
 
     status = seen.page.locator("#heartbeat-status")
     expect(status).to_contain_text("1 due: 1 executed, 0 skipped, 0 failed")
     expect(status).to_contain_text("Heartbeat (no worker is running): last ran at")
-    [run] = store.list_runs(job_id)
+    [run] = ui.store.list_runs(job_id)
     assert run.status == "succeeded"
     row = seen.page.locator("#jobs-body tr", has_text="Due job")
     expect(row.locator('[data-label="Last run"]')).to_contain_text("succeeded")  # refreshed

@@ -3,32 +3,22 @@ episode going on."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from cronbase.store import SqlStore
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI
 
 
 def test_a_jobs_page_shows_its_mute_and_alert_episode(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
     muted_until = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
-    quiet = make_job("Quiet job", tenant_id=tenants.a, muted_until=muted_until)
-    plain = make_job("Plain job", tenant_id=tenants.a, overdue_after_seconds=900)
-    store.update_job(plain, {"alerting_since": datetime(2026, 11, 30, 12, 0, tzinfo=UTC)})
-    url = serve()
-    seen = browse()
+    quiet = ui.make_job("Quiet job", tenant_id=ui.tenants.a, muted_until=muted_until)
+    plain = ui.make_job("Plain job", tenant_id=ui.tenants.a, overdue_after_seconds=900)
+    ui.store.update_job(plain, {"alerting_since": datetime(2026, 11, 30, 12, 0, tzinfo=UTC)})
+    url, seen = ui.open(ui.tokens.admin_a, f"/jobs/{quiet}")
     page = seen.page
-    seen.sign_in(f"{url}/jobs/{quiet}", tokens.admin_a)
     details = page.locator("#job-details")
     expect(details).to_contain_text("Alertsoverdue after 600 s; muted until ")
     muted = details.locator(f'time[datetime="{muted_until.isoformat().replace("+00:00", "Z")}"]')

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable
 
 from playwright.sync_api import expect
 
-from cronbase.store import SqlStore
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI
 
 
 def test_run_now_shows_the_run_and_its_result_then_pause_resume_and_delete(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    job_id = make_job("Send digest", tenant_id=tenants.a, metadata={"to": "ops"})
-    url = serve(worker=True)
-    seen = browse()
+    store = ui.store
+    job_id = ui.make_job("Send digest", tenant_id=ui.tenants.a, metadata={"to": "ops"})
+    url, seen = ui.open(ui.tokens.admin_a, f"/jobs/{job_id}", worker=True)
     page = seen.page
-    seen.sign_in(f"{url}/jobs/{job_id}", tokens.admin_a)
     expect(page.get_by_role("heading", name="Send digest")).to_be_visible()
     expect(page.locator("#history-status")).to_have_text("No runs yet.")
 
@@ -65,17 +56,12 @@ def test_run_now_shows_the_run_and_its_result_then_pause_resume_and_delete(
 
 
 def test_the_keyboard_alone_reaches_a_job_and_pauses_it(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    job_id = make_job("Keyboard job", tenant_id=tenants.a)
-    seen = browse()
+    store = ui.store
+    job_id = ui.make_job("Keyboard job", tenant_id=ui.tenants.a)
+    _, seen = ui.open(ui.tokens.admin_a)
     page = seen.page
-    seen.sign_in(serve(), tokens.admin_a)
     switch = page.get_by_role("switch", name="Active: Keyboard job")
     expect(switch).to_be_checked()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ from playwright.sync_api import expect
 
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI, BrowserPage, Tokens
 
 
 def test_create_a_job_fixing_its_schedule_as_the_form_says_then_find_it(
@@ -87,19 +86,13 @@ def test_create_a_job_fixing_its_schedule_as_the_form_says_then_find_it(
 
 
 def test_an_admin_of_tenant_a_never_sees_tenant_b_jobs(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
+    ui: UI,
 ) -> None:
-    make_job("A's job", tenant_id=tenants.a)
-    b_job = make_job("B's job", tenant_id=tenants.b)
-    make_job("Global job")
-    url = serve()
-    seen = browse()
+    ui.make_job("A's job", tenant_id=ui.tenants.a)
+    b_job = ui.make_job("B's job", tenant_id=ui.tenants.b)
+    ui.make_job("Global job")
+    url, seen = ui.open(ui.tokens.admin_a)
     page = seen.page
-    seen.sign_in(url, tokens.admin_a)
 
     expect(page.locator("#jobs-body tr")).to_have_count(1)
     expect(page.locator("#jobs-body")).to_contain_text("A's job")
@@ -114,8 +107,8 @@ def test_an_admin_of_tenant_a_never_sees_tenant_b_jobs(
     expect(page.locator("#form-errors")).to_contain_text("Could not load the job")
     expect(page.get_by_label("Name")).to_have_value("")
 
-    root = browse()
-    root.sign_in(url, tokens.superadmin)
+    root = ui.browse()
+    root.sign_in(url, ui.tokens.superadmin)
     expect(root.page.locator("#jobs-body tr")).to_have_count(3)
     root.page.get_by_label("Tenant").select_option(label="Tenant B")
     expect(root.page.locator("#jobs-body tr")).to_have_count(1)

@@ -15,7 +15,7 @@ from cronbase.manager import JobManager
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from tests.api.conftest import api_registry
-from tests.ui.conftest import SCREENSHOTS, BrowserPage, Tenants, Tokens
+from tests.ui.conftest import SCREENSHOTS, UI, BrowserPage, Tenants, Tokens
 
 
 def _operator_jobs(
@@ -42,22 +42,17 @@ def _no_sideways_scroll(page: Page) -> None:
 
 
 def test_the_jobs_page_shows_last_runs_and_failures_and_filters_them(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    _operator_jobs(store, tenants, make_job)
-    url = serve(worker=True)
-    headers = {"Authorization": f"Bearer {tokens.superadmin}"}
+    _operator_jobs(ui.store, ui.tenants, ui.make_job)
+    url = ui.serve(worker=True)
+    headers = {"Authorization": f"Bearer {ui.tokens.superadmin}"}
     with httpx.Client(base_url=url, headers=headers) as api:
         jobs = {j["name"]: j["id"] for j in api.get("/api/cron/jobs").json()["data"]["jobs"]}
         assert api.post(f"/api/cron/jobs/{jobs['Send daily digest']}/run").status_code == 202
-    seen = browse()
+    seen = ui.browse()
     page = seen.page
-    seen.sign_in(url, tokens.superadmin)
+    seen.sign_in(url, ui.tokens.superadmin)
 
     rows = page.locator("#jobs-body tr")
     expect(rows).to_have_count(5)
@@ -95,18 +90,13 @@ def test_the_jobs_page_shows_last_runs_and_failures_and_filters_them(
 
 
 def test_a_375_px_wide_screen_shows_every_page_without_sideways_scrolling(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    digest, _ = _operator_jobs(store, tenants, make_job)
-    url = serve(worker=True)
-    seen = browse(width=375, height=812)
+    digest, _ = _operator_jobs(ui.store, ui.tenants, ui.make_job)
+    url = ui.serve(worker=True)
+    seen = ui.browse(width=375, height=812)
     page = seen.page
-    seen.sign_in(url, tokens.admin_a)
+    seen.sign_in(url, ui.tokens.admin_a)
 
     card = page.locator("#jobs-body tr").first
     expect(card).to_contain_text("Send daily digest")

@@ -3,26 +3,20 @@ as text (markup a job logs is not rendered)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-
 from playwright.sync_api import expect
 
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI
 
 
 def test_a_failed_runs_traceback_and_log_open_from_the_history_as_text(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
+    ui: UI,
 ) -> None:
-    job_id = make_job("Nightly import", tenant_id=tenants.a, function_name="logThenFail", due=True)
-    url = serve(worker=True)
-    seen = browse()
+    tenants = ui.tenants
+    job_id = ui.make_job(
+        "Nightly import", tenant_id=tenants.a, function_name="logThenFail", due=True
+    )
+    _, seen = ui.open(ui.tokens.admin_a, f"/jobs/{job_id}", worker=True)
     page = seen.page
-    seen.sign_in(f"{url}/jobs/{job_id}", tokens.admin_a)
     row = page.locator("#runs-body tr")
     expect(row.locator('[data-label="Status"]')).to_have_text("failed")  # the worker ran it
 

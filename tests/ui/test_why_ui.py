@@ -3,31 +3,22 @@ real browser."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from cronbase.store import SqlStore
-from tests.ui.conftest import BrowserPage, Tenants, Tokens
+from tests.ui.conftest import UI
 
 
 def test_the_status_box_says_an_overdue_job_has_no_worker_and_follows_a_pause(
-    serve: Callable[..., str],
-    browse: Callable[..., BrowserPage],
-    tokens: Tokens,
-    tenants: Tenants,
-    make_job: Callable[..., uuid.UUID],
-    store: SqlStore,
+    ui: UI,
 ) -> None:
-    job = make_job("Nightly export", tenant_id=tenants.a, timezone="Europe/Berlin")
+    job = ui.make_job("Nightly export", tenant_id=ui.tenants.a, timezone="Europe/Berlin")
     # Due an hour ago, and no worker alive: overdue past its 10-minute grace.
-    store.update_job(job, {"next_run": datetime.now(UTC) - timedelta(hours=1)})
-    url = serve(delay=300)  # no UI heartbeat runs it while the test looks
-    seen = browse()
+    ui.store.update_job(job, {"next_run": datetime.now(UTC) - timedelta(hours=1)})
+    # delay=300: no UI heartbeat runs it while the test looks
+    _, seen = ui.open(ui.tokens.admin_a, f"/jobs/{job}", delay=300)
     page = seen.page
-    seen.sign_in(f"{url}/jobs/{job}", tokens.admin_a)
     box = page.locator("#why")
     expect(page.locator("#why-state")).to_have_text("overdue_no_worker")
     expect(page.locator("#why-summary")).to_contain_text("no worker is alive")
