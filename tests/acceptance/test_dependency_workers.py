@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from cronbase.job_fields import Dependency
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
-from tests.acceptance.test_faults import WAIT, count, start_workers, statuses, stop
+from tests.acceptance.processes import WAIT, count, start_workers, statuses, stop
 from tests.helpers import run_history, wait_until
 
 HOUR = timedelta(hours=1)

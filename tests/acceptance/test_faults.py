@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,47 +21,15 @@ import sqlalchemy as sa
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.workers import WorkerStore
-from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.acceptance.cli import add_job
+from tests.acceptance.processes import WAIT, count, start_workers, statuses, stop
 from tests.helpers import run_history, wait_until
 
 ONE_MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
-WAIT = 60.0  # seconds a worker process may take to get somewhere, on a shared CI machine
 # Each test's time limit (@pytest.mark.timeout) is the sum of its own waits (WAIT each, and up
 # to 60 s to stop the workers) plus a margin: a slow step fails at its wait, naming what it
 # waited for; the limit only catches a stall outside every wait.
-
-
-def start_workers(
-    database_url: str, count: int, logs: Path, **env_extra: str
-) -> list[subprocess.Popen[str]]:
-    """Start `count` workers logging to files in `logs` (a pipe nobody reads would fill up)."""
-    env = cli_env(database_url, **{**FAST, **env_extra})
-    logs.mkdir(exist_ok=True)
-    workers = []
-    for _ in range(count):
-        with (logs / f"worker-{len(list(logs.iterdir()))}.log").open("w") as log:
-            workers.append(subprocess.Popen(cli_command("worker"), env=env, stderr=log, text=True))
-    return workers
-
-
-def stop(workers: list[subprocess.Popen[str]], logs: Path) -> list[str]:
-    for worker in workers:
-        worker.send_signal(signal.SIGTERM)
-    for worker in workers:
-        worker.wait(timeout=60)
-    return [path.read_text() for path in sorted(logs.iterdir())]
-
-
-def statuses(store: SqlStore) -> dict[str, int]:
-    return dict(Counter(run.status for run in run_history(store)))
-
-
-def count(store: SqlStore, *where: sa.ColumnElement[bool]) -> int:
-    with store.reading() as conn:
-        query = sa.select(sa.func.count()).select_from(cron_job_run).where(*where)
-        return int(conn.execute(query).scalar_one())
 
 
 @pytest.mark.timeout(720)  # four rounds of up to 120 s, then up to 60 s a worker to stop

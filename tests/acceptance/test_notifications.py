@@ -4,7 +4,6 @@ killed in the middle of a delivery."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import tempfile
 import threading
@@ -21,6 +20,7 @@ from cronbase.manager import SYSTEM
 from cronbase.notify.model import NotificationStatus
 from cronbase.store import SqlStore
 from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.acceptance.processes import end
 from tests.api.conftest import SECRET_KEY
 from tests.helpers import run_history, wait_until
 from tests.receivers import WebhookReceiver
@@ -76,19 +76,7 @@ def workers(count: int, database_url: str, **env: str) -> Iterator[list[subproce
                 print(log.read()[-5000:])  # noqa: T201 - pytest shows it with the failure
             raise
         finally:
-            _stop(processes)
-
-
-def _stop(processes: list[subprocess.Popen[str]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            end(processes)
 
 
 @pytest.mark.timeout(300)

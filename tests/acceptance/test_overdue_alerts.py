@@ -4,7 +4,6 @@ worker starts and runs the job, job.recovered follows."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from cronbase.config import Settings
 from cronbase.manager import SYSTEM
 from cronbase.store import SqlStore
 from tests.acceptance.cli import add_job, cli_command, cli_env, free_port
+from tests.acceptance.processes import end
 from tests.api.conftest import SECRET_KEY
 from tests.helpers import wait_until
 from tests.receivers import WebhookReceiver
@@ -33,16 +33,6 @@ def _key(store: SqlStore) -> dict[str, str]:
 
 def _start(args: list[str], env: dict[str, str], log: object) -> subprocess.Popen[str]:
     return subprocess.Popen(cli_command(*args), env=env, stdout=log, stderr=log, text=True)  # type: ignore[arg-type]
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _events(receiver: WebhookReceiver) -> Counter[str]:
@@ -116,7 +106,5 @@ def test_serve_without_a_worker_raises_job_overdue_once_and_a_worker_brings_reco
             print(log.read()[-5000:])  # noqa: T201 - pytest shows it with the failure
             raise
         finally:
-            if worker is not None:
-                _stop(worker)
-            _stop(server)
+            end([server] if worker is None else [worker, server])
             receiver.close()
