@@ -45,19 +45,6 @@ class MaintenanceWindow:
             return False
         return self.job_ids is None or job_id in self.job_ids
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "tenant_id": str(self.tenant_id) if self.tenant_id else None,
-            "starts_at": isoformat(self.starts_at),
-            "ends_at": isoformat(self.ends_at),
-            "job_ids": [str(job_id) for job_id in self.job_ids]
-            if self.job_ids is not None
-            else None,
-            "reason": self.reason,
-            "created_at": isoformat(self.created_at),
-        }
-
 
 @dataclass(frozen=True)
 class Repeats:

@@ -110,21 +110,6 @@ class Notification:
     delivered_at: datetime | None = None
     last_error: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "channel_id": str(self.channel_id),
-            "event": self.event,
-            "job_id": str(self.job_id) if self.job_id else None,
-            "run_id": str(self.run_id) if self.run_id else None,
-            "status": self.status.value,
-            "attempts": self.attempts,
-            "created_at": isoformat(self.created_at),
-            "next_attempt_at": isoformat(self.next_attempt_at),
-            "delivered_at": isoformat(self.delivered_at),
-            "last_error": self.last_error,
-        }
-
 
 @dataclass(frozen=True)
 class Attempt:
@@ -167,15 +152,3 @@ class Delivery:
     error: str | None
     duration_ms: int
     notification_status: NotificationStatus
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "notification_id": str(self.notification_id),
-            "event": self.event,
-            "attempt": self.attempt,
-            "attempted_at": isoformat(self.attempted_at),
-            "status_code": self.status_code,
-            "error": self.error,
-            "duration_ms": self.duration_ms,
-            "notification_status": self.notification_status.value,
-        }
