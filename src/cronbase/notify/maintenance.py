@@ -14,7 +14,7 @@ from uuid import UUID
 
 from cronbase.auth import PermissionDenied, Principal
 from cronbase.clock import Clock
-from cronbase.errors import CronbaseError
+from cronbase.errors import InvalidFields, NotFound
 from cronbase.notify.flood import MaintenanceWindow
 from cronbase.store import SqlStore
 
@@ -26,17 +26,14 @@ FIELDS = ("tenant_id", "starts_at", "ends_at", "job_ids", "reason")
 Errors = list[tuple[str, str]]
 
 
-class InvalidWindow(CronbaseError, ValueError):
-    """A window that cannot be stored; `errors` lists (field, message) pairs to fix."""
+class InvalidWindow(InvalidFields):
+    """A window that cannot be stored (the API answers 422, as for any InvalidFields)."""
 
-    def __init__(self, errors: Errors) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+    what = "maintenance window"
 
 
-class WindowNotFound(CronbaseError, LookupError):
-    def __init__(self, window_id: object) -> None:
-        super().__init__(f"no maintenance window with id {window_id}")
+class WindowNotFound(NotFound):
+    what = "maintenance window"
 
 
 class MaintenanceManager:
