@@ -70,6 +70,12 @@ class NotificationMethods:
     def claim_notifications(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 10
     ) -> list[tuple[Notification, Channel]]:
+        # A read first, as raise_overdue does: every deliverer looks each second, and the
+        # write transaction (SQLite's write lock) is taken only when something is due.
+        with self.reading() as conn:
+            due = notifications.earliest_notification(conn)
+        if due is None or due > now:
+            return []
         with self.transaction() as conn:
             return notifications.claim_notifications(conn, now, owner, now + lease, limit)
 
