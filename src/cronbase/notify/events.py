@@ -16,6 +16,7 @@ applies to notifications still waiting too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -49,16 +50,6 @@ SUBSCRIBABLE = [
 ]
 # A new channel's events when it names none: every alert, not the opt-in ones.
 DEFAULT_EVENTS = [e for e in SUBSCRIBABLE if e is not EventName.RUN_SUCCEEDED]
-# The events that open a job's alert episode (job.recovered closes it).
-ALERTING = frozenset(
-    {
-        EventName.RUN_FAILED,
-        EventName.RUN_TIMED_OUT,
-        EventName.RUN_ABANDONED,
-        EventName.RUN_MISSED,
-        EventName.JOB_OVERDUE,
-    }
-)
 
 # The final attempt of a run ended this way: tell the channels that want it.
 _RUN_EVENTS = {
@@ -174,16 +165,10 @@ def overdue_event(job: Job, now: datetime) -> Event:
 
 def recovered_event(outcome: Outcome, alerting_since: datetime) -> Event:
     """The job of this successful final run had an alert open since `alerting_since`."""
-    name = EventName.JOB_RECOVERED
-    [succeeded] = run_events([outcome], names={RunStatus.SUCCEEDED: name})
-    return Event(
-        name=name.value,
-        tenant_id=succeeded.tenant_id,
-        job_id=succeeded.job_id,
-        run_id=succeeded.run_id,
-        time=succeeded.time,
-        payload={**succeeded.payload, "alerting_since": isoformat(alerting_since)},
-        dedup_key=f"{name.value}:{succeeded.run_id}",
+    # The run's own event under this name (its dedup_key too), with when the alert began.
+    [recovered] = run_events([outcome], names={RunStatus.SUCCEEDED: EventName.JOB_RECOVERED})
+    return replace(
+        recovered, payload={**recovered.payload, "alerting_since": isoformat(alerting_since)}
     )
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from cronbase.jobs import Job, Outcome, RunStatus
+from cronbase.jobs import FAILURE_STATUSES, Job, Outcome, RunStatus
 from cronbase.notify import flood
 from cronbase.notify.events import overdue_event, recovered_event
 from cronbase.notify.model import Channel, Event
@@ -21,9 +21,6 @@ from cronbase.store.alert_tables import cron_alert_repeat, cron_job_overdue, cro
 from cronbase.store.engine import dialect_insert
 from cronbase.store.status import overdue_query, still_overdue
 from cronbase.store.tables import cron_job
-
-# The endings of a final attempt that open an alert episode (as their events do).
-_FAILED = {RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED}
 
 Key = tuple[UUID, UUID, str]  # channel, job, event
 
@@ -202,7 +199,7 @@ def episodes_of_runs(conn: sa.Connection, final: Iterable[Outcome]) -> list[Even
     recovered = []
     for outcome in ordered:
         job_id = outcome.claim.job.id
-        if outcome.status in _FAILED and alerting.get(job_id) is None:
+        if outcome.status in FAILURE_STATUSES and alerting.get(job_id) is None:
             alerting[job_id] = outcome.finished_at
         elif outcome.status is RunStatus.SUCCEEDED and alerting.get(job_id) is not None:
             recovered.append(recovered_event(outcome, alerting[job_id]))  # type: ignore[arg-type]
