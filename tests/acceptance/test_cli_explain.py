@@ -24,7 +24,13 @@ def test_explain_says_why_an_overdue_job_did_not_run_and_when_a_paused_one_would
     assert "  It has never run." in lines
     assert "  Live workers: 0." in lines
     assert lines[-6] == "Next runs (UTC / UTC):"
-    assert len(lines[-5:]) == 5
+    # Five: the overdue slot, then the yearly ones; each the same instant, local / UTC.
+    next_runs = [line.strip().split("  /  ") for line in lines[-5:]]
+    assert all(local.replace("+00:00", "Z") == utc for local, utc in next_runs), next_runs
+    assert job.next_run is not None
+    assert next_runs[0][1].startswith(job.next_run.strftime("%Y-%m-%dT%H:%M:%S"))
+    years = range(job.next_run.year + 1, job.next_run.year + 5)
+    assert [utc for _, utc in next_runs[1:]] == [f"{year}-01-01T00:00:00Z" for year in years]
 
     store.update_job(job.id, {"is_active": False})
     found = json.loads(cli("jobs", "explain", str(job.id), "--json").stdout)["explanation"]

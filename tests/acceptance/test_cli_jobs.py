@@ -80,7 +80,7 @@ def test_run_a_job_here_then_read_its_history_and_next_runs(cli: Cli, store: Sql
     assert (run["status"], run["trigger"], run["attempt"]) == ("succeeded", "manual", 1)
     assert run["duration_ms"] >= 0
     [stored] = store.list_jobs()
-    assert (stored.last_status, stored.last_run) == ("succeeded", stored.last_run)
+    assert stored.last_status == "succeeded"
     assert run["started_at"] == stored.to_dict()["last_run"]
 
     upcoming = json.loads(_ok(cli("jobs", "next", job["id"], "--count", "3", "--json")))
