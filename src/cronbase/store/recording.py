@@ -17,7 +17,7 @@ from cronbase.store import last_outcome
 from cronbase.store.alerts import episodes_of_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
-from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 from cronbase.store.triggers import trigger_dependents
 
 
@@ -27,7 +27,7 @@ def record_outcomes(
     """Record the outcomes; say for each what happened (see Store.record_outcomes)."""
     # Lock the jobs before the runs, in id order: the order in which a DELETE of a job
     # cascades, so the two cannot deadlock.
-    metadata = _lock_jobs(conn, {outcome.claim.job.id for outcome in outcomes})
+    metadata, depended_on = _lock_jobs(conn, {outcome.claim.job.id for outcome in outcomes})
     runs = _lock_runs(conn, [outcome.claim.run_id for outcome in outcomes])
     verdicts = [_verdict(outcome, metadata, runs) for outcome in outcomes]
     recorded = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
@@ -44,19 +44,23 @@ def record_outcomes(
         add_events(conn, dialect, run_events(final) + recovered, quiet)
         last_outcome.note_ended(conn, recorded)
         # So do the runs of the jobs that depend on it.
-        trigger_dependents(conn, dialect, final)
+        trigger_dependents(conn, dialect, [o for o in final if o.claim.job.id in depended_on])
     return verdicts
 
 
-def _lock_jobs(conn: sa.Connection, job_ids: set[UUID]) -> dict[UUID, Any]:
-    """Lock the jobs' rows, in id order; return the metadata of those that still exist."""
+def _lock_jobs(conn: sa.Connection, job_ids: set[UUID]) -> tuple[dict[UUID, Any], set[UUID]]:
+    """Lock the jobs' rows, in id order; return the metadata of those that still exist, and
+    which of them other jobs depend on: asked here, so that where no job has dependents,
+    starting them costs no statement of its own."""
+    has_dependents = sa.exists().where(cron_job_dependency.c.upstream_id == cron_job.c.id)
     query = (
-        sa.select(cron_job.c.id, cron_job.c.metadata)
+        sa.select(cron_job.c.id, cron_job.c.metadata, has_dependents)
         .where(cron_job.c.id.in_(sorted(job_ids)))
         .order_by(cron_job.c.id)
         .with_for_update()
     )
-    return {job_id: metadata for job_id, metadata in conn.execute(query)}  # noqa: C416
+    rows = conn.execute(query).all()
+    return {row[0]: row[1] for row in rows}, {row[0] for row in rows if row[2]}
 
 
 def _lock_runs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[str, Any]]:

@@ -48,7 +48,8 @@ class _Edge:
 
 
 def trigger_dependents(conn: sa.Connection, dialect: str, final: list[Outcome]) -> None:
-    """Queue the runs of the dependents of these final runs (see the module's docstring)."""
+    """Queue the runs of the dependents of these final runs (see the module's docstring).
+    record_outcomes passes only the runs of jobs that others depend on."""
     ended = [o for o in final if o.status in ENDED]
     backfilled = [
         o.claim.trigger_key or "" for o in ended if o.claim.trigger == RunTrigger.BACKFILL
