@@ -1,20 +1,14 @@
-"""The domain layer the API and the CLI go through: jobs, tenants, tokens, workers, status."""
+"""The domain layer the API and the CLI go through: jobs, tenants, tokens, workers, status
+(with the run operations of run_operations.py and the graph's of graph_operations.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from cronbase.activity import (
-    MAX_RECENT_RUNS,
-    MinuteActivity,
-    RunTiming,
-    activity_window,
-    fill_minutes,
-)
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.errors import (
@@ -22,7 +16,6 @@ from cronbase.errors import (
     InvalidJob,
     InvalidSchedule,
     JobNotFound,
-    RunNotFound,
 )
 from cronbase.explain import (
     OVERDUE_STATES,
@@ -37,20 +30,12 @@ from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
 from cronbase.job_validation import unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
 from cronbase.limits import JobLimits
-from cronbase.listing import (
-    JOB_SORTS,
-    RUN_ORDER,
-    JobQuery,
-    Page,
-    RunQuery,
-    page_of,
-    parse_sort,
-    start_after,
-)
+from cronbase.listing import JOB_SORTS, JobQuery, Page, page_of, parse_sort, start_after
 from cronbase.monitoring import keep_monitoring_keys
 from cronbase.notify.maintenance import MaintenanceManager
 from cronbase.notify.manager import ChannelManager
 from cronbase.registry import JobRegistry
+from cronbase.run_operations import RunOperations, visible_to
 from cronbase.schedule import jitter_offset, next_fire_with_offset, parse_schedule
 from cronbase.store import SqlStore
 from cronbase.store.tokens import TokenInfo, TokenStore
@@ -88,7 +73,7 @@ class Counts:
     runs: dict[RunStatus, int]  # run rows by status, every status present
 
 
-class JobManager(GraphOperations):
+class JobManager(GraphOperations, RunOperations):
     """The domain layer: the only way the API and the CLI reach jobs, tenants, tokens and
     workers. It checks who may do what; the store only stores."""
 
@@ -253,76 +238,6 @@ class JobManager(GraphOperations):
         if not self.store.delete_job(job_id, tenant_id=scope(caller), detach=detach):
             raise JobNotFound(job_id)
 
-    def list_runs(
-        self,
-        job_id: UUID,
-        caller: Principal,
-        *,
-        status: str | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-        offset: int | None = None,
-    ) -> Page:
-        """A page of the job's runs (of one status, if given), newest first."""
-        self.get_job(job_id, caller)
-        after = start_after(RUN_ORDER, cursor, offset)
-        query = RunQuery(status=status, after=after, limit=limit + 1, offset=offset or 0)
-        return page_of(self.store.list_runs(job_id, query), RUN_ORDER, limit)
-
-    def get_run(self, job_id: UUID, run_id: UUID, caller: Principal) -> Run:
-        """One run of the job, with its log and traceback; JobNotFound if the caller may not
-        see the job, RunNotFound if the run is not the job's."""
-        self.get_job(job_id, caller)
-        run = self.store.get_run(job_id, run_id)
-        if run is None:
-            raise RunNotFound(job_id, run_id)
-        return run
-
-    def latest_runs(self, job_ids: Iterable[UUID], caller: Principal) -> dict[UUID, Run]:
-        """The newest run of each of the jobs that has one, leaving out the jobs that do not
-        exist or that the caller may not see (one query however many jobs)."""
-        if caller.is_superadmin:
-            return self.store.latest_runs(job_ids)
-        if caller.tenant_id is None:  # an admin always has a tenant; never show global jobs
-            return {}
-        return self.store.latest_runs(job_ids, tenant_id=caller.tenant_id)
-
-    def recent_runs(
-        self, job_ids: Iterable[UUID], caller: Principal, *, limit: int
-    ) -> dict[UUID, list[RunTiming]]:
-        """Each job's `limit` newest runs, oldest first (not pending ones), for the strips of
-        the jobs table and a job's chart; jobs that do not exist, that the caller may not see
-        or that never ran are left out (one query however many jobs)."""
-        if not 1 <= limit <= MAX_RECENT_RUNS:
-            raise ValueError(f"limit must be from 1 to {MAX_RECENT_RUNS}, not {limit}")
-        if caller.is_superadmin:
-            return self.store.recent_runs(job_ids, limit=limit)
-        if caller.tenant_id is None:  # an admin always has a tenant; never show global jobs
-            return {}
-        return self.store.recent_runs(job_ids, limit=limit, tenant_id=caller.tenant_id)
-
-    def minute_activity(self, caller: Principal) -> list[MinuteActivity]:
-        """The last hour minute by minute, oldest first, the current minute last: the runs
-        that started in each, their failures and start lag, of the jobs the caller may see."""
-        window = activity_window(self.clock.now())
-        if caller.is_superadmin:
-            counted = self.store.minute_activity(window[0])
-        elif caller.tenant_id is None:
-            counted = []
-        else:
-            counted = self.store.minute_activity(window[0], tenant_id=caller.tenant_id)
-        return fill_minutes(window, counted)
-
-    def run_now(self, job_id: UUID, caller: Principal) -> Run:
-        """Queue a manual run of the job, outside its schedule; a worker starts it as soon as
-        it has a free slot (and the job's previous run, if any, has ended). Return the queued
-        run; if one is already waiting, return that one instead of queueing another."""
-        self.get_job(job_id, caller)
-        run = self.store.enqueue_run(job_id, self.clock.now(), tenant_id=scope(caller))
-        if run is None:  # deleted meanwhile
-            raise JobNotFound(job_id)
-        return run
-
     def _next_run(self, values: dict[str, Any], job_id: UUID) -> datetime | None:
         """The first fire time from now, plus the job's jitter offset; None for an on_demand
         job, which never falls due."""
@@ -377,11 +292,8 @@ class JobManager(GraphOperations):
     def overdue_jobs(self, caller: Principal) -> list[Job]:
         """The jobs the caller may see that are overdue now (cronbase.overdue), longest
         overdue first."""
-        if caller.is_superadmin:
-            return self.store.overdue_jobs(self.clock.now())
-        if caller.tenant_id is None:
-            return []
-        return self.store.overdue_jobs(self.clock.now(), tenant_id=caller.tenant_id)
+        now = self.clock.now()
+        return visible_to(caller, lambda **tenant: self.store.overdue_jobs(now, **tenant), [])
 
     def live_workers(self) -> list[WorkerInfo]:
         """Workers that have not stopped and heartbeated within WORKER_STALE_AFTER."""
