@@ -6,13 +6,13 @@ import argparse
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cronbase.cli.common import manager, uuid_arg
+from cronbase.cli.common import add_job_id, manager
 from cronbase.cli.schedule import fire_time
 from cronbase.manager import SYSTEM
 
 
 def add_command(adding: argparse.ArgumentParser) -> None:
-    adding.add_argument("job_id", type=uuid_arg, metavar="ID")
+    add_job_id(adding)
     adding.add_argument("--start", type=_instant, required=True, help="with an offset or Z")
     adding.add_argument("--end", type=_instant, required=True, help="the range ends before it")
     adding.add_argument(

@@ -84,6 +84,12 @@ def add_json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def add_job_id(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ID argument of a command on one job."""
+    parser.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    return parser
+
+
 def uuid_arg(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)

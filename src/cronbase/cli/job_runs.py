@@ -8,12 +8,12 @@ import sys
 
 from cronbase.cli.common import (
     Commands,
+    add_job_id,
     add_json_flag,
     int_between,
     manager,
     print_json,
     services,
-    uuid_arg,
 )
 from cronbase.cli.schedule import fire_time
 from cronbase.jobs import Run, RunStatus, isoformat
@@ -32,21 +32,21 @@ def register(commands: Commands, jobs: object) -> None:
         "run a job now, outside its schedule: queued for the workers, or run here if none runs",
         jobs,
     )
-    run.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    add_job_id(run)
 
     history = commands.add("history", cmd_jobs_history, "list a job's runs, newest first", jobs)
-    history.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    add_job_id(history)
     history.add_argument("--limit", type=int_between(1, 500), default=20)
     history.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
     add_json_flag(history)
 
     upcoming = commands.add("next", cmd_jobs_next, "list the times a job runs next", jobs)
-    upcoming.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    add_job_id(upcoming)
     upcoming.add_argument("--count", type=int_between(1, 1000), default=5)
     add_json_flag(upcoming)
 
     why = commands.add("explain", cmd_jobs_explain, "say why a job runs or does not", jobs)
-    why.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
+    add_job_id(why)
     add_json_flag(why)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from cronbase.cli import backfill, job_runs
 from cronbase.cli.common import (
     Commands,
+    add_job_id,
     add_json_flag,
     int_between,
     manager,
@@ -45,13 +46,12 @@ def register(commands: Commands) -> None:
     listing.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
     add_json_flag(listing)
 
-    add_json_flag(_with_id(commands.add("show", cmd_jobs_show, "show a job's settings", jobs)))
+    add_json_flag(add_job_id(commands.add("show", cmd_jobs_show, "show a job's settings", jobs)))
 
     linked = commands.add(
         "dependencies", cmd_jobs_dependencies, "show what a job runs after and before", jobs
     )
-    linked.add_argument("job_id", type=uuid_arg, metavar="ID")
-    linked.add_argument("--json", action="store_true")
+    add_json_flag(add_job_id(linked))
 
     backfill.add_command(
         commands.add(
@@ -66,26 +66,23 @@ def register(commands: Commands) -> None:
     for name in _ORDERED:
         _add_option(adding, FIELDS[name], editing=False)
 
-    editing = _with_id(
+    editing = add_job_id(
         commands.add("edit", cmd_jobs_edit, "change the given fields of a job", jobs)
     )
     for name in _ORDERED:
         _add_option(editing, FIELDS[name], editing=True)
 
-    _with_id(commands.add("pause", cmd_jobs_pause, "pause a job (it runs no slot)", jobs))
-    _with_id(commands.add("resume", cmd_jobs_resume, "resume a paused job", jobs))
-    deleting = _with_id(commands.add("delete", cmd_jobs_delete, "delete a job and its runs", jobs))
+    add_job_id(commands.add("pause", cmd_jobs_pause, "pause a job (it runs no slot)", jobs))
+    add_job_id(commands.add("resume", cmd_jobs_resume, "resume a paused job", jobs))
+    deleting = add_job_id(
+        commands.add("delete", cmd_jobs_delete, "delete a job and its runs", jobs)
+    )
     deleting.add_argument(
         "--detach",
         action="store_true",
         help="if other jobs depend on it, remove their dependencies on it first",
     )
     job_runs.register(commands, jobs)
-
-
-def _with_id(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("job_id", metavar="ID", type=uuid_arg, help="the job's id")
-    return parser
 
 
 def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing: bool) -> None:
