@@ -60,7 +60,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     # No worker runs: run the due work here, as the Web UI's "Run now" does then.
     print("no worker is running: running it here", file=sys.stderr)
     deployment.new_runner().run_due()
-    [run] = [r for r in jobs.list_runs(args.job_id, SYSTEM, limit=50).items if r.id == queued.id]
+    run = jobs.get_run(args.job_id, queued.id, SYSTEM)
     print(f"{run.status}: {_outcome(run)}")
     return 1 if run.status in _FAILED else 0
 
