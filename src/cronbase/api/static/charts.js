@@ -2,7 +2,7 @@
 // the chart of its last runs, and the last hour minute by minute. No library, nothing from
 // another origin; colours come from the status classes of app.css (fill: currentColor).
 
-import { absoluteTime, duration } from "./format.js";
+import { absoluteTime, duration, statusText } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const FAILURES = new Set(["failed", "timed_out", "abandoned"]);
@@ -18,7 +18,6 @@ function svg(tag, attributes = {}, ...children) {
 }
 
 export const isFailure = (status) => FAILURES.has(status);
-const statusText = (status) => status.replace("_", " ");
 
 // Axis labels are short ("Nov 30, 3:07 PM"); a mark's title has the full instant.
 const shortTime = new Intl.DateTimeFormat(undefined, {

@@ -71,9 +71,16 @@ export function duration(ms) {
   return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
 }
 
+/** A run status as people read it: "timed out". */
+export const statusText = (status) => status.replace("_", " ");
+
 export function statusBadge(status) {
-  return el("span", { class: `badge status-${status}` }, status.replace("_", " "));
+  return el("span", { class: `badge status-${status}` }, statusText(status));
 }
+
+// The inner div keeps a cell's content together when narrow screens lay cells out as grids.
+export const cell = (label, ...content) =>
+  el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
 
 /** A message that survives one navigation (e.g. "Job created" on the page it leads to). */
 export function flashNext(message) {

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { chartWidth, runCharts } from "./charts.js";
 import {
   absoluteTime,
+  cell,
   duration,
   el,
   flash,
@@ -129,7 +130,6 @@ function outcomeCell(run) {
   );
 }
 
-// The inner div keeps a cell's content together when narrow screens lay cells out as grids.
 // A pending run has not started; a retry waits for its backoff (run_after) first.
 function started(run) {
   if (run.started_at || !run.run_after) return timeElement(run.started_at, { relativeText: false });
@@ -145,9 +145,6 @@ function startedBy(run) {
   ]);
   return [el("br"), el("span", { class: "upstream-run" }, "after ", ...links)];
 }
-
-const cell = (label, ...content) =>
-  el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
 
 function runRow(run) {
   return el(

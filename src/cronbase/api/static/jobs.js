@@ -4,7 +4,7 @@
 
 import { api, fetchAll } from "./api.js";
 import { activityCharts, chartWidth, outcomeStrip } from "./charts.js";
-import { duration, el, flash, statusBadge, timeElement } from "./format.js";
+import { cell, duration, el, flash, statusBadge, timeElement } from "./format.js";
 import { startPage } from "./session.js";
 
 const PAGE_SIZE = 50;
@@ -130,10 +130,6 @@ function strip(job) {
   if (!runs.length) return el("span", { class: "muted" }, "none");
   return outcomeStrip(runs, STRIP_RUNS);
 }
-
-// The inner div keeps a cell's content together when narrow screens lay cells out as grids.
-const cell = (label, ...content) =>
-  el("td", { dataset: { label } }, el("div", { class: "cell" }, ...content));
 
 function row(job) {
   const description = el("span", { class: "description" });
