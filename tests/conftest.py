@@ -31,6 +31,7 @@ from cronbase.store.migrate import upgrade
 from cronbase.store.tables import tenants
 from cronbase.testing import FakeClock
 from tests.helpers import MakeJob, create_job
+from tests.receivers import WebhookReceiver
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
@@ -170,3 +171,11 @@ def gate() -> Iterator[threading.Event]:
     gate = threading.Event()
     yield gate
     gate.set()  # never leave a job thread waiting
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on loopback that checks signatures (tests/receivers.py); closed after."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()

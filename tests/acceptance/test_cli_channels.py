@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,13 +13,6 @@ from tests.acceptance.cli import cli_command, cli_env
 from tests.acceptance.conftest import Cli
 from tests.api.conftest import SECRET_KEY
 from tests.receivers import WebhookReceiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture

@@ -3,20 +3,12 @@ against a real receiver that checks the signature, read its deliveries, delete i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.receivers import WebhookReceiver
 from tests.ui.conftest import BrowserPage, Tokens
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
 
 
 def test_make_test_and_delete_a_webhook_channel(
