@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cronbase.registry import JobRegistry
+from cronbase.runner import Runner
+from cronbase.store import SqlStore
+from cronbase.testing import FakeClock
 from tests.api.conftest import Callers
 
 
@@ -126,3 +130,17 @@ def test_a_backfill_over_http_previews_queues_shows_progress_and_cancels(
     assert "at most 1,000 per backfill" in too_many.json()["message"]
     assert admin.get(f"{path}/{job['id']}").status_code == 404  # no such backfill
     assert callers.admin_b.post(path, json=day).status_code == 404  # another tenant's job
+
+
+def test_a_tenant_admin_sees_which_upstream_run_started_a_run(
+    callers: Callers, store: SqlStore, registry: JobRegistry, clock: FakeClock
+) -> None:
+    admin = callers.admin_a
+    a = create(admin, "A", schedule="on_demand")
+    b = create(admin, "B", schedule="on_demand", depends_on=[{"job_id": a["id"]}])
+    assert admin.post(f"/api/cron/jobs/{a['id']}/run").status_code == 202
+    Runner(store, registry, clock).run_due()  # A, then the run of B it started
+
+    [run_a] = admin.get(f"/api/cron/jobs/{a['id']}/runs").json()["data"]["runs"]
+    [run_b] = admin.get(f"/api/cron/jobs/{b['id']}/runs").json()["data"]["runs"]
+    assert run_b["upstream"] == [{"run_id": run_a["id"], "job_id": a["id"], "job_name": "A"}]

@@ -143,9 +143,12 @@ def linked(conn: sa.Connection, job_id: UUID) -> tuple[list[Linked], list[Linked
     return ups, downs, jobs
 
 
-def runs_jobs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
-    """{run id: (its job's id, the job's name)} of the runs that still exist: whose runs
-    started the dependency runs that name them in triggered_by."""
+def runs_jobs(
+    conn: sa.Connection, run_ids: list[UUID], tenant_id: UUID | None
+) -> dict[UUID, tuple[UUID, str]]:
+    """{run id: (its job's id, the job's name)} of the runs that still exist (with `tenant_id`,
+    of that tenant's jobs): whose runs started the dependency runs that name them in
+    triggered_by."""
     if not run_ids:
         return {}
     query = (
@@ -153,6 +156,8 @@ def runs_jobs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[UUID
         .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
         .where(cron_job_run.c.id.in_(sorted(set(run_ids))))
     )
+    if tenant_id is not None:
+        query = query.where(cron_job.c.tenant_id == tenant_id)
     return {row.id: (row.job_id, row.name) for row in conn.execute(query)}
 
 

@@ -105,8 +105,11 @@ class Store(Protocol):
 
     def cancel_backfill(self, job_id: UUID, bid: UUID, now: datetime) -> Backfill | None: ...
 
-    def runs_jobs(self, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
-        """{run id: (job id, job name)} of those runs that exist."""
+    def runs_jobs(
+        self, run_ids: list[UUID], *, tenant_id: UUID | None = ...
+    ) -> dict[UUID, tuple[UUID, str]]:
+        """{run id: (job id, job name)} of those runs that exist (with `tenant_id`, of that
+        tenant's jobs)."""
 
     def get_job(self, job_id: UUID) -> Job | None: ...
 

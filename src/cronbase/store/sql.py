@@ -160,9 +160,11 @@ class SqlStore(NotificationMethods):
         with self.transaction() as conn:
             return backfills.cancel(conn, job_id, backfill_id, now)
 
-    def runs_jobs(self, run_ids: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
+    def runs_jobs(
+        self, run_ids: list[UUID], *, tenant_id: UUID | None = None
+    ) -> dict[UUID, tuple[UUID, str]]:
         with self.reading() as conn:
-            return graph.runs_jobs(conn, run_ids)
+            return graph.runs_jobs(conn, run_ids, tenant_id)
 
     def enqueue_run(
         self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
