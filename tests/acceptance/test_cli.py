@@ -464,7 +464,9 @@ def test_jobs_add_takes_dependencies_and_jobs_list_shows_on_demand(cli: Cli) -> 
         "--depends-on", f"{upstream}:sometimes",
     )  # fmt: skip
     assert refused.returncode == 2
-    assert "depends_on.0" in _error(refused, "depends_on.0")
+    dependency = _error(refused, "depends_on.0")  # the one line about it; it says what is wrong
+    assert '"on": one of success, failure, completion' in dependency
+    assert "'on': 'sometimes'" in dependency
 
 
 def test_jobs_dependencies_prints_the_chain_in_running_order(cli: Cli) -> None:
