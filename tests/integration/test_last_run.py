@@ -15,6 +15,7 @@ from cronbase.jobs import Job
 from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
+from cronbase.runner.outcomes import build_outcome
 from cronbase.runner.planning import plan_slots
 from cronbase.store import SqlStore, last_outcome
 from cronbase.testing import FakeClock
@@ -137,6 +138,25 @@ def test_a_run_going_is_the_last_run_and_an_older_one_ending_does_not_replace_it
     gate.set()
     wait_for_runs_to_end(runner)
     assert last(store, job) == (second, "succeeded", 0)
+
+
+def test_an_older_run_ending_later_leaves_the_last_run_but_still_counts(
+    store: SqlStore, clock: FakeClock, make_job: MakeJob
+) -> None:
+    job = make_job("note", overlap_policy="allow")
+    clock.set(T0 + timedelta(minutes=5))
+    [older], _ = store.claim_due(clock.now(), "w", plan_slots, 10)
+    clock.set(T0 + timedelta(minutes=10))
+    [newer], _ = store.claim_due(clock.now(), "w", plan_slots, 10)
+    ended = clock.now() + timedelta(seconds=1)
+    store.record_outcomes([build_outcome(newer, clock.now(), ended, {}, None, 0.0)])
+    failed = ValueError("late")
+    older_started = T0 + timedelta(minutes=5)
+    store.record_outcomes([build_outcome(older, older_started, ended, None, failed, 0.0)])
+    assert last(store, job) == (clock.now(), "succeeded", 0)
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert (stored.metadata["execution_count"], stored.metadata["error_count"]) == (2, 1)
 
 
 def test_a_claim_handed_back_unstarted_leaves_the_last_run_as_it_was(

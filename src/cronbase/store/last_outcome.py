@@ -11,8 +11,9 @@ handed back unstarted (`refresh`, from the history).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -42,25 +43,38 @@ def note_started(conn: sa.Connection, job_ids: Iterable[UUID], now: datetime) ->
         )
 
 
-def note_ended(conn: sa.Connection, outcomes: list[Outcome]) -> None:
+def note_ended(
+    conn: sa.Connection, outcomes: list[Outcome], metadata: Mapping[UUID, Any] | None = None
+) -> None:
     """Recorded endings: each becomes its job's last status unless a run of the job started
-    after it (overlap `allow`, or a retry already going) took its place. One statement,
-    executed for many, oldest start first so that the newest wins within a batch."""
-    if not outcomes:
-        return
+    after it (overlap `allow`, or a retry already going) took its place. `metadata`: the new
+    monitoring keys of some of these jobs (recording.py counts the runs in them), written by the
+    same statement, so that a recorded job's row is updated once. One statement per shape,
+    executed for many, one row per job: its newest ending (the last of equals), which is what
+    writing them oldest first would leave."""
+    newest: dict[UUID, Outcome] = {}
+    for o in sorted(outcomes, key=lambda o: o.started_at):
+        newest[o.claim.job.id] = o
+    metadata = metadata or {}
     started = sa.bindparam("b_started", type_=UTCDateTime())
-    conn.execute(
-        cron_job.update()
-        .where(
-            cron_job.c.id == sa.bindparam("b_id"),
-            sa.or_(cron_job.c.last_run.is_(None), cron_job.c.last_run <= started),
-        )
-        .values(last_run=started, last_status=sa.bindparam("b_status")),
-        [
-            {"b_id": o.claim.job.id, "b_started": o.started_at, "b_status": o.status.value}
-            for o in sorted(outcomes, key=lambda o: o.started_at)
-        ],
-    )
+    newer = sa.or_(cron_job.c.last_run.is_(None), cron_job.c.last_run <= started)
+    values: dict[str, Any] = {
+        "last_run": sa.case((newer, started), else_=cron_job.c.last_run),
+        "last_status": sa.case((newer, sa.bindparam("b_status")), else_=cron_job.c.last_status),
+    }
+    update = cron_job.update().where(cron_job.c.id == sa.bindparam("b_id"))
+    plain, counting = [], []
+    for job_id, o in newest.items():
+        row = {"b_id": job_id, "b_started": o.started_at, "b_status": o.status.value}
+        if job_id in metadata:
+            counting.append({**row, "b_metadata": metadata[job_id]})
+        else:
+            plain.append(row)
+    if plain:
+        conn.execute(update.values(**values), plain)
+    if counting:
+        counted = sa.bindparam("b_metadata", type_=cron_job.c.metadata.type)
+        conn.execute(update.values(**values, metadata=counted), counting)
 
 
 def refresh(

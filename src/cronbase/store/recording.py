@@ -37,12 +37,12 @@ def record_outcomes(
         if retries:
             conn.execute(run_insert(dialect), retries)
         final = [o for o in recorded if o.retry_at is None]
-        _count_runs(conn, metadata, final)
         # In this transaction: the alert exists if and only if the run's ending does.
         # A job's first success after an alert closes its episode (job.recovered).
         recovered = episodes_of_runs(conn, final)
         add_events(conn, dialect, run_events(final) + recovered, quiet)
-        last_outcome.note_ended(conn, recorded)
+        # The jobs' last outcome and run counts: one update of each job's row.
+        last_outcome.note_ended(conn, recorded, _counted(metadata, final))
         # So do the runs of the jobs that depend on it.
         trigger_dependents(conn, dialect, [o for o in final if o.claim.job.id in depended_on])
     return verdicts
@@ -121,23 +121,13 @@ def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
     )
 
 
-def _count_runs(conn: sa.Connection, metadata: dict[UUID, Any], outcomes: list[Outcome]) -> None:
-    """Count the runs in their jobs' monitoring keys (only the last attempt of a run counts:
-    the caller leaves out outcomes that will be retried). One statement, executed for many."""
+def _counted(metadata: dict[UUID, Any], outcomes: list[Outcome]) -> dict[UUID, Any]:
+    """The jobs' monitoring keys with the runs counted in them, of the jobs whose keys change
+    (only the last attempt of a run counts: the caller leaves out outcomes that will be
+    retried; metadata that is not a dict is not ours to count in)."""
     counted = dict(metadata)
     for o in outcomes:
         current = counted[o.claim.job.id]
-        if isinstance(current, dict):  # else the metadata is not ours to count in
+        if isinstance(current, dict):
             counted[o.claim.job.id] = count_run(current, o.started_at, o.status, o.error)
-    rows = [
-        {"b_id": job_id, "b_metadata": value}
-        for job_id, value in counted.items()
-        if value is not metadata[job_id]
-    ]
-    if rows:
-        conn.execute(
-            cron_job.update()
-            .where(cron_job.c.id == sa.bindparam("b_id"))
-            .values(metadata=sa.bindparam("b_metadata", type_=cron_job.c.metadata.type)),
-            rows,
-        )
+    return {job_id: value for job_id, value in counted.items() if value is not metadata[job_id]}
