@@ -7,11 +7,10 @@ import sqlalchemy as sa
 
 from cronbase.explain import Evidence, PendingRun
 from cronbase.jobs import Job, RunStatus, RunTrigger
-from cronbase.store.rows import PENDING
+from cronbase.store.rows import PENDING, RUNNING
 from cronbase.store.tables import cron_job_run
 
 MAX_SKIPS_COUNTED = 1000
-RUNNING = sa.text("cron_job_run.status = 'running'")  # ix_cron_job_run_running
 
 
 def job_evidence(conn: sa.Connection, job: Job) -> Evidence:

@@ -10,13 +10,11 @@ import sqlalchemy as sa
 
 from cronbase.jobs import Claim, Run, RunStatus, RunTrigger
 from cronbase.store import last_outcome
-from cronbase.store.rows import job_from_row, run_from_row
+from cronbase.store.rows import RUNNING, job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
 
 # How long a claim holds its run; the worker renews it every third of this while the run goes on.
 DEFAULT_LEASE = timedelta(seconds=60)
-# A literal, to match the partial index ix_cron_job_run_leases (see rows.py).
-_RUNNING = sa.text("cron_job_run.status = 'running'")
 _JOB = "job__"  # the prefix of the job's columns where a query reads a run with its job
 
 
@@ -96,7 +94,7 @@ def lapsed_claims(conn: sa.Connection, now: datetime) -> list[tuple[Claim, Run]]
     query = (
         sa.select(cron_job_run, *(c.label(_JOB + c.name) for c in cron_job.c))
         .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
-        .where(_RUNNING, cron_job_run.c.lease_until < now)
+        .where(RUNNING, cron_job_run.c.lease_until < now)
         .order_by(cron_job_run.c.lease_until)
     )
     lapsed = []

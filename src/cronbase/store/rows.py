@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 # parameterised predicate to a partial index. Each is the predicate of the index it names.
 SCHEDULED_SLOT = "trigger = 'schedule'"  # uq_cron_job_run_slot
 PENDING = sa.text("cron_job_run.status = 'pending'")  # ix_cron_job_run_pending
+RUNNING = sa.text("cron_job_run.status = 'running'")  # ix_cron_job_run_running, _leases
 KEYED = "trigger_key IS NOT NULL"  # uq_cron_job_run_trigger_key
 
 

@@ -14,7 +14,7 @@ from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.listing import RUN_ORDER, RunQuery
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
 from cronbase.store import keyset
-from cronbase.store.rows import PENDING, RUN_LISTED, due, job_from_row, run_from_row
+from cronbase.store.rows import PENDING, RUN_LISTED, RUNNING, due, job_from_row, run_from_row
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import timestamp_key
 
@@ -60,8 +60,7 @@ def overdue_query(now: datetime) -> sa.Select[Any]:
     run going (ix_cron_job_run_running) or waiting. still_overdue then applies the rule."""
     in_flight = sa.exists().where(
         cron_job_run.c.job_id == cron_job.c.id,
-        # Literals, to match the partial indexes (see rows.py).
-        sa.or_(sa.text("cron_job_run.status = 'running'"), PENDING),
+        sa.or_(RUNNING, PENDING),  # literals, to match the partial indexes (see rows.py)
     )
     return (
         sa.select(cron_job)
