@@ -36,7 +36,6 @@ _PRUNE_LOCK = 7245033
 _LOCK_NAME = "prune_runs"
 # A SQLite pruner that dies mid-pass frees the lock this long after its last batch.
 LOCK_TTL = timedelta(seconds=60)
-RETENTION_SETTING = "run_retention_days"
 _NEVER_PRUNED = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
 # Where a pass has got to: the (scheduled_for, id) of the last row a batch looked at.
