@@ -43,7 +43,7 @@ def record_outcomes(
         add_events(conn, dialect, run_events(final) + recovered, quiet)
         # The jobs' last outcome and run counts: one update of each job's row.
         last_outcome.note_ended(conn, recorded, _counted(metadata, final))
-        # So do the runs of the jobs that depend on it.
+        # In this transaction too: the runs of the jobs that depend on these.
         trigger_dependents(conn, dialect, [o for o in final if o.claim.job.id in depended_on])
     return verdicts
 
