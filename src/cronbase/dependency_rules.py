@@ -1,8 +1,8 @@
 """The rules of the dependency graph, pure: which edges a job may have, which final runs start a
 dependent, and the keys that make each triggered run exactly once.
 
-The store (store/dependencies.py) reads the graph under a lock and hands it here; nothing here
-touches the database or the clock.
+The store (store/graph.py, store/triggers.py) reads the graph under a lock and hands it here;
+nothing here touches the database or the clock.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from datetime import datetime
 from uuid import UUID
 
 from cronbase.job_fields import Dependency, DependsOn, WaitFor
-from cronbase.jobs import RunStatus, isoformat
+from cronbase.jobs import FAILURE_STATUSES, RunStatus, isoformat
 from cronbase.schedule import ON_DEMAND
 
 # What each condition accepts of an upstream's final run. `missed` and `skipped` rows are not
 # runs that ended, and start nothing.
-FAILURES = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
 ACCEPTS: dict[DependsOn, frozenset[RunStatus]] = {
     DependsOn.SUCCESS: frozenset({RunStatus.SUCCEEDED}),
-    DependsOn.FAILURE: FAILURES,
-    DependsOn.COMPLETION: FAILURES | {RunStatus.SUCCEEDED},
+    DependsOn.FAILURE: FAILURE_STATUSES,
+    DependsOn.COMPLETION: FAILURE_STATUSES | {RunStatus.SUCCEEDED},
 }
 MAX_UPSTREAMS = 100
 

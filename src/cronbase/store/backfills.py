@@ -11,13 +11,12 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.backfill import Backfill
-from cronbase.jobs import Job, RunStatus, RunTrigger, isoformat
+from cronbase.jobs import FAILURE_STATUSES, Job, RunStatus, RunTrigger, isoformat
 from cronbase.store.rows import job_from_row, keyed_run_insert, this_job
 from cronbase.store.tables import cron_backfill, cron_job, cron_job_run
 
 # A slot with one of these runs is not queued again.
 _TAKEN = (RunStatus.SUCCEEDED.value, RunStatus.RUNNING.value, RunStatus.PENDING.value)
-_FAILED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
 
 
 def create(
@@ -124,7 +123,7 @@ def read(conn: sa.Connection, job_id: UUID, backfill_id: UUID) -> Backfill | Non
         pending=statuses.count(RunStatus.PENDING.value),
         running=statuses.count(RunStatus.RUNNING.value),
         succeeded=statuses.count(RunStatus.SUCCEEDED.value),
-        failed=sum(1 for status in statuses if status in _FAILED),
+        failed=sum(1 for status in statuses if status in FAILURE_STATUSES),
         removed=row.slots - len(last),
     )
 

@@ -27,13 +27,13 @@ import sqlalchemy as sa
 
 from cronbase.dependency_rules import all_key, any_key, matches
 from cronbase.job_fields import DependsOn, WaitFor
-from cronbase.jobs import Outcome, RunStatus, RunTrigger, isoformat
+from cronbase.jobs import FAILURE_STATUSES, Outcome, RunStatus, RunTrigger, isoformat
 from cronbase.store.backfills import include_dependents
 from cronbase.store.rows import keyed_run_insert
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 
 # The endings that are final runs of a slot (when not retried); missed and skipped rows are not.
-ENDED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED})
+ENDED = FAILURE_STATUSES | {RunStatus.SUCCEEDED}
 # How far back a join looks for earlier scheduled times to expire.
 EXPIRY_LOOKBACK = timedelta(days=7)
 
