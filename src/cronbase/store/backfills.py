@@ -64,7 +64,7 @@ def create(
                     "scheduled_for": slot,
                     "status": RunStatus.PENDING.value,
                     "trigger": RunTrigger.BACKFILL.value,
-                    "trigger_key": f"backfill:{backfill_id}:{isoformat(slot)}",
+                    "trigger_key": f"{_key_prefix(backfill_id)}{isoformat(slot)}",
                     # Claimed in slot order: pending runs go by run_after, then scheduled_for.
                     "run_after": now,
                 }
@@ -102,8 +102,7 @@ def read(conn: sa.Connection, job_id: UUID, backfill_id: UUID) -> Backfill | Non
         return None
     runs = conn.execute(
         sa.select(cron_job_run.c.trigger_key, cron_job_run.c.attempt, cron_job_run.c.status).where(
-            cron_job_run.c.job_id == job_id,
-            cron_job_run.c.trigger_key.startswith(f"backfill:{backfill_id}:", autoescape=True),
+            _its_runs(job_id, backfill_id)
         )
     ).all()
     last: dict[str, Any] = {}
@@ -139,16 +138,27 @@ def cancel(conn: sa.Connection, job_id: UUID, backfill_id: UUID, now: datetime) 
         return None
     conn.execute(
         cron_job_run.delete().where(
-            cron_job_run.c.job_id == job_id,
-            cron_job_run.c.status == RunStatus.PENDING.value,
-            cron_job_run.c.trigger_key.startswith(f"backfill:{backfill_id}:", autoescape=True),
+            _its_runs(job_id, backfill_id), cron_job_run.c.status == RunStatus.PENDING.value
         )
     )
     return read(conn, job_id, backfill_id)
 
 
+def _key_prefix(backfill_id: UUID) -> str:
+    """How the trigger_key of each of the backfill's runs begins: backfill:<id>:<slot>."""
+    return f"backfill:{backfill_id}:"
+
+
+def _its_runs(job_id: UUID, backfill_id: UUID) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        cron_job_run.c.job_id == job_id,
+        cron_job_run.c.trigger_key.startswith(_key_prefix(backfill_id), autoescape=True),
+    )
+
+
 def include_dependents(conn: sa.Connection, trigger_keys: list[str]) -> set[str]:
-    """Of these backfill runs' keys, those whose backfill replays the dependents too."""
+    """Of these backfill runs' keys (see _key_prefix), those whose backfill replays the
+    dependents too."""
     ids = {key.split(":")[1] for key in trigger_keys if key.count(":") >= 2}
     if not ids:
         return set()
