@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from cronbase.explain import Evidence, PendingRun
 from cronbase.jobs import Job, RunStatus, RunTrigger
-from cronbase.store.rows import PENDING, RUNNING
+from cronbase.store.rows import PENDING, RUNNING, known
 from cronbase.store.tables import cron_job_run
 
 MAX_SKIPS_COUNTED = 1000
@@ -24,7 +24,7 @@ def job_evidence(conn: sa.Connection, job: Job) -> Evidence:
     ).all()
     started = [row.started_at for row in live if row.status == RunStatus.RUNNING.value]
     pending = tuple(
-        PendingRun(row.run_after, row.attempt, RunTrigger(row.trigger))
+        PendingRun(row.run_after, row.attempt, known(RunTrigger, row.trigger))
         for row in live
         if row.status == RunStatus.PENDING.value and row.run_after is not None
     )

@@ -14,7 +14,15 @@ from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.listing import RUN_ORDER, RunQuery
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
 from cronbase.store import keyset
-from cronbase.store.rows import PENDING, RUN_LISTED, RUNNING, due, job_from_row, run_from_row
+from cronbase.store.rows import (
+    PENDING,
+    RUN_LISTED,
+    RUNNING,
+    due,
+    job_from_row,
+    known,
+    run_from_row,
+)
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import timestamp_key
 
@@ -92,7 +100,7 @@ def job_counts(conn: sa.Connection) -> dict[bool, int]:
 def run_counts(conn: sa.Connection) -> dict[RunStatus, int]:
     """{status: how many run rows}: a scan of cron_job_run, fine at a scrape's pace."""
     query = sa.select(cron_job_run.c.status, sa.func.count()).group_by(cron_job_run.c.status)
-    return {RunStatus(status): int(count) for status, count in conn.execute(query)}
+    return {known(RunStatus, status): int(count) for status, count in conn.execute(query)}
 
 
 def failing_jobs(conn: sa.Connection) -> list[Job]:
@@ -196,8 +204,8 @@ def recent_runs(
         query = sa.union_all(*parts)
     found: dict[UUID, list[RunTiming]] = {}
     for row in conn.execute(query):
-        values = {**row._mapping, "status": RunStatus(row.status)}
-        run = RunTiming(**{**values, "trigger": RunTrigger(row.trigger)})
+        values = {**row._mapping, "status": known(RunStatus, row.status)}
+        run = RunTiming(**{**values, "trigger": known(RunTrigger, row.trigger)})
         found.setdefault(run.job_id, []).append(run)
     # Neither database promises the order of rows coming out of a join or a UNION ALL.
     return {job_id: sorted(runs, key=_oldest_first) for job_id, runs in found.items()}
