@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +16,6 @@ from cronbase.testing import FakeClock
 from tests.api.conftest import Callers, Tenants, serving
 from tests.helpers import wait_until
 from tests.receivers import WebhookReceiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
 
 
 def create(api: httpx.Client, **fields: Any) -> httpx.Response:

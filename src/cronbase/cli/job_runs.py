@@ -16,12 +16,11 @@ from cronbase.cli.common import (
     services,
 )
 from cronbase.cli.schedule import fire_time
-from cronbase.jobs import Run, RunStatus, isoformat
+from cronbase.jobs import FAILURE_STATUSES, Run, isoformat
 from cronbase.manager import SYSTEM
 from cronbase.schedule import parse_schedule
 
 # A run that ended in one of these makes `jobs run` exit 1, as `run-due` does.
-_FAILED = {RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABANDONED}
 
 
 def register(commands: Commands, jobs: object) -> None:
@@ -62,7 +61,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     deployment.new_runner().run_due()
     run = jobs.get_run(args.job_id, queued.id, SYSTEM)
     print(f"{run.status}: {_outcome(run)}")
-    return 1 if run.status in _FAILED else 0
+    return 1 if run.status in FAILURE_STATUSES else 0
 
 
 def cmd_jobs_history(args: argparse.Namespace) -> None:

@@ -108,11 +108,3 @@ def matching(channels: Iterable[Channel], event: Event) -> list[Channel]:
         for channel in channels
         if channel.tenant_id in (None, event.tenant_id) and channel.wants(event.name, event.job_id)
     ]
-
-
-def channels_for(
-    conn: sa.Connection, tenant_id: UUID | None, job_id: UUID | None, event: str
-) -> list[Channel]:
-    """The channels that receive `event` about this job (None: none) of this tenant."""
-    channels = channels_of_tenants(conn, [tenant_id])
-    return [c for c in channels if c.tenant_id in (None, tenant_id) and c.wants(event, job_id)]

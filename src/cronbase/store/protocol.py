@@ -321,16 +321,10 @@ class Store(Protocol):
         """Delete the channel with its notifications and their attempts."""
         ...
 
-    def channels_for(
-        self, tenant_id: UUID | None, job_id: UUID | None, event: str
-    ) -> list[Channel]:
-        """The channels that receive `event` about this job (None: none) of this tenant: the
-        tenant's and the global ones, listing the event, for every job or one including it."""
-        ...
-
     def add_events(self, events: list[Event]) -> None:
-        """Write a pending notification per event and channel that receives it (see
-        channels_for), in one transaction; a dedup_key a channel has already adds nothing.
+        """Write a pending notification per event and channel that receives it (the tenant's
+        and the global channels listing the event, for every job or one including it), in one
+        transaction; a dedup_key a channel has already adds nothing.
         record_outcomes does the same inside its own transaction."""
         ...
 

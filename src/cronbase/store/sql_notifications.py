@@ -50,12 +50,6 @@ class NotificationMethods:
         with self.transaction() as conn:
             return channels.delete_channel(conn, channel_id, tenant_id)
 
-    def channels_for(
-        self, tenant_id: UUID | None, job_id: UUID | None, event: str
-    ) -> list[Channel]:
-        with self.reading() as conn:
-            return channels.channels_for(conn, tenant_id, job_id, event)
-
     def add_events(self, events: list[Event]) -> None:
         if events:
             with self.transaction() as conn:
