@@ -41,7 +41,7 @@ Row = tuple[str, str, str, Any]
 LEAD_S = 4.0  # jobs fall due this long after the workers are launched (they start in ~1 s)
 
 
-def _reset_runs(engine: sa.Engine) -> None:
+def reset_runs(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(cron_job_run.delete())
     if engine.dialect.name == "postgresql":
@@ -54,7 +54,7 @@ def burst_once(
 ) -> dict[str, float]:
     """Make all n jobs due LEAD_S from now (or spread over spread_s), run `workers` workers
     until every run is recorded, and measure."""
-    _reset_runs(engine)
+    reset_runs(engine)
     due = now() + timedelta(seconds=LEAD_S)
     set_next_run(engine, due, spread_s)
     env = cronbase_env(url)
