@@ -82,8 +82,16 @@ def scratch_sqlite() -> Iterator[str]:
         yield url
 
 
+# The harness's own connections carry this name, so that the backends it measures are the
+# workers' (cpu_window) and never its own polling.
+APPLICATION_NAME = "cronbase_bench"
+
+
 def engine_for(url: str) -> sa.Engine:
-    return SqlStore.from_url(sa_url(url)).engine
+    kwargs = {}
+    if not url.startswith("sqlite"):
+        kwargs["connect_args"] = {"application_name": APPLICATION_NAME}
+    return SqlStore.from_url(sa_url(url), **kwargs).engine
 
 
 # --- cronbase processes --------------------------------------------------------------------
@@ -136,6 +144,58 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_or_none(pid: int) -> float | None:
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+
+
+def _backend_pids(engine: sa.Engine) -> list[int]:
+    """The PostgreSQL backends serving the database's clients other than the harness (the
+    workers' connections), when the server is on this machine; none on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND application_name <> %(name)s",
+            {"name": APPLICATION_NAME},
+        ).scalars()
+        return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+class CpuWindow:
+    """CPU seconds spent between `start()` and `stop()` by the worker processes and by the
+    PostgreSQL backends of their connections (read from /proc; a backend that connects within
+    the window counts from zero, one that disconnects within it is lost, which is rare: the
+    workers keep their pooled connections). A worker's start-up is outside the window."""
+
+    def __init__(self, engine: sa.Engine, worker_pids: list[int]) -> None:
+        self.engine = engine
+        self.worker_pids = worker_pids
+        self._workers: dict[int, float] = {}
+        self._backends: dict[int, float] = {}
+
+    def start(self) -> None:
+        self._workers = {pid: cpu_seconds(pid) for pid in self.worker_pids}
+        self._backends = {
+            pid: cpu for pid in _backend_pids(self.engine) if (cpu := _cpu_or_none(pid)) is not None
+        }
+
+    def stop(self) -> tuple[float, float]:
+        """(worker CPU seconds, backend CPU seconds) since start()."""
+        workers = sum(cpu_seconds(pid) - self._workers[pid] for pid in self.worker_pids)
+        backends = 0.0
+        for pid in set(_backend_pids(self.engine)) | set(self._backends):
+            cpu = _cpu_or_none(pid)
+            if cpu is not None:
+                backends += cpu - self._backends.get(pid, 0.0)
+        if self.engine.dialect.name != "postgresql":
+            backends = float("nan")
+        return workers, backends
 
 
 def memory_kib(pid: int) -> dict[str, int]:

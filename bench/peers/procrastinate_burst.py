@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import procrastinate
-from peer_stats import summary
+from peer_stats import CpuAtDue, summary
 
 STARTS: dict[int, float] = {}
 FINISHES: dict[int, float] = {}
@@ -39,6 +39,7 @@ async def run(n: int, lead: float, spread: float) -> dict[str, float]:
                 *({"i": i} for i in range(start, min(start + 1000, n)))
             )
         due = datetime.now(UTC) + timedelta(seconds=lead)
+        at_due = CpuAtDue(due.timestamp())
         async with app.connector.pool.connection() as conn:  # type: ignore[attr-defined]
             await conn.execute(
                 "UPDATE procrastinate_jobs SET scheduled_at = %s"
@@ -51,12 +52,13 @@ async def run(n: int, lead: float, spread: float) -> dict[str, float]:
         deadline = time.time() + lead + spread + max(120, n / 20)
         while len(FINISHES) < n and time.time() < deadline:
             await asyncio.sleep(0.05)
+        at_due.stop()
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(worker, 30)
     if len(FINISHES) < n:
         raise SystemExit(f"only {len(FINISHES)} of {n} ran")
-    return summary(due.timestamp(), step, STARTS, FINISHES, ready_late)
+    return summary(due.timestamp(), step, STARTS, FINISHES, ready_late, at_due)
 
 
 if __name__ == "__main__":

@@ -62,3 +62,46 @@ def test_the_built_in_job_scenarios_run_and_check_the_work(tmp_path: Path) -> No
     ]
     assert "(20 marked offline)" in rows[1][2]
     assert "(1 batches)" in rows[4][2]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("postgres_admin_url")  # skips without a reachable server
+def test_a_burst_counts_cpu_from_the_due_instant_in_workers_and_their_backends(
+    tmp_path: Path,
+) -> None:
+    with harness.scratch_postgres("smoke") as url:
+        engine = harness.engine_for(url)
+        harness.insert_noop_jobs(engine, 20, harness.now() + scenarios.timedelta(days=1))
+        result = scenarios.burst_once(url, engine, 20, 1, tmp_path)
+        engine.dispose()
+    # Start-up is outside the window: the whole process cost more than the burst did.
+    assert 0 <= result["burst_cpu_ms_per_run"] < result["cpu_ms_per_job"]
+    assert result["pg_cpu_ms_per_run"] >= 0
+    rows = scenarios.burst_rows("1 Burst", "20 jobs", [result])
+    assert [row[2] for row in rows[-3:]] == [
+        "worker CPU per run, burst window (ms)",
+        "PostgreSQL backend CPU per run, burst window (ms)",
+        "worker CPU per run, whole process (ms)",
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("postgres_admin_url")
+def test_the_cpu_window_counts_the_clients_backends_and_not_the_harness() -> None:
+    import psycopg
+
+    with harness.scratch_postgres("window") as url:
+        engine = harness.engine_for(url)
+        with psycopg.connect(url) as client:
+            client_pid = client.execute("SELECT pg_backend_pid()").fetchone()[0]
+            window = harness.CpuWindow(engine, [])
+            window.start()
+            client.execute("SELECT count(*) FROM generate_series(1, 2000000)").fetchone()
+            with engine.connect() as conn:
+                own = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+                pids = harness._backend_pids(engine)
+            _, backend_cpu = window.stop()
+        engine.dispose()
+    assert client_pid in pids
+    assert own not in pids
+    assert backend_cpu > 0  # the client's query ran inside the window
