@@ -82,3 +82,41 @@ def test_a_functions_options_are_fields_checked_by_the_server(
     expect(page.get_by_label("Mode")).to_have_value("bogus")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("[id='metadata.mode-error']")).to_contain_text("got 'bogus'")
+
+
+def test_runs_to_keep_is_set_checked_by_the_server_shown_and_cleared(
+    serve: Callable[..., str], browse: Callable[..., BrowserPage], tokens: Tokens, store: SqlStore
+) -> None:
+    seen = browse()
+    page = seen.page
+    url = serve()
+    seen.sign_in(f"{url}/jobs/new", tokens.admin_a)
+    page.get_by_label("Name").fill("Chatty")
+    page.get_by_label("Function").select_option("echo")
+    page.get_by_label("Schedule", exact=True).fill("every_1_minutes")
+    page.get_by_text("Advanced:").click()
+    keep = page.get_by_label("Runs to keep")
+    expect(keep).to_have_value("")  # none: the age limit alone decides
+
+    keep.fill("0")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#keep_runs-error")).to_contain_text("from 1 to 100000")
+    expect(keep).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-errors")).to_contain_text("keep runs")
+    assert store.list_jobs() == []
+
+    keep.fill("500")
+    page.get_by_role("button", name="Create job").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    [job] = store.list_jobs()
+    assert job.keep_runs == 500
+    expect(page.locator("#job-details")).to_contain_text("the newest 500 runs whatever their age")
+
+    page.goto(f"{url}/jobs/{job.id}/edit")
+    page.get_by_text("Advanced:").click()
+    expect(page.get_by_label("Runs to keep")).to_have_value("500")
+    page.get_by_label("Runs to keep").fill("")  # empty: back to the age limit alone
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(f"**/jobs/{job.id}")
+    assert store.get_job(job.id).keep_runs is None  # type: ignore[union-attr]
+    expect(page.locator("#job-details")).to_contain_text("by the retention's age limit")

@@ -27,6 +27,7 @@ const FIELDS = [
   "retry_delay_seconds",
   "isolation",
   "jitter_seconds",
+  "keep_runs",
   "wait_for",
 ];
 const LABELS = { tenant_id: "Tenant", function_name: "Function", is_active: "Active" };
@@ -171,6 +172,7 @@ function formBody() {
     retry_delay_seconds: wholeNumber("retry_delay_seconds", 30),
     isolation: input.isolation.value,
     jitter_seconds: wholeNumber("jitter_seconds", 0),
+    keep_runs: wholeNumber("keep_runs", null),
     depends_on: upstreamsValue(),
     wait_for: input.wait_for.value,
   };

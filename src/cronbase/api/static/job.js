@@ -65,6 +65,7 @@ async function renderJob() {
     ...detail("Priority, timeout", `${job.priority}, ${job.timeout_seconds ? `${job.timeout_seconds} s` : "none"}`),
     ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
     ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
+    ...detail("History kept", job.keep_runs ? `the newest ${job.keep_runs} runs whatever their age, older ones by the retention` : "by the retention's age limit"),
     ...detail("Alerts", ...alerts()),
     ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
     ...detail("Runs after", ...linkedJobs(linked.upstream, job.wait_for === "all" ? "all of them, for the same scheduled time" : null)),
