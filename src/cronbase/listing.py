@@ -150,6 +150,7 @@ class JobQuery:
     """Which jobs a list shows, in which order, from where."""
 
     tenant_id: UUID | None = None
+    has_tenant: bool | None = None  # False: the global jobs only; True: the tenants' only
     is_active: bool | None = None
     q: str | None = None  # a case-insensitive substring of the name
     function_name: str | None = None

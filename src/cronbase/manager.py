@@ -142,7 +142,7 @@ class JobManager(GraphOperations, RunOperations):
         **filters: Any,
     ) -> Page:
         """A page of the jobs the caller may see, oldest first unless sorted (JOB_SORTS);
-        `filters`: JobQuery's is_active, q, function_name, last_status."""
+        `filters`: JobQuery's has_tenant, is_active, q, function_name, last_status."""
         if not caller.is_superadmin:
             if tenant_id not in (None, caller.tenant_id):
                 raise PermissionDenied("an admin can list their own tenant's jobs only")

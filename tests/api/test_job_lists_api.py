@@ -131,6 +131,33 @@ def test_filters_combine_with_each_other_and_with_the_tenant(callers: Callers) -
     ]
 
 
+def test_has_tenant_lists_the_global_jobs_or_the_tenants_only(
+    callers: Callers, insert_rows: InsertRows, tenants: Tenants
+) -> None:
+    insert_rows(
+        cron_job,
+        [
+            _job("Global cleanup", 0, tenant_id=None),
+            _job("A's report", 1, tenant_id=tenants.a),
+            _job("B's report", 2, tenant_id=tenants.b),
+        ],
+    )
+    root = callers.superadmin
+    assert names(root.get("/api/cron/jobs", params={"has_tenant": "false"})) == ["Global cleanup"]
+    assert names(root.get("/api/cron/jobs", params={"has_tenant": "true"})) == [
+        "A's report",
+        "B's report",
+    ]
+    # A tenant's admin lists their tenant's jobs: none of them is global.
+    assert names(callers.admin_a.get("/api/cron/jobs", params={"has_tenant": "false"})) == []
+    assert names(callers.admin_a.get("/api/cron/jobs", params={"has_tenant": "true"})) == [
+        "A's report"
+    ]
+    refused = root.get("/api/cron/jobs", params={"has_tenant": "maybe"})
+    assert refused.status_code == 422
+    assert "has_tenant" in refused.text
+
+
 @pytest.mark.usefixtures("jobs")
 def test_sorts_put_nulls_last_both_ways_and_break_ties_by_id(
     callers: Callers, jobs: list[dict[str, Any]]

@@ -123,6 +123,12 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     select = sa.select(cron_job)
     if query.tenant_id is not None:
         select = select.where(cron_job.c.tenant_id == query.tenant_id)
+    if query.has_tenant is not None:
+        select = select.where(
+            cron_job.c.tenant_id.is_not(None)
+            if query.has_tenant
+            else cron_job.c.tenant_id.is_(None)
+        )
     if query.is_active is not None:
         select = select.where(cron_job.c.is_active.is_(query.is_active))
     if query.q:

@@ -71,6 +71,10 @@ def list_jobs(
     services: ServicesDep,
     caller: AdminDep,
     tenant_id: UUID | None = None,
+    has_tenant: Annotated[
+        bool | None,
+        Query(description="false: only the global jobs (no tenant); true: only tenants' jobs"),
+    ] = None,
     is_active: bool | None = None,
     q: Annotated[
         str | None,
@@ -91,6 +95,7 @@ def list_jobs(
     page = services.manager.list_jobs(
         caller,
         tenant_id=tenant_id,
+        has_tenant=has_tenant,
         is_active=is_active,
         q=q,
         function_name=function_name,
