@@ -20,6 +20,7 @@ from cronbase.manager import SYSTEM
 from cronbase.notify.model import NotificationStatus
 from cronbase.store import SqlStore
 from tests.acceptance.cli import add_job, cli_command, cli_env
+from tests.acceptance.conftest import Cli
 from tests.acceptance.processes import end
 from tests.api.conftest import SECRET_KEY
 from tests.helpers import run_history, wait_until
@@ -152,3 +153,36 @@ def test_a_worker_killed_mid_delivery_leaves_the_alert_to_another(
         assert {r.webhook_id for r in receiver.received} == {str(delivered.id)}
     finally:
         receiver.close()
+
+
+def test_run_due_delivers_the_alerts_of_its_round_before_exiting(
+    store: SqlStore, database_url: str, cli: Cli, receiver: WebhookReceiver
+) -> None:
+    """Under a system crontab no worker runs to deliver: run-due sends its own alerts."""
+    add_channel(store, database_url, receiver)
+    add_job(store, "failing", "alwaysFails")
+
+    ran = cli("run-due", **key_env(store))
+
+    assert ran.returncode == 1, ran.stderr
+    [request] = receiver.delivered()
+    assert request.verified_with == receiver.secrets
+    assert (request.payload["event"], request.payload["job"]["name"]) == ("run.failed", "failing")
+    [notification] = store.list_notifications()
+    assert (notification.status, notification.attempts) == (NotificationStatus.DELIVERED, 1)
+
+
+def test_run_due_leaves_an_alert_it_could_not_deliver_to_a_later_retry(
+    store: SqlStore, database_url: str, cli: Cli, receiver: WebhookReceiver
+) -> None:
+    receiver.fail_first = 1
+    add_channel(store, database_url, receiver)
+    add_job(store, "failing", "alwaysFails")
+
+    ran = cli("run-due", **key_env(store))
+
+    assert ran.returncode == 1, ran.stderr
+    assert [r.answered for r in receiver.received] == [500]
+    [notification] = store.list_notifications()
+    assert (notification.status, notification.attempts) == (NotificationStatus.PENDING, 1)
+    assert "next attempt at" in ran.stderr

@@ -36,9 +36,19 @@ def register(commands: Commands) -> None:
 
 
 def cmd_run_due(_args: argparse.Namespace) -> int:
-    """Exit status 1 when a job failed, so a system crontab's MAILTO or a monitor sees it."""
-    summary = services().new_runner().run_due()
+    """Exit status 1 when a job failed, so a system crontab's MAILTO or a monitor sees it.
+
+    Before exiting, deliver the notifications the round created (its failures' alerts):
+    under a system crontab no other cronbase process may be running to deliver them."""
+    built = services()
+    summary = built.new_runner().run_due()
     print_json(summary.to_dict())
+    try:
+        built.deliverer.deliver_before_exit()
+    except Exception:  # the runs are recorded; the outbox keeps the alerts for a later try
+        logger.exception("delivering notifications failed; they stay queued for a later try")
+    finally:
+        built.deliverer.close()
     return 1 if summary.failed else 0
 
 

@@ -91,6 +91,20 @@ class Deliverer:
                 self._report(finished, channel)
         return len(claimed)
 
+    def deliver_before_exit(self) -> int:
+        """Deliver what is due now, for a process that is about to exit (`cronbase run-due`
+        in a system crontab, which has no delivery loop): rounds follow one another while
+        they come back full, and none starts after one attempt's timeout, so the wait is
+        bounded by about twice the timeout. What is left, and every retry, stays in the
+        outbox for the next process that delivers (the next run-due, a worker, the API)."""
+        started = self.clock.monotonic()
+        sent = 0
+        while True:
+            count = self.deliver_due()
+            sent += count
+            if count < self.batch or self.clock.monotonic() - started >= self.timeout:
+                return sent
+
     def send_test(self, channel: Channel) -> Attempt:
         """Send the channel a test message now, recorded in its deliveries; never retried."""
         now = self.clock.now()
