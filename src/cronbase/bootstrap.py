@@ -5,6 +5,7 @@ The CLI and the API (create_app) both build their parts here, and nothing else o
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from cronbase.runner.runner import default_worker_id
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location, sqlite_file
 from cronbase.store.migrate import check_schema, current_revision, upgrade
+from cronbase.store.wakeups import Listener
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,15 @@ class Services:
             pruner=pruner,
             overdue=self.new_overdue_check(),
             deliveries=self.new_delivery_loop(),
+            listener=self.new_listener(),
         )
+
+    def new_listener(self) -> Listener | None:
+        """What wakes an idle worker at once when work is added: LISTEN on PostgreSQL, unless
+        behind PgBouncer in transaction mode (CRONBASE_PGBOUNCER); else it polls only."""
+        if self.store.dialect != "postgresql" or self.settings.pgbouncer:
+            return None
+        return Listener(self.store.engine, threading.Event())
 
     def new_overdue_check(self) -> OverdueCheck:
         """The look for overdue jobs every worker and worker-less API server makes."""
@@ -118,6 +128,7 @@ def open_store(settings: Settings, *, check: bool = True) -> SqlStore:
     store = SqlStore.from_url(
         settings.database_url,
         sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
+        pgbouncer=settings.pgbouncer,
         quiet_period=timedelta(seconds=settings.notification_quiet_period_seconds),
     )
     if check:

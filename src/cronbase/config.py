@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         le=3600,
         description="how long a run stays claimed without its worker renewing the lease",
     )
+    # PgBouncer in transaction mode hands each transaction to any server session: a LISTEN
+    # would not stay, and statements prepared in one session are missing in the next.
+    pgbouncer: bool = Field(
+        False,
+        description="PostgreSQL is reached through PgBouncer in transaction mode: no "
+        "server-side prepared statements, and workers poll instead of LISTENing for wake-ups",
+    )
     sqlite_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="how long SQLite waits for another process's write lock"
     )

@@ -317,8 +317,8 @@ def test_the_worker_sleeps_until_the_next_slot_but_never_longer_than_its_cap(
     assert worker.tick() == 5.0  # nothing scheduled: look again after the cap
 
     make_job("record", schedule="every_5_minutes")  # due at 10:35
-    clock.set(datetime(2025, 1, 15, 10, 34, 58, tzinfo=UTC))
-    assert worker.tick() == pytest.approx(2.0)
+    clock.set(datetime(2025, 1, 15, 10, 34, 57, 876544, tzinfo=UTC))
+    assert worker.tick() == pytest.approx(2.123456, abs=1e-6)  # to the microsecond
     assert calls == []
 
     clock.set(datetime(2025, 1, 15, 10, 35, tzinfo=UTC))

@@ -6,17 +6,21 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from cronbase.clock import Clock
 from cronbase.notify.deliverer import DeliveryLoop
 from cronbase.notify.overdue_check import OverdueCheck
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
+from cronbase.store.wakeups import Listener
 from cronbase.store.workers import WorkerStore
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+# While sleeping on wake-ups, look at `stop` this often (a notification ends the sleep at once).
+STOP_LOOK_SECONDS = 0.25
 NAMES_SHOWN = 5  # jobs named in the "stopping" line; the rest are counted
 
 
@@ -24,7 +28,9 @@ class Worker:
     """Runs a Runner's control loop until `stop` is set, registered in cron_worker.
 
     Between turns it sleeps until the earliest next_run, but never longer than `max_sleep`
-    seconds, so jobs created or edited by other processes are picked up soon after. On stop it
+    seconds, so jobs created or edited by other processes are picked up soon after. With a
+    `listener` (PostgreSQL's LISTEN, see store/wakeups.py) such a change ends the sleep at
+    once; polling every `max_sleep` stays, for when the listening connection is down. On stop it
     claims nothing more, gives back the claims that had not started, and gives the runs in
     progress `grace` seconds to end; `stop_now` (set with `stop`) cuts that wait short. Runs
     still going then are recorded abandoned (and retried if attempts remain).
@@ -43,8 +49,10 @@ class Worker:
         pruner: Pruner | None = None,
         overdue: OverdueCheck | None = None,
         deliveries: DeliveryLoop | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self.runner = runner
+        self.listener = listener
         self.pruner = pruner
         self.overdue = overdue  # the dead-man's switch: every worker looks now and then
         # Notifications are delivered on a thread of their own while the worker runs, so a
@@ -140,13 +148,19 @@ class Worker:
         logger.info("worker %s started", worker_id)
         if self.deliveries is not None:
             self.deliveries.start()
+        if self.listener is not None:
+            self.listener.start()
         while not self.stop.is_set():
+            if self.listener is not None:
+                self.listener.wake.clear()  # a notification from now on ends the next sleep
             wait = self.tick()
-            logger.debug("waiting %.2fs", wait)
+            logger.debug("waiting %.3fs", wait)
             if self.runner.busy:
                 self._wait_for_runs(min(wait, 0.5))
             else:
-                self.stop.wait(wait)
+                self._sleep(wait)
+        if self.listener is not None:
+            self.listener.close()
         self._drain()
         if self.deliveries is not None:
             # An attempt in progress ends within its timeout; one cut short is sent again
@@ -157,6 +171,17 @@ class Worker:
         except Exception:
             logger.exception("could not record the worker as stopped; it will look dead soon")
         logger.info("worker %s stopped", worker_id)
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep until `seconds` pass, `stop` is set or (with a listener) a wake-up comes."""
+        if self.listener is None:
+            self.stop.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds  # a real wait, as stop.wait's
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.listener.wake.wait(min(left, STOP_LOOK_SECONDS)):
+                return
 
     def _wait_for_runs(self, timeout: float) -> None:
         # Wake as soon as a run ends (to refill its slot), but look at `stop` often.

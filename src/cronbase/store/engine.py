@@ -24,10 +24,16 @@ def dialect_insert(dialect: str) -> Callable[..., Any]:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def create_engine(url: str, *, sqlite_busy_timeout: float = 30.0, **kwargs: Any) -> sa.Engine:
-    """Return an engine for `url` (sqlite:///path or postgresql+psycopg://...)."""
+def create_engine(
+    url: str, *, sqlite_busy_timeout: float = 30.0, pgbouncer: bool = False, **kwargs: Any
+) -> sa.Engine:
+    """Return an engine for `url` (sqlite:///path or postgresql+psycopg://...). With
+    `pgbouncer` (PgBouncer in transaction mode), psycopg prepares no statement on the server:
+    the next transaction may run on another server session, which does not have it."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_busy_timeout, **kwargs)
+    if pgbouncer:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -37,6 +37,7 @@ from cronbase.store import (
     recording,
     retention,
     status,
+    wakeups,
 )
 from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
@@ -105,11 +106,16 @@ class SqlStore(NotificationMethods):
 
     def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = None) -> Job:
         with self.transaction() as conn:
-            return jobs.insert_job(conn, self.dialect, values, max_per_tenant)
+            job = jobs.insert_job(conn, self.dialect, values, max_per_tenant)
+            wakeups.notify(conn, self.dialect)
+            return job
 
     def insert_jobs_unless_named(self, values: list[dict[str, Any]]) -> list[Job]:
         with self.transaction() as conn:
-            return jobs.insert_jobs_unless_named(conn, self.dialect, values)
+            inserted = jobs.insert_jobs_unless_named(conn, self.dialect, values)
+            if inserted:
+                wakeups.notify(conn, self.dialect)
+            return inserted
 
     def update_job(
         self,
@@ -120,7 +126,10 @@ class SqlStore(NotificationMethods):
         max_per_tenant: int | None = None,
     ) -> Job | None:
         with self.transaction() as conn:
-            return jobs.update_job(conn, self.dialect, job_id, values, tenant_id, max_per_tenant)
+            job = jobs.update_job(conn, self.dialect, job_id, values, tenant_id, max_per_tenant)
+            if job is not None:
+                wakeups.notify(conn, self.dialect)
+            return job
 
     def delete_job(
         self, job_id: UUID, *, tenant_id: UUID | None = None, detach: bool = False
@@ -150,7 +159,10 @@ class SqlStore(NotificationMethods):
         tenant_id: UUID | None = None,
     ) -> tuple[Backfill | None, list[datetime]] | None:
         with self.transaction() as conn:
-            return backfills.create(conn, self.dialect, job_id, tenant_id, slots_of, values, now)
+            created = backfills.create(conn, self.dialect, job_id, tenant_id, slots_of, values, now)
+            if created is not None and created[0] is not None:
+                wakeups.notify(conn, self.dialect)
+            return created
 
     def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None:
         with self.reading() as conn:
@@ -170,7 +182,10 @@ class SqlStore(NotificationMethods):
         self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
     ) -> Run | None:
         with self.transaction() as conn:
-            return jobs.enqueue_run(conn, job_id, now, tenant_id)
+            run = jobs.enqueue_run(conn, job_id, now, tenant_id)
+            if run is not None:
+                wakeups.notify(conn, self.dialect)
+            return run
 
     # --- claims, leases and recording --------------------------------------------------------
 
@@ -205,6 +220,7 @@ class SqlStore(NotificationMethods):
         if run_ids:
             with self.transaction() as conn:
                 leases.release_runs(conn, run_ids, worker_id, now)
+                wakeups.notify(conn, self.dialect)  # for another worker to take them
 
     def lapsed_claims(self, now: datetime) -> list[tuple[Claim, Run]]:
         with self.reading() as conn:
@@ -214,7 +230,10 @@ class SqlStore(NotificationMethods):
         if not outcomes:
             return []
         with self.transaction() as conn:
-            return recording.record_outcomes(conn, self.dialect, outcomes, self.quiet_period)
+            verdicts = recording.record_outcomes(conn, self.dialect, outcomes, self.quiet_period)
+            if any(o.retry_at is not None for o in outcomes):  # a retry was queued
+                wakeups.notify(conn, self.dialect)
+            return verdicts
 
     # --- alerts: overdue jobs, maintenance windows ----------------------------------------
 

@@ -31,6 +31,7 @@ from cronbase.jobs import FAILURE_STATUSES, Outcome, RunStatus, RunTrigger, isof
 from cronbase.store.backfills import include_dependents
 from cronbase.store.rows import keyed_run_insert
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
+from cronbase.store.wakeups import notify
 
 # The endings that are final runs of a slot (when not retried); missed and skipped rows are not.
 ENDED = FAILURE_STATUSES | {RunStatus.SUCCEEDED}
@@ -81,6 +82,7 @@ def trigger_dependents(conn: sa.Connection, dialect: str, final: list[Outcome]) 
                 rows.append(_pending(edge.job_id, edge.tenant_id, outcome, key, [outcome]))
     if rows:
         conn.execute(keyed_run_insert(dialect), rows)
+        notify(conn, dialect)
     if joins:
         now = max(o.finished_at for o in ended)
         _evaluate_joins(conn, dialect, joins, tenants, now)
@@ -185,6 +187,7 @@ def _evaluate_joins(
                 rows.append(row)
     if rows:
         conn.execute(keyed_run_insert(dialect), rows)
+        notify(conn, dialect)
 
 
 def _decide(

@@ -1,0 +1,95 @@
+"""Wake-ups on PostgreSQL: a change that may make work due sooner tells idle workers at once.
+
+The store's writes that create or move work (a job created or edited, a run queued now, a retry,
+a dependent's run, a backfill, a claim given back) send `NOTIFY cronbase_wakeup` in their own
+transaction, so it reaches listeners when, and only if, the change commits; every path (API,
+CLI, worker) goes through the store and so sends it. A worker LISTENs on a connection of its own
+(Listener) and looks for due work when one arrives, instead of at its next poll.
+
+Polling stays: it is SQLite's only way, and what a worker does while its listening connection
+is down (it reconnects with backoff) or behind PgBouncer in transaction mode, where a session's
+LISTEN does not survive the transaction (CRONBASE_PGBOUNCER=1 turns listening off).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+import sqlalchemy as sa
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "cronbase_wakeup"
+_NOTIFY = sa.text(f"NOTIFY {CHANNEL}")
+# How often the listening thread looks up from the socket to see whether it should stop.
+_LOOK_UP_SECONDS = 1.0
+FIRST_BACKOFF_SECONDS = 0.25
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def notify(conn: sa.Connection, dialect: str) -> None:
+    """Wake the listening workers once this transaction commits (PostgreSQL; on SQLite the
+    workers poll). Notifications of one transaction are folded into one by PostgreSQL."""
+    if dialect == "postgresql":
+        conn.execute(_NOTIFY)
+
+
+class Listener:
+    """LISTENs on CHANNEL on a connection of its own, on a thread of its own; sets `wake` on
+    each notification, and once each time it (re)connects, since notifications sent while it
+    was down are lost. A lost connection is opened again after a backoff that doubles from
+    FIRST_BACKOFF_SECONDS to MAX_BACKOFF_SECONDS; meanwhile `connected` is false and the
+    worker polls."""
+
+    def __init__(self, engine: sa.Engine, wake: threading.Event) -> None:
+        # The engine's own connect arguments (host, user, password, query options), but a
+        # connection outside its pool: this one is held for the worker's lifetime.
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        self._connect_args = (cargs, cparams)
+        self.wake = wake
+        self.connected = threading.Event()
+        self.backend_pid: int | None = None  # the listening session's, for tests and logs
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="cronbase-listen", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = 2 * _LOOK_UP_SECONDS) -> None:
+        self._closing.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._closing.is_set():
+            try:
+                self._listen()
+            except Exception as exc:  # noqa: BLE001 - any failure: poll meanwhile, reconnect
+                failures += 1
+                backoff = min(FIRST_BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+                logger.warning(
+                    "listening for wake-ups failed (%s); polling meanwhile, reconnecting in %.2fs",
+                    str(exc).strip() or type(exc).__name__,
+                    backoff,
+                )
+                self._closing.wait(backoff)
+            else:
+                failures = 0
+
+    def _listen(self) -> None:
+        cargs, cparams = self._connect_args
+        with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+            self.backend_pid = conn.info.backend_pid
+            self.connected.set()
+            self.wake.set()  # whatever was sent while we were not listening: look now
+            try:
+                while not self._closing.is_set():
+                    for _ in conn.notifies(timeout=_LOOK_UP_SECONDS, stop_after=1):
+                        self.wake.set()
+            finally:
+                self.connected.clear()
