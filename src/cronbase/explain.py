@@ -9,7 +9,8 @@ The states, in the order they are decided (the first that holds wins):
   due                       a run may start now (next_run or a pending run's run_after passed)
                             and it is not yet overdue
   overdue_no_worker         overdue (cronbase.overdue, the one definition) and no worker lives
-  overdue_workers_busy      overdue although workers live: none of them claimed it
+  overdue_workers_busy      overdue although workers live: none of them claimed it (the
+                            summary says whether their slots were all taken)
   waiting_for_dependencies  an on_demand job with upstreams: it runs after their final runs
   on_demand                 an on_demand job without upstreams: it runs only when asked
   scheduled                 its next run is in the future
@@ -17,6 +18,7 @@ The states, in the order they are decided (the first that holds wins):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -65,6 +67,26 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """The live workers' capacity, summed over them: counts only, which every role may see."""
+
+    threads: int | None = None  # runs they may run at once; None if one did not say
+    running: int = 0  # runs they hold
+    free_slots: int | None = None  # runs they could start now (each worker's, summed)
+
+    @classmethod
+    def of(cls, workers: Sequence[Any]) -> Fleet:
+        """From the live workers (store.workers.WorkerInfo: threads, running, free_slots)."""
+        if any(w.threads is None for w in workers):
+            return cls(None, sum(w.running for w in workers), None)
+        return cls(
+            sum(w.threads for w in workers),
+            sum(w.running for w in workers),
+            sum(w.free_slots for w in workers),
+        )
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the state is decided from, gathered by the domain layer."""
 
@@ -73,6 +95,7 @@ class Facts:
     evidence: Evidence = Evidence()
     schedule_error: str | None = None  # why the stored schedule or zone does not parse
     workers_alive: int = 0
+    fleet: Fleet = Fleet()
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,8 @@ class Explanation:
     def _hosts(self) -> list[dict[str, Any]] | None:
         if self.workers is None:
             return None
-        return [{key: w[key] for key in ("id", "host", "pid")} for w in self.workers]
+        keys = ("id", "host", "pid", "threads", "running", "free_slots")
+        return [{key: w[key] for key in keys} for w in self.workers]
 
     def to_dict(self) -> dict[str, Any]:
         job, ev = self.facts.job, self.facts.evidence
@@ -124,7 +148,13 @@ class Explanation:
             "next_run": isoformat(job.next_run),
             "overdue_after_seconds": job.overdue_after_seconds,
             "overdue_since": isoformat(overdue_since(job)) if overdue else None,
-            "workers": {"alive": self.facts.workers_alive, "hosts": self._hosts()},
+            "workers": {
+                "alive": self.facts.workers_alive,
+                "threads": self.facts.fleet.threads,
+                "running": self.facts.fleet.running,
+                "free_slots": self.facts.fleet.free_slots,
+                "hosts": self._hosts(),
+            },
             "next_runs": [
                 {"utc": isoformat(t), "local": t.astimezone(zone).isoformat()}
                 for t in self.next_runs
@@ -201,6 +231,31 @@ def _workers(n: int) -> str:
     return f"{n} live worker{'' if n == 1 else 's'}"
 
 
+def _slots(n: int) -> str:
+    return f"{n} free slot{'' if n == 1 else 's'}"
+
+
+def _busy(f: Facts) -> str:
+    """Why live workers left an overdue job alone, as far as their free slots tell."""
+    free = f.fleet.free_slots
+    if free is None:
+        return (
+            f"although {_workers(f.workers_alive)} could have claimed it: they are busy or "
+            "stuck: check their free slots and logs, or add workers."
+        )
+    if free == 0:
+        return (
+            f"because all {f.fleet.threads} slot(s) of its {_workers(f.workers_alive)} are "
+            "taken by running jobs: wait for them, add workers or raise "
+            "CRONBASE_WORKER_CONCURRENCY."
+        )
+    return (
+        f"although its {_workers(f.workers_alive)} {'has' if f.workers_alive == 1 else 'have'} "
+        f"{_slots(free)}: none claimed it; check "
+        "their logs (can they import its function? is its tenant at its running limit?)."
+    )
+
+
 def _summary(state: JobState, f: Facts, retry: datetime | None) -> str:
     """The state in a sentence, with what to do about it."""
     if state == JobState.INVALID_SCHEDULE:
@@ -219,7 +274,11 @@ def _summary(state: JobState, f: Facts, retry: datetime | None) -> str:
             f"{f.job.max_attempts} waits to start at {_when(retry)}."
         )
     if state == JobState.DUE:
-        return f"It is due now and a worker should start it shortly ({_workers(f.workers_alive)})."
+        free = "" if f.fleet.free_slots is None else f", {_slots(f.fleet.free_slots)}"
+        return (
+            "It is due now and a worker should start it shortly "
+            f"({_workers(f.workers_alive)}{free})."
+        )
     if state == JobState.OVERDUE_NO_WORKER:
         return (
             f"It is overdue: its run at {_when(f.job.next_run)} has not started for more than "
@@ -229,8 +288,7 @@ def _summary(state: JobState, f: Facts, retry: datetime | None) -> str:
     if state == JobState.OVERDUE_WORKERS_BUSY:
         return (
             f"It is overdue: its run at {_when(f.job.next_run)} has not started for more than "
-            f"{f.job.overdue_after_seconds} s although {_workers(f.workers_alive)} could have "
-            "claimed it: they are busy or stuck: check their free slots and logs, or add workers."
+            f"{f.job.overdue_after_seconds} s {_busy(f)}"
         )
     if state == JobState.WAITING_FOR_DEPENDENCIES:
         return (

@@ -21,6 +21,7 @@ from cronbase.explain import (
     OVERDUE_STATES,
     Explanation,
     Facts,
+    Fleet,
     explain,
     overdue_state,
     upcoming,
@@ -205,8 +206,9 @@ class JobManager(GraphOperations, RunOperations):
         except InvalidSchedule as exc:
             error, times = exc.reason, []
         live = self.live_workers()
-        facts = Facts(job, now, self.store.job_evidence(job), error, len(live))
-        return explain(facts, times, [vars(w) for w in live] if caller.is_superadmin else None)
+        facts = Facts(job, now, self.store.job_evidence(job), error, len(live), Fleet.of(live))
+        hosts = [vars(w) | {"free_slots": w.free_slots} for w in live]
+        return explain(facts, times, hosts if caller.is_superadmin else None)
 
     def preview_runs(
         self,

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from cronbase.store import SqlStore
+from cronbase.store.workers import WorkerStore
 from tests.acceptance.cli import add_job
 from tests.acceptance.conftest import Cli
 
@@ -43,3 +44,15 @@ def test_explain_of_no_such_job_is_a_clear_error(cli: Cli) -> None:
     result = cli("jobs", "explain", "00000000-0000-0000-0000-000000000001")
     assert result.returncode == 2
     assert "no cron job with id 00000000-0000-0000-0000-000000000001" in result.stderr
+
+
+def test_explain_counts_the_live_workers_free_slots(cli: Cli, store: SqlStore) -> None:
+    add_job(store, "Nightly", next_run=datetime.now(UTC) - timedelta(hours=1))
+    [job] = store.list_jobs()
+    WorkerStore(store.engine).register("w-1", "host-a", 7, datetime.now(UTC), threads=2)
+    result = cli("jobs", "explain", str(job.id))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("overdue_workers_busy: It is overdue: ")
+    assert "  Live workers: 1, 2 of 2 slots free." in lines
+    assert "    w-1 on host-a (pid 7), 2 of 2 slots free" in lines

@@ -46,13 +46,20 @@ def test_an_overdue_job_says_whether_any_worker_lives_and_only_superadmins_see_h
     found = callers.admin_a.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]["explanation"]
     assert found["state"] == "overdue_no_worker"
     assert "no worker is alive" in found["summary"]
-    WorkerStore(store.engine).register("w-1", "host-a", 101, clock.now())
+    WorkerStore(store.engine).register("w-1", "host-a", 101, clock.now(), threads=4)
     found = callers.admin_a.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]["explanation"]
     assert found["state"] == "overdue_workers_busy"
-    assert found["workers"] == {"alive": 1, "hosts": None}
+    assert found["workers"] == {
+        "alive": 1,
+        "threads": 4,
+        "running": 0,
+        "free_slots": 4,
+        "hosts": None,
+    }
+    assert "its 1 live worker has 4 free slots: none claimed it" in found["summary"]
     everything = callers.superadmin.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]
     assert everything["explanation"]["workers"]["hosts"] == [
-        {"id": "w-1", "host": "host-a", "pid": 101}
+        {"id": "w-1", "host": "host-a", "pid": 101, "threads": 4, "running": 0, "free_slots": 4}
     ]
 
 

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from cronbase.auth import Principal, Role
 from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobRegistry
-from cronbase.runner import Runner
+from cronbase.runner import Runner, Worker
 from cronbase.schedule import jitter_offset, parse_schedule
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job
+from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, note_long_boom_registry, wait_for_runs_to_end
+from tests.helpers import MakeJob, note_long_boom_registry, wait_for_runs_to_end, wait_until
 
 GRACE = timedelta(seconds=600)
 
@@ -57,7 +57,22 @@ def test_scheduled_due_then_overdue_with_and_without_workers(
     WorkerStore(store.engine).register("w-1", "host-a", 7, clock.now())
     found = manager.explain(job.id, SYSTEM).to_dict()
     assert found["state"] == "overdue_workers_busy"
-    assert found["workers"] == {"alive": 1, "hosts": [{"id": "w-1", "host": "host-a", "pid": 7}]}
+    assert found["workers"] == {
+        "alive": 1,
+        "threads": None,  # a worker that did not say how many runs it may run
+        "running": 0,
+        "free_slots": None,
+        "hosts": [
+            {
+                "id": "w-1",
+                "host": "host-a",
+                "pid": 7,
+                "threads": None,
+                "running": 0,
+                "free_slots": None,
+            }
+        ],
+    }
     assert found["overdue_since"] == "2025-01-15T10:45:00Z"
 
 
@@ -68,7 +83,70 @@ def test_a_tenant_admin_sees_how_many_workers_live_not_their_hosts(
     job = make_job("note", tenant_id=acme)
     WorkerStore(store.engine).register("w-1", "host-a", 7, clock.now())
     admin = Principal("ops@acme.test", Role.ADMIN, acme)
-    assert manager.explain(job.id, admin).to_dict()["workers"] == {"alive": 1, "hosts": None}
+    workers = manager.explain(job.id, admin).to_dict()["workers"]
+    assert (workers["alive"], workers["hosts"]) == (1, None)
+
+
+def test_live_workers_free_slots_tell_whether_an_overdue_job_waits_for_a_slot(
+    manager: JobManager,
+    store: SqlStore,
+    clock: FakeClock,
+    make_job: MakeJob,
+    make_tenant: Any,
+    insert_rows: Any,
+) -> None:
+    acme = make_tenant("Acme")
+    job = make_job("note", tenant_id=acme)
+    busy = make_job("note", name="long")
+    assert job.next_run is not None
+    clock.set(job.next_run + GRACE + timedelta(seconds=1))
+    workers = WorkerStore(store.engine)
+    workers.register("w-1", "host-a", 7, clock.now(), threads=2)
+    workers.register("w-2", "host-b", 8, clock.now(), threads=1)
+    # Every slot taken: w-1 holds two runs, w-2 one (a finished run of w-2 does not count).
+    insert_rows(
+        cron_job_run,
+        [
+            _run(busy.id, clock.now() - timedelta(minutes=i), "w-1" if i < 2 else "w-2", status)
+            for i, status in enumerate(["running", "running", "running", "succeeded"])
+        ],
+    )
+    admin = Principal("ops@acme.test", Role.ADMIN, acme)
+    found = manager.explain(job.id, admin).to_dict()
+    assert found["state"] == "overdue_workers_busy"
+    assert "all 3 slot(s) of its 2 live workers are taken by running jobs" in found["summary"]
+    assert found["workers"] == {
+        "alive": 2,
+        "threads": 3,
+        "running": 3,
+        "free_slots": 0,
+        "hosts": None,  # a tenant admin sees counts, not hosts
+    }
+
+    with store.transaction() as conn:
+        conn.execute(
+            cron_job_run.update()
+            .where(cron_job_run.c.worker_id == "w-1", cron_job_run.c.status == "running")
+            .values(status="succeeded")
+        )
+    found = manager.explain(job.id, SYSTEM).to_dict()
+    assert found["state"] == "overdue_workers_busy"
+    assert "its 2 live workers have 2 free slots: none claimed it" in found["summary"]
+    hosts = {
+        w["host"]: (w["threads"], w["running"], w["free_slots"]) for w in found["workers"]["hosts"]
+    }
+    assert hosts == {"host-a": (2, 0, 2), "host-b": (1, 1, 0)}
+
+
+def _run(job_id: Any, started: datetime, worker: str, status: str) -> dict[str, Any]:
+    return {
+        "job_id": job_id,
+        "scheduled_for": started,
+        "started_at": started,
+        "status": status,
+        "worker_id": worker,
+        "trigger": "manual",
+    }
 
 
 def test_a_failed_run_with_attempts_left_is_retry_pending_until_the_retry_starts(
@@ -156,3 +234,17 @@ def test_the_next_runs_are_the_real_times_with_the_jobs_jitter(
     times = manager.explain(job.id, SYSTEM).next_runs
     assert times[0] == job.next_run
     assert times == [datetime(2025, 1, 15, 11 + hour, tzinfo=UTC) + offset for hour in range(5)]
+
+
+def test_a_worker_says_how_many_runs_it_may_run_at_once(
+    manager: JobManager, store: SqlStore, registry: JobRegistry, clock: FakeClock
+) -> None:
+    worker = Worker(Runner(store, registry, clock, concurrency=3), clock, max_sleep=0.05)
+    worker.start()
+    try:
+        wait_until(lambda: manager.live_workers(), what="the worker registered")
+        [live] = manager.live_workers()
+        assert (live.threads, live.running, live.free_slots) == (3, 0, 3)
+    finally:
+        worker.stop.set()
+        worker.join(30)

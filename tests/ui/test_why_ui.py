@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
+from cronbase.store.workers import WorkerStore
 from tests.ui.conftest import UI
 
 
@@ -35,4 +36,16 @@ def test_the_status_box_says_an_overdue_job_has_no_worker_and_follows_a_pause(
     expect(page.locator("#why-summary")).to_have_text(
         "It does not run because it is paused; resume it to run it again."
     )
+    assert seen.errors == []
+
+
+def test_the_status_box_counts_the_live_workers_free_slots(ui: UI) -> None:
+    job = ui.make_job("Nightly export", tenant_id=ui.tenants.a)
+    ui.store.update_job(job, {"next_run": datetime.now(UTC) - timedelta(hours=1)})
+    WorkerStore(ui.store.engine).register("w-1", "host-a", 7, datetime.now(UTC), threads=4)
+    _, seen = ui.open(ui.tokens.admin_a, f"/jobs/{job}", delay=300)
+    page = seen.page
+    expect(page.locator("#why-state")).to_have_text("overdue_workers_busy")
+    expect(page.locator("#why-summary")).to_contain_text("has 4 free slots: none claimed it")
+    expect(page.locator("#why-workers")).to_have_text("1 live worker, 4 of 4 slots free.")
     assert seen.errors == []

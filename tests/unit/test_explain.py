@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from cronbase.explain import Evidence, Facts, JobState, PendingRun, explain, state_of
+from cronbase.explain import Evidence, Facts, Fleet, JobState, PendingRun, explain, state_of
 from cronbase.job_fields import Dependency, DependsOn
 from cronbase.jobs import RunTrigger
 from tests.unit.job_factory import NOW, make_job
@@ -94,6 +95,21 @@ def test_the_summary_names_the_retry_time_and_the_workers() -> None:
     assert busy.to_dict()["overdue_since"] == "2025-01-15T10:45:00Z"
 
 
+def test_an_overdue_jobs_summary_says_whether_the_live_workers_had_free_slots() -> None:
+    overdue = CASES[JobState.OVERDUE_WORKERS_BUSY]
+    full = explain(replace(overdue, fleet=Fleet(threads=12, running=12, free_slots=0)), [])
+    assert full.state == JobState.OVERDUE_WORKERS_BUSY
+    assert "all 12 slot(s) of its 3 live workers are taken by running jobs" in full.summary
+    assert "CRONBASE_WORKER_CONCURRENCY" in full.summary
+    idle = explain(replace(overdue, fleet=Fleet(threads=12, running=9, free_slots=3)), [])
+    assert idle.state == JobState.OVERDUE_WORKERS_BUSY
+    assert "its 3 live workers have 3 free slots: none claimed it" in idle.summary
+    fields = idle.to_dict()["workers"]
+    assert (fields["threads"], fields["running"], fields["free_slots"]) == (12, 9, 3)
+    due = explain(replace(CASES[JobState.DUE], fleet=Fleet(4, 3, 1)), [])
+    assert "(1 live worker, 1 free slot)" in due.summary
+
+
 def test_the_evidence_in_words_and_fields() -> None:
     job = make_job(
         next_run=LATER,
@@ -119,7 +135,13 @@ def test_the_evidence_in_words_and_fields() -> None:
         {"utc": "2025-01-15T10:40:00Z", "local": "2025-01-15T11:40:00+01:00"}
     ]
     assert fields["last_missed"]["reason"].endswith("(misfire policy coalesce)")
-    assert fields["workers"] == {"alive": 0, "hosts": None}
+    assert fields["workers"] == {
+        "alive": 0,
+        "threads": None,
+        "running": 0,
+        "free_slots": None,
+        "hosts": None,
+    }
 
 
 def test_a_job_never_run_says_so() -> None:

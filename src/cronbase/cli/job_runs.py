@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from cronbase.cli.common import (
     Commands,
@@ -121,10 +122,18 @@ def cmd_jobs_explain(args: argparse.Namespace) -> None:
     for line in found["details"]:
         print(f"  {line}")
     workers = found["workers"]
-    print(f"  Live workers: {workers['alive']}.")
+    print(f"  Live workers: {workers['alive']}{_slots(workers)}.")
     for worker in workers["hosts"] or []:
-        print(f"    {worker['id']} on {worker['host']} (pid {worker['pid']})")
+        print(f"    {worker['id']} on {worker['host']} (pid {worker['pid']}){_slots(worker)}")
     if found["next_runs"]:
         print(f"Next runs ({found['timezone']} / UTC):")
         for instant in found["next_runs"]:
             print(f"  {instant['local']}  /  {instant['utc']}")
+
+
+def _slots(load: dict[str, Any]) -> str:
+    """`, 3 of 4 slots free` for live workers (or one worker) that said how many threads
+    they have; nothing for workers that did not, or for none at all."""
+    if load["free_slots"] is None or load.get("alive") == 0:
+        return ""
+    return f", {load['free_slots']} of {load['threads']} slots free"

@@ -141,7 +141,9 @@ class Worker:
         host, pid = socket.gethostname(), os.getpid()
         while not self.stop.is_set():  # a worker may start before its database is up
             try:
-                self.registry.register(worker_id, host, pid, self.clock.now())
+                self.registry.register(
+                    worker_id, host, pid, self.clock.now(), threads=self.runner.threads.size
+                )
                 break
             except Exception:  # noqa: BLE001 - logged by _failed
                 self.stop.wait(self._failed("registering the worker failed"))

@@ -276,6 +276,8 @@ cron_worker = sa.Table(
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("last_heartbeat", UTCDateTime(), nullable=False),
     sa.Column("stopped_at", UTCDateTime()),
+    # How many runs it may run at once (CRONBASE_WORKER_CONCURRENCY); NULL: not reported.
+    sa.Column("threads", sa.Integer()),
 )
 
 # --- API credentials ------------------------------------------------------------------------

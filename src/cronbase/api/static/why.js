@@ -27,7 +27,8 @@ export async function loadWhy(jobId) {
     box.replaceChildren(el("p", {}, `Could not say why: ${error.message}`));
     return;
   }
-  const workers = explanation.workers.alive;
+  const { alive, free_slots: free, threads } = explanation.workers;
+  const slots = free === null || !alive ? "" : `, ${free} of ${threads} slots free`;
   box.dataset.state = explanation.state;
   box.replaceChildren(
     el("p", { class: "why-state" },
@@ -37,7 +38,7 @@ export async function loadWhy(jobId) {
     ),
     el("ul", { id: "why-details" },
       ...explanation.details.map((line) => el("li", {}, withLocalTimes(line))),
-      el("li", {}, `${workers} live worker${workers === 1 ? "" : "s"}.`),
+      el("li", { id: "why-workers" }, `${alive} live worker${alive === 1 ? "" : "s"}${slots}.`),
     ),
     ...(explanation.next_runs.length
       ? [
