@@ -1,8 +1,9 @@
 """What the Web UI's pictures show, read from the run table: each run's timing (the strip of a
 job's recent outcomes, the chart of its last runs) and the runs of each minute (the last hour).
 
-Start lag is how late a run started: started_at - scheduled_for. A retry's lag includes its
-backoff, and a manual run's is how long it waited for a worker.
+Start lag is how late a run started, as cronbase.jobs.start_lag defines it: from its slot plus
+the job's jitter offset. A retry's lag includes its backoff, and a manual run's is how long it
+waited for a worker.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from cronbase.jobs import RunStatus, RunTrigger, milliseconds_between
+from cronbase.jobs import RunStatus, RunTrigger, milliseconds_between, start_lag
 
 # The most runs one job's strip or chart reads, and how far back the overview looks.
 MAX_RECENT_RUNS = 100
@@ -32,6 +33,7 @@ class RunTiming:
     finished_at: datetime | None
     attempt: int
     trigger: RunTrigger
+    offset: timedelta = timedelta(0)  # the job's jitter offset (cronbase.jobs.job_offset)
 
     @property
     def duration_ms(self) -> int | None:
@@ -40,7 +42,10 @@ class RunTiming:
     @property
     def start_lag_ms(self) -> int | None:
         """None for a run that never started: missed, skipped or still waiting."""
-        return milliseconds_between(self.scheduled_for, self.started_at)
+        if self.started_at is None:
+            return None
+        lag = start_lag(self.scheduled_for, self.started_at, self.trigger, self.offset)
+        return int(lag.total_seconds() * 1000)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,20 @@ class RunTrigger(StrEnum):
     BACKFILL = "backfill"  # a past slot queued by a backfill
 
 
+def start_lag(
+    scheduled_for: datetime, started_at: datetime, trigger: RunTrigger, offset: timedelta
+) -> timedelta:
+    """How late a run started: the one definition (charts, overview, metrics).
+
+    A run of the job's schedule was due at its slot plus the job's jitter offset (job_offset),
+    as next_run is: a staggered job that starts on time has no lag. The offset moves the
+    schedule's slots only; any other run is counted from its scheduled_for (a manual run from
+    when it was asked for). A retry's lag includes its backoff.
+    """
+    due = scheduled_for + offset if trigger == RunTrigger.SCHEDULE else scheduled_for
+    return started_at - due
+
+
 def _to_dict(job: Any) -> dict[str, Any]:
     """The seed's job object, plus timezone, the timestamps and the execution settings."""
     return {f.name: _json_value(getattr(job, f.name)) for f in JOB_FIELDS}

@@ -23,7 +23,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from cronbase.jobs import Outcome, job_offset
+from cronbase.jobs import Outcome, job_offset, start_lag
 
 # Cron jobs run from milliseconds to hours; the client's default buckets stop at 10 s.
 RUN_DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 4 * 3600)
@@ -90,10 +90,9 @@ class ProcessMetrics(Collector):
                 duration = self._durations[function] = _Histogram(RUN_DURATION_BUCKETS)
             duration.observe((outcome.finished_at - outcome.started_at).total_seconds())
             if claim.attempt == 1:
-                # From when the slot was due: its fire time plus the job's jitter offset.
-                due = claim.slot + job_offset(claim.job)
-                lag = (outcome.started_at - due).total_seconds()
-                self._start_lag.observe(max(lag, 0.0))
+                offset = job_offset(claim.job)
+                lag = start_lag(claim.slot, outcome.started_at, claim.trigger, offset)
+                self._start_lag.observe(max(lag.total_seconds(), 0.0))
 
     def notification_failed(self, kind: str) -> None:
         """Count a failed delivery attempt to a channel of `kind` (webhook, slack, email): the

@@ -93,3 +93,31 @@ def test_changing_the_jitter_reschedules_and_the_next_runs_show_the_real_times(
     assert fires == [first + timedelta(minutes=5 * i) + offset for i in range(3)]
     with pytest.raises(InvalidJob, match="jitter_seconds"):
         manager.update_job(job.id, {"jitter_seconds": 3601}, SYSTEM)
+
+
+def test_the_charts_count_a_staggered_runs_start_lag_from_its_slot_plus_the_offset(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+) -> None:
+    job = make_job("note", schedule="hourly", jitter_seconds=1800)
+    other = make_job("note", schedule="hourly")  # no jitter: its lag is from the fire time
+    offset = job_offset(job)
+    runner = Runner(store, registry, clock)
+    clock.set(FIRE + offset + timedelta(seconds=2))  # 2 s after the slot was due
+    assert len(runner.run_due().executed) == 2  # the other's fire time passed long before
+    manager.run_now(job.id, SYSTEM)  # a manual run: counted from when it was asked for
+    clock.advance(timedelta(seconds=5))
+    runner.run_due()
+
+    [runs] = manager.recent_runs([job.id], SYSTEM, limit=10).values()
+    assert [(r.trigger, r.start_lag_ms) for r in runs] == [("schedule", 2000), ("manual", 5000)]
+    [other_run] = manager.recent_runs([other.id], SYSTEM, limit=10)[other.id]
+    other_lag = (offset + timedelta(seconds=2)).total_seconds() * 1000
+    assert other_run.start_lag_ms == other_lag
+
+    [minute] = [m for m in manager.minute_activity(SYSTEM) if m.runs]
+    assert (minute.runs, minute.max_lag_ms) == (3, max(other_lag, 5000))
+    assert minute.mean_lag_ms == round((2000 + 5000 + other_lag) / 3)

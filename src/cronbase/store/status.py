@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from cronbase.activity import RunTiming
-from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.jobs import Job, Run, RunStatus, RunTrigger, job_offset
 from cronbase.listing import RUN_ORDER, RunQuery
 from cronbase.overdue import MIN_OVERDUE_AFTER, is_overdue
 from cronbase.store import keyset
@@ -167,6 +168,15 @@ _TIMING_COLUMNS = [
 ]
 
 
+# What a job's jitter offset derives from (cronbase.jobs.job_offset).
+_OFFSET_COLUMNS = [
+    cron_job.c.id,
+    cron_job.c.schedule,
+    cron_job.c.timezone,
+    cron_job.c.jitter_seconds,
+]
+
+
 def _newest_of(job_id: sa.ColumnElement[UUID], limit: int) -> sa.Select[tuple[object, ...]]:
     """The job's `limit` newest runs that have an outcome or are going (not pending): a
     backward walk of ix_cron_job_run_slots that stops after `limit` rows."""
@@ -188,24 +198,38 @@ def recent_runs(
     index and cut at `limit`: on PostgreSQL with a LATERAL subquery per job, on SQLite (which
     has no LATERAL) with one such subquery per job joined by UNION ALL.
     """
-    jobs = sa.select(cron_job.c.id).where(cron_job.c.id.in_(sorted(set(job_ids))))
+    # Each job's schedule comes along, for its jitter offset (the runs' start lag).
+    jobs = sa.select(*_OFFSET_COLUMNS).where(cron_job.c.id.in_(sorted(set(job_ids))))
     if tenant_id is not None:
         jobs = jobs.where(cron_job.c.tenant_id == tenant_id)
     query: sa.Select[tuple[object, ...]] | sa.CompoundSelect
     if dialect == "postgresql":
         visible = jobs.subquery("visible")
         newest = _newest_of(visible.c.id, limit).lateral("newest")
-        query = sa.select(newest).select_from(visible.join(newest, sa.true()))
+        jobs_columns = (visible.c.schedule, visible.c.timezone, visible.c.jitter_seconds)
+        query = sa.select(newest, *jobs_columns).select_from(visible.join(newest, sa.true()))
+        offsets: dict[UUID, timedelta] = {}
     else:
-        ids = list(conn.execute(jobs).scalars())
-        if not ids:
+        visible_jobs = conn.execute(jobs).all()
+        if not visible_jobs:
             return {}
-        parts = [sa.select(_newest_of(sa.literal(one, sa.Uuid()), limit).subquery()) for one in ids]
+        offsets = {job.id: job_offset(job) for job in visible_jobs}
+        parts = [
+            sa.select(_newest_of(sa.literal(job.id, sa.Uuid()), limit).subquery())
+            for job in visible_jobs
+        ]
         query = sa.union_all(*parts)
     found: dict[UUID, list[RunTiming]] = {}
     for row in conn.execute(query):
-        values = {**row._mapping, "status": known(RunStatus, row.status)}
-        run = RunTiming(**{**values, "trigger": known(RunTrigger, row.trigger)})
+        timing = {column.name: row._mapping[column.name] for column in _TIMING_COLUMNS}
+        if row.job_id not in offsets:  # PostgreSQL: each row carries its job's schedule
+            offsets[row.job_id] = job_offset(SimpleNamespace(**{**row._mapping, "id": row.job_id}))
+        offset = offsets[row.job_id]
+        timing |= {
+            "status": known(RunStatus, row.status),
+            "trigger": known(RunTrigger, row.trigger),
+        }
+        run = RunTiming(**timing, offset=offset)
         found.setdefault(run.job_id, []).append(run)
     # Neither database promises the order of rows coming out of a join or a UNION ALL.
     return {job_id: sorted(runs, key=_oldest_first) for job_id, runs in found.items()}
