@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cronbase.store import SqlStore
-from tests.acceptance.cli import cli_command, cli_env
+from tests.acceptance.cli import YEARLY, cli_command, cli_env
 from tests.acceptance.conftest import Cli
 from tests.api.conftest import SECRET_KEY
 from tests.receivers import WebhookReceiver
@@ -44,6 +45,13 @@ def test_add_list_test_and_delete_a_webhook_channel(
     assert tested.stdout.startswith("delivered: HTTP 204")
     [request] = receiver.received
     assert request.verified_with == [secret]
+    [delivery] = json.loads(cli("channels", "deliveries", channel["id"], "--json", **key).stdout)
+    assert (delivery["event"], delivery["status_code"]) == ("channel.test", 204)
+    assert delivery["notification_id"] == request.webhook_id
+    shown = cli("channels", "deliveries", channel["id"], **key).stdout
+    assert "channel.test" in shown
+    assert "HTTP 204" in shown
+    assert "delivered" in shown
 
     rotated = cli("channels", "rotate-secret", channel["id"], **key)
     assert rotated.returncode == 0, rotated.stderr
@@ -70,6 +78,47 @@ def test_a_test_that_fails_says_why_and_exits_1(
     tested = cli("channels", "test", channel["id"], **key)
     assert tested.returncode == 1
     assert "not delivered: ConnectError" in tested.stderr
+
+
+def test_update_a_channel_mute_it_and_unmute_it(
+    cli: Cli, key: dict[str, str], store: SqlStore
+) -> None:
+    job = store.insert_job({"name": "Nightly", "function_name": "echo", "schedule": YEARLY})
+    url = "http://127.0.0.1:9/hook"
+    assert cli("channels", "add", "--name", "Ops", "--url", url, **key).returncode == 0
+    [channel] = json.loads(cli("channels", "list", "--json", **key).stdout)
+    changes = ("--name", "Pager", "--events", "run.failed,job.overdue", "--job-id", str(job.id))
+    updated = cli("channels", "update", channel["id"], *changes, "--mute-for", "8h", **key)
+    assert updated.returncode == 0, updated.stderr
+    assert "Pager" in updated.stdout
+    assert "1 job(s); muted until " in updated.stdout
+    [changed] = json.loads(cli("channels", "list", "--json", **key).stdout)
+    assert (changed["name"], changed["url"]) == ("Pager", url)
+    assert (changed["events"], changed["job_ids"]) == (["run.failed", "job.overdue"], [str(job.id)])
+    muted = datetime.fromisoformat(changed["muted_until"]) - datetime.now(UTC)
+    assert timedelta(hours=7, minutes=58) < muted <= timedelta(hours=8)
+
+    bad = ("--url", "ftp://x", "--mute-until", "2030-01-01T08:00")
+    refused = cli("channels", "update", channel["id"], *bad, **key)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        (
+            "error: url: must be an http:// or https:// URL with a host, e.g. "
+            "https://example.com/hooks/cron"
+        ),
+        "error: muted_until: must be null or a date-time with its offset, e.g. 2026-12-01T09:00:00Z",
+    ]
+    both = cli("channels", "update", channel["id"], "--unmute", "--mute-for", "1h", **key)
+    assert both.returncode == 2
+    assert "not allowed with argument" in both.stderr
+    assert json.loads(cli("channels", "list", "--json", **key).stdout) == [changed]
+
+    unmuted = cli("channels", "update", channel["id"], "--unmute", "--all-jobs", **key)
+    assert unmuted.returncode == 0, unmuted.stderr
+    assert "every job]" in unmuted.stdout
+    assert "muted" not in unmuted.stdout
+    [again] = json.loads(cli("channels", "list", "--json", **key).stdout)
+    assert (again["muted_until"], again["job_ids"], again["name"]) == (None, None, "Pager")
 
 
 def test_bad_channels_are_refused_field_by_field(cli: Cli, key: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import enum
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -108,3 +108,22 @@ def int_between(low: int, high: int) -> Callable[[str], int]:
         return number
 
     return parse
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_MAX_DURATION = timedelta(days=3650)
+
+
+def duration_arg(value: str) -> timedelta:
+    """A length of time (--expires-in, --mute-for, --for): a whole number and a unit (s, m, h, d
+    or w), e.g. 90d."""
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a duration; write a whole number and a unit: s, m, h, d or w "
+            "(for example 90d or 12h)"
+        )
+    lifetime = timedelta(seconds=int(number) * _UNITS[unit])
+    if lifetime > _MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than 10 years")
+    return lifetime

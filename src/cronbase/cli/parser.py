@@ -10,6 +10,7 @@ from cronbase.cli import (
     db,
     functions,
     jobs,
+    maintenance,
     schedule,
     serve,
     status,
@@ -20,7 +21,19 @@ from cronbase.cli import (
 from cronbase.cli.common import Commands
 
 # Each registers its commands; the order is the order of `cronbase --help`.
-_NOUNS = (db, worker, functions, status, jobs, channels, serve, tokens, tenants, schedule)
+_NOUNS = (
+    db,
+    worker,
+    functions,
+    status,
+    jobs,
+    channels,
+    maintenance,
+    serve,
+    tokens,
+    tenants,
+    schedule,
+)
 
 
 def _version() -> str:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from cronbase.auth import Role
-from cronbase.cli.common import Commands, add_json_flag, manager, print_json, uuid_arg
+from cronbase.cli.common import (
+    Commands,
+    add_json_flag,
+    duration_arg,
+    manager,
+    print_json,
+    uuid_arg,
+)
 from cronbase.errors import ConfigurationError
 from cronbase.jobs import isoformat
 from cronbase.manager import TokenInfo
@@ -78,21 +85,3 @@ def _state(info: TokenInfo, now: datetime) -> str:
     if state == "expired":
         return f"expired {isoformat(info.expires_at)}"
     return f"live until {isoformat(info.expires_at)}" if info.expires_at else "live"
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_MAX_LIFETIME = timedelta(days=3650)
-
-
-def duration_arg(value: str) -> timedelta:
-    """--expires-in: a whole number and a unit (s, m, h, d or w), e.g. 90d."""
-    number, unit = value[:-1], value[-1:].lower()
-    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a duration; write a whole number and a unit: s, m, h, d or w "
-            "(for example 90d or 12h)"
-        )
-    lifetime = timedelta(seconds=int(number) * _UNITS[unit])
-    if lifetime > _MAX_LIFETIME:
-        raise argparse.ArgumentTypeError(f"{value!r} is more than 10 years; omit it instead")
-    return lifetime
