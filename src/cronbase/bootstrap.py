@@ -25,6 +25,7 @@ from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import default_worker_id
+from cronbase.runner.tally import RunTally
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location, sqlite_file
 from cronbase.store.migrate import check_schema, current_revision, upgrade
@@ -55,6 +56,11 @@ class Services:
             max_running_per_tenant=self.settings.max_running_per_tenant,
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
             metrics=self.metrics,
+            tally=(
+                RunTally(self.settings.run_log_interval_seconds, now=self.clock.monotonic())
+                if self.settings.run_log == "summary"
+                else None
+            ),
         )
 
     def new_worker(self) -> Worker:

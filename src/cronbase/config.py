@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,6 +63,14 @@ class Settings(BaseSettings):
         False,
         description="PostgreSQL is reached through PgBouncer in transaction mode: no "
         "server-side prepared statements, and workers poll instead of LISTENing for wake-ups",
+    )
+    # One line per run (the default), or a summary per interval for fleets at rate
+    # (cronbase.runner.tally); a run that did not succeed logs its own line either way.
+    run_log: Literal["line", "summary"] = Field(
+        "line", description="line: a log line per run; summary: a line per interval"
+    )
+    run_log_interval_seconds: float = Field(
+        10.0, gt=0, le=86400, description="how often a worker logs its summary of runs"
     )
     sqlite_busy_timeout_seconds: float = Field(
         30.0, gt=0, description="how long SQLite waits for another process's write lock"

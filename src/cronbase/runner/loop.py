@@ -164,6 +164,7 @@ class Worker:
         if self.listener is not None:
             self.listener.close()
         self._drain()
+        self.runner.log_tally()
         if self.deliveries is not None:
             # An attempt in progress ends within its timeout; one cut short is sent again
             # by another process once its lease lapses.

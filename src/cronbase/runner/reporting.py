@@ -1,11 +1,13 @@
-"""What a worker says about the runs it recorded: a log line each, and the entries of the
-seed's run summary."""
+"""What a worker says about the runs it recorded: a log line each (or, with a RunTally, a
+summary per interval of the runs that succeeded: tally.py), and the entries of the seed's run
+summary."""
 
 from __future__ import annotations
 
 import logging
 
 from cronbase.jobs import Outcome, Recorded, Run, RunStatus, RunSummary, isoformat
+from cronbase.runner.tally import RunTally
 
 logger = logging.getLogger(__name__)
 
@@ -28,40 +30,27 @@ _NOT_RECORDED = {
 }
 
 
-def report(outcome: Outcome, recorded: Recorded, summary: RunSummary) -> None:
-    """Log how the run ended and add it to `summary`, if it was recorded; else log why not."""
+def report(
+    outcome: Outcome,
+    recorded: Recorded,
+    summary: RunSummary | None,
+    tally: RunTally | None = None,
+) -> None:
+    """Log how the run ended and add it to `summary` (if any: a worker keeps none), if it was
+    recorded; else log why not. With a `tally`, the run is counted there, and only a run that
+    did not succeed logs a line of its own."""
     claim, job = outcome.claim, outcome.claim.job
     if recorded is not Recorded.RECORDED:
         level, message = _NOT_RECORDED[recorded]
         logger.log(level, message, job.name, extra={"run_id": str(claim.run_id)})
         return
-    extra = {
-        "action": f"run_{outcome.status.value}",
-        "job": str(job.id),
-        "run_id": str(claim.run_id),
-        "attempt": claim.attempt,
-    }
+    if tally is not None:
+        tally.add(outcome)
     if outcome.status is RunStatus.SUCCEEDED:
-        summary.executed.append(
-            {
-                "id": str(job.id),
-                "name": job.name,
-                "function_name": job.function_name,
-                "next_run": isoformat(claim.next_run),
-                "executed_at": isoformat(outcome.started_at),
-            }
-        )
-        seconds = (outcome.finished_at - outcome.started_at).total_seconds()
-        logger.info(
-            "run succeeded: %s (%s) in %.3fs, next run %s",
-            job.name,
-            job.function_name,
-            seconds,
-            isoformat(claim.next_run),
-            extra=extra,
-        )
+        _succeeded(outcome, summary, tally)
         return
-    summary.failed.append({"id": str(job.id), "name": job.name, "error": outcome.error})
+    if summary is not None:
+        summary.failed.append({"id": str(job.id), "name": job.name, "error": outcome.error})
     retrying = (
         f"; attempt {claim.attempt} of {job.max_attempts}, next at {isoformat(outcome.retry_at)}"
         if outcome.retry_at
@@ -74,7 +63,42 @@ def report(outcome: Outcome, recorded: Recorded, summary: RunSummary) -> None:
         job.function_name,
         outcome.error,
         retrying,
-        extra=extra,
+        extra=_extra(outcome),
+    )
+
+
+def _extra(outcome: Outcome) -> dict[str, object]:
+    claim = outcome.claim
+    return {
+        "action": f"run_{outcome.status.value}",
+        "job": str(claim.job.id),
+        "run_id": str(claim.run_id),
+        "attempt": claim.attempt,
+    }
+
+
+def _succeeded(outcome: Outcome, summary: RunSummary | None, tally: RunTally | None) -> None:
+    claim, job = outcome.claim, outcome.claim.job
+    if summary is not None:
+        summary.executed.append(
+            {
+                "id": str(job.id),
+                "name": job.name,
+                "function_name": job.function_name,
+                "next_run": isoformat(claim.next_run),
+                "executed_at": isoformat(outcome.started_at),
+            }
+        )
+    if tally is not None:
+        return
+    seconds = (outcome.finished_at - outcome.started_at).total_seconds()
+    logger.info(
+        "run succeeded: %s (%s) in %.3fs, next run %s",
+        job.name,
+        job.function_name,
+        seconds,
+        isoformat(claim.next_run),
+        extra=_extra(outcome),
     )
 
 

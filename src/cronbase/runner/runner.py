@@ -26,6 +26,7 @@ from cronbase.runner.outcomes import CannotRun, LeaseLapsed, ShutDown, TimedOut,
 from cronbase.runner.planning import plan_slots
 from cronbase.runner.pool import Execution, JobThreads
 from cronbase.runner.reporting import report, report_abandoned
+from cronbase.runner.tally import RunTally
 from cronbase.store import Store
 from cronbase.store.leases import DEFAULT_LEASE
 
@@ -72,6 +73,7 @@ class Runner:
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
         metrics: ProcessMetrics | None = None,
+        tally: RunTally | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -84,6 +86,7 @@ class Runner:
         self.jitter = jitter
         self.stop = stop if stop is not None else threading.Event()
         self.metrics = metrics or ProcessMetrics()
+        self.tally = tally  # the run log as a summary per interval (tally.py); None: a line each
         self._leases_renewed = clock.monotonic()
         self._swept: float | None = None  # when lapsed leases were last looked for
         self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
@@ -138,18 +141,19 @@ class Runner:
                 self._wait(self._max_wait(stopping), summary, stopping)
             elif not claimed:
                 break
+        self.log_tally()
         done = {UUID(item["id"]) for item in summary.executed + summary.failed}
         summary.skipped_jobs = set(seen) - done
         return summary
 
     def step(self, now: datetime, summary: RunSummary | None = None) -> int:
         """One turn of the control loop; return how many due jobs it took off the queue."""
-        return self._step(now, _summary(summary), self.stop.is_set)
+        return self._step(now, summary, self.stop.is_set)
 
     def wait(self, timeout: float, summary: RunSummary | None = None) -> None:
         """Wait up to `timeout` seconds for runs to end; start waiting claims on the threads
         that freed up, and record the runs that ended."""
-        self._wait(timeout, _summary(summary), self.stop.is_set)
+        self._wait(timeout, summary, self.stop.is_set)
 
     def max_wait(self) -> float:
         """How long the control loop may block (see policy.max_wait)."""
@@ -164,7 +168,7 @@ class Runner:
         verdicts = self.store.record_outcomes(ended)
         self._ended = []
         for outcome, verdict in zip(ended, verdicts, strict=True):
-            report(outcome, verdict, _summary(summary))
+            report(outcome, verdict, summary, self.tally)
             if verdict is Recorded.RECORDED:
                 self.metrics.run_recorded(outcome, self.registry)
 
@@ -188,8 +192,15 @@ class Runner:
             self.store.release_runs(run_ids, self.worker_id, self.clock.now())
             self._queued.clear()
 
-    def _step(self, now: datetime, summary: RunSummary, stopping: Stopping) -> int:
+    def log_tally(self) -> None:
+        """Write the summary of the runs counted since the last one (with a tally), now."""
+        if self.tally is not None:
+            self.tally.maybe_log(self.clock.monotonic(), force=True)
+
+    def _step(self, now: datetime, summary: RunSummary | None, stopping: Stopping) -> int:
         self._wait(0, summary, stopping)
+        if self.tally is not None:
+            self.tally.maybe_log(self.clock.monotonic())
         self._renew_leases()
         self._sweep_lapsed(now)
         wanted = policy.claims_wanted(len(self._queued), self.threads.free, self.prefetch)
@@ -204,8 +215,9 @@ class Runner:
         # Runs passed over for a full tenant: the next claim leaves that tenant out and may
         # find others' runs, so claim again at once rather than at the next poll.
         self._more_due = taken >= wanted or shares.passed_over > 0
-        for claim in claims:
-            summary.tenants[claim.job.id] = claim.job.tenant_id
+        if summary is not None:
+            for claim in claims:
+                summary.tenants[claim.job.id] = claim.job.tenant_id
         self._queued.extend(claims)
         self._start_queued(stopping)
         return taken
@@ -217,7 +229,7 @@ class Runner:
         claims = [execution.claim for execution in self.threads.running()]
         return TenantShares.counting(self.tenant_cap, (claim.job.tenant_id for claim in claims))
 
-    def _wait(self, timeout: float, summary: RunSummary, stopping: Stopping) -> None:
+    def _wait(self, timeout: float, summary: RunSummary | None, stopping: Stopping) -> None:
         for finished in self.threads.collect(timeout):
             self._end(finished.execution, finished.result, finished.error)
         for execution in self.threads.expired(self.clock.monotonic()):
@@ -307,7 +319,3 @@ class Runner:
         if not self._ended:
             self._first_ended = self.clock.monotonic()
         self._ended.append(outcome)
-
-
-def _summary(summary: RunSummary | None) -> RunSummary:
-    return summary if summary is not None else RunSummary()
