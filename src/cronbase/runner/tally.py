@@ -4,7 +4,8 @@ and gives their start lag, instead of a line per run, which at thousands of runs
 more than the runs. A run that did not succeed still logs its own warning line (reporting.py):
 what goes wrong is never summed away.
 
-The start lag of a run is its start minus its scheduled time (its slot). The percentiles are
+The start lag of a run is cronbase.jobs.start_lag's (from its slot and the job's jitter offset,
+as the metrics count it). The percentiles are
 nearest-rank over the interval's runs, or over an even sample of MAX_SAMPLES of them.
 """
 
@@ -15,7 +16,7 @@ import math
 import random
 from collections import Counter
 
-from cronbase.jobs import Outcome, RunStatus
+from cronbase.jobs import Outcome, RunStatus, job_offset, start_lag
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ class RunTally:
 
     def add(self, outcome: Outcome) -> None:
         self._counts[outcome.status.value] += 1
-        lag = (outcome.started_at - outcome.claim.slot).total_seconds()
+        claim = outcome.claim
+        offset = job_offset(claim.job)
+        lag = start_lag(claim.slot, outcome.started_at, claim.trigger, offset).total_seconds()
         self._seen += 1
         if len(self._lags) < MAX_SAMPLES:
             self._lags.append(lag)
