@@ -13,6 +13,7 @@ import {
   timeElement,
   withLocalTimes,
 } from "./format.js";
+import { Pages, rowRange } from "./pager.js";
 import { showRun } from "./run_detail.js";
 import { startBackfillForm } from "./backfill.js";
 import { pageNotice, startPage } from "./session.js";
@@ -24,12 +25,14 @@ const MONITORING_KEYS = ["last_execution", "execution_count", "last_error", "err
 const me = await startPage();
 const jobId = document.getElementById("job").dataset.jobId;
 const runsBody = document.getElementById("runs-body");
+const runsStatus = document.getElementById("runs-status");
 const toggleButton = document.getElementById("toggle-active");
 const runNowButton = document.getElementById("run-now");
 const deleteDialog = document.getElementById("confirm-delete");
 let job = null;
 const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []);
-let runsOffset = 0;
+const runPages = new Pages(); // by the API's cursors, as `status` filters them
+let nextRunsCursor = null;
 let refreshTimer = null;
 let runsWereBusy = false;
 let linked = { upstream: [], downstream: [] }; // GET /api/cron/jobs/{id}/dependencies
@@ -176,22 +179,26 @@ async function loadRuns() {
   clearTimeout(refreshTimer);
   let data;
   try {
-    data = await api(`/api/cron/jobs/${jobId}/runs?limit=${RUNS_PER_PAGE}&offset=${runsOffset}`);
+    const query = new URLSearchParams({ limit: String(RUNS_PER_PAGE) });
+    if (runsStatus.value) query.set("status", runsStatus.value);
+    if (runPages.cursor) query.set("cursor", runPages.cursor);
+    data = await api(`/api/cron/jobs/${jobId}/runs?${query}`);
   } catch (error) {
     document.getElementById("history-status").textContent = `Could not load the runs: ${error.message}`;
     refreshTimer = setTimeout(loadRuns, 30000);
     return;
   }
   runsBody.replaceChildren(...data.runs.map(runRow));
-  const first = runsOffset + 1;
+  const status = runsStatus.selectedOptions[0].textContent.toLowerCase();
   document.getElementById("history-status").textContent = data.runs.length
     ? ""
-    : runsOffset ? "No older runs." : "No runs yet.";
+    : runPages.number > 1 ? "No older runs." : runsStatus.value ? `No ${status} runs.` : "No runs yet.";
   document.getElementById("runs-page-info").textContent = data.runs.length
-    ? `Runs ${first}–${runsOffset + data.runs.length}`
+    ? `Runs ${rowRange(runPages, RUNS_PER_PAGE, data.runs.length)}`
     : "";
-  document.getElementById("runs-newer").disabled = runsOffset === 0;
-  document.getElementById("runs-older").disabled = data.pagination.next_offset === null;
+  nextRunsCursor = data.pagination.next_cursor;
+  document.getElementById("runs-newer").disabled = runPages.number === 1;
+  document.getElementById("runs-older").disabled = nextRunsCursor === null;
   // A run waiting or going on will end soon: look again shortly to show how it ended.
   const busy = data.runs.some((run) => run.status === "pending" || run.status === "running");
   // A run just ended: the job (its counts, last and next run) was read before it was
@@ -261,10 +268,10 @@ runNowButton.addEventListener("click", () =>
     // next heartbeat, minutes away: "run now" means now, so run the due jobs from here.
     const { worker_running: workerRunning } = await api("/api/cron/workers");
     if (!workerRunning) await api("/api/cron/run", { method: "POST" });
-    runsOffset = 0;
+    runPages.restart();
     runsWereBusy = true; // a run was queued: read the job again once the history shows it ended
     startBackfillForm(jobId, () => {
-  runsOffset = 0;
+  runPages.restart();
   runsWereBusy = true;
   refreshAll();
 });
@@ -308,11 +315,15 @@ deleteDialog.addEventListener("close", async () => {
 });
 
 document.getElementById("runs-newer").addEventListener("click", () => {
-  runsOffset = Math.max(0, runsOffset - RUNS_PER_PAGE);
+  runPages.back();
   loadRuns();
 });
 document.getElementById("runs-older").addEventListener("click", () => {
-  runsOffset += RUNS_PER_PAGE;
+  runPages.forward(nextRunsCursor);
+  loadRuns();
+});
+runsStatus.addEventListener("change", () => {
+  runPages.restart();
   loadRuns();
 });
 window.addEventListener("cronbase:heartbeat", refreshAll);
@@ -326,7 +337,7 @@ if (me.role === "superadmin") {
     .catch(() => {});
 }
 startBackfillForm(jobId, () => {
-  runsOffset = 0;
+  runPages.restart();
   runsWereBusy = true;
   refreshAll();
 });

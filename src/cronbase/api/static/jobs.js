@@ -1,87 +1,43 @@
-// The jobs page. Every job the user may see is loaded from the API, 500 per request; search,
-// filters and sorting then work on that list here, and the table shows one page of it, so a
-// few thousand jobs stay quick. Only the shown page asks for its jobs' latest runs.
+// The jobs page. The server searches, filters, sorts and pages (GET /api/cron/jobs with q,
+// the filters, sort and a cursor): the page asks for one page of PAGE_SIZE jobs at a time,
+// however many there are, and only that page's latest runs and strips. The view (search,
+// filters, sort, page) lives in the address: see jobs_view.js.
 
-import { api, fetchAll } from "./api.js";
+import { api } from "./api.js";
 import { activityCharts, chartWidth, outcomeStrip } from "./charts.js";
 import { cell, duration, el, flash, statusBadge, timeElement } from "./format.js";
+import { FILTER_NAMES, JobsView, PAGE_SIZE } from "./jobs_view.js";
+import { rowRange } from "./pager.js";
 import { startPage } from "./session.js";
 
-const PAGE_SIZE = 50;
+const STRIP_RUNS = 20;
+const SEARCH_DELAY_MS = 300;
+const CONTROLS = {
+  q: "filter-q",
+  tenant: "filter-tenant",
+  is_active: "filter-active",
+  last_status: "filter-status",
+  function_name: "filter-function",
+};
 
 const me = await startPage();
 
 const body = document.getElementById("jobs-body");
 const count = document.getElementById("job-count");
-const filters = document.getElementById("filters");
 const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []);
+const jobNames = new Map(); // job id -> name, of the jobs loaded, for "after A, B"
 const descriptions = new Map(); // schedule -> Promise of its description
-let jobs = [];
+let jobs = []; // the shown page
 let latestRuns = {};
 let recentRuns = {}; // job id -> its last STRIP_RUNS runs, oldest first, for the shown page
-const STRIP_RUNS = 20;
+let nextCursor = null; // the shown page's, for Next
+let loading = 0; // the number of the latest request: an older, slower answer must not win
 
-// The view (search, filters, sort, page) lives in the address, so reload and Back keep it.
-const params = new URLSearchParams(window.location.search);
-const view = {
-  q: params.get("q") || "",
-  tenant: params.get("tenant") || "",
-  active: params.get("active") || "",
-  outcome: params.get("outcome") || "",
-  sort: params.get("sort") || "name",
-  dir: params.get("dir") === "desc" ? "desc" : "asc",
-  page: Math.max(0, Number(params.get("page") || 1) - 1) || 0,
-};
-
-function saveView() {
-  const query = new URLSearchParams();
-  for (const key of ["q", "tenant", "active", "outcome"]) if (view[key]) query.set(key, view[key]);
-  if (view.sort !== "name" || view.dir !== "asc") query.set("sort", view.sort);
-  if (view.dir === "desc") query.set("dir", "desc");
-  if (view.page) query.set("page", view.page + 1);
-  const search = query.toString();
-  history.replaceState(null, "", search ? `?${search}` : window.location.pathname);
-}
-
-// What the last run that ran did (the server keeps it on the job): the filter's "failed"
-// takes every run that did not succeed.
-function outcome(job) {
-  if (!job.last_status) return "never";
-  return ["succeeded", "running"].includes(job.last_status) ? job.last_status : "failed";
-}
+let view = new JobsView(); // what the address asks for
 
 const errorCount = (job) => Number(job.metadata?.error_count) || 0;
 const tenantLabel = (job) =>
   job.tenant_id ? tenantNames.get(job.tenant_id) || job.tenant_id : "Global";
-const instant = (iso, missing) => (iso ? Date.parse(iso) : missing);
-
-const SORT_KEYS = {
-  name: (job) => job.name.toLowerCase(),
-  tenant: (job) => tenantLabel(job).toLowerCase(),
-  schedule: (job) => job.schedule,
-  timezone: (job) => job.timezone,
-  function: (job) => job.function_name || "",
-  active: (job) => (job.is_active ? 0 : 1),
-  last_run: (job) => instant(job.last_run, 0),
-  next_run: (job) => (job.is_active ? instant(job.next_run, Infinity) : Infinity),
-  errors: errorCount,
-};
-
-function compare(a, b) {
-  const key = SORT_KEYS[view.sort] || SORT_KEYS.name;
-  const [x, y] = [key(a), key(b)];
-  const order = typeof x === "string" ? x.localeCompare(y) : x - y;
-  return (view.dir === "desc" ? -order : order) || a.name.localeCompare(b.name);
-}
-
-function matches(job) {
-  const q = view.q.trim().toLowerCase();
-  if (q && !job.name.toLowerCase().includes(q)) return false;
-  if (view.tenant === "global" && job.tenant_id !== null) return false;
-  if (view.tenant && view.tenant !== "global" && job.tenant_id !== view.tenant) return false;
-  if (view.active && String(job.is_active) !== view.active) return false;
-  return !view.outcome || outcome(job) === view.outcome;
-}
 
 function describeSchedule(schedule) {
   if (!descriptions.has(schedule)) {
@@ -110,12 +66,25 @@ function lastRun(job) {
   return [statusBadge(job.last_status), " ", timeElement(job.last_run), took, ...missed];
 }
 
-// "after A, B": the jobs it runs after (names of the jobs this page loaded).
+// "after A, B": the jobs it runs after, by name (an upstream on no page loaded yet is read).
 function upstreams(job) {
   if (!job.depends_on?.length) return [];
-  const names = job.depends_on.map(({ job_id: id }) => jobs.find((j) => j.id === id)?.name || id);
-  const joined = names.join(job.wait_for === "all" ? " and " : ", ");
-  return [el("br"), el("span", { class: "description upstreams" }, `after ${joined}`)];
+  const text = el("span", { class: "description upstreams" });
+  const glue = job.wait_for === "all" ? " and " : ", ";
+  Promise.all(job.depends_on.map(({ job_id: id }) => jobName(id))).then((names) => {
+    text.textContent = `after ${names.join(glue)}`;
+  });
+  return [el("br"), text];
+}
+
+function jobName(id) {
+  if (!jobNames.has(id)) {
+    jobNames.set(
+      id,
+      api(`/api/cron/jobs/${id}`).then((data) => data.job.name).catch(() => id),
+    );
+  }
+  return Promise.resolve(jobNames.get(id));
 }
 
 function nextRun(job) {
@@ -166,34 +135,85 @@ function keepingFocus(render) {
   if (jobId) body.querySelector(`tr[data-job-id="${jobId}"] ${kind}`)?.focus();
 }
 
-function renderTable() {
-  const shown = jobs.filter(matches).sort(compare);
-  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
-  view.page = Math.min(view.page, pages - 1);
-  const first = view.page * PAGE_SIZE;
-  const pageJobs = shown.slice(first, first + PAGE_SIZE);
-  keepingFocus(() => body.replaceChildren(...pageJobs.map(row)));
-
-  const total = jobs.length.toLocaleString();
-  count.textContent =
-    shown.length === jobs.length
-      ? `${total} job${jobs.length === 1 ? "" : "s"}`
-      : `${shown.length.toLocaleString()} of ${total} jobs match`;
-  const empty = document.getElementById("jobs-empty");
-  empty.hidden = shown.length > 0;
-  empty.textContent = jobs.length ? "No job matches these filters." : "No jobs yet: create one.";
-  document.getElementById("page-info").textContent = shown.length
-    ? `${first + 1}–${first + pageJobs.length} of ${shown.length.toLocaleString()}, page ${view.page + 1} of ${pages}`
-    : "";
-  document.getElementById("page-prev").disabled = view.page === 0;
-  document.getElementById("page-next").disabled = view.page >= pages - 1;
-  for (const th of document.querySelectorAll("th[data-sort]")) {
-    const sorted = th.dataset.sort === view.sort;
-    th.setAttribute("aria-sort", sorted ? (view.dir === "asc" ? "ascending" : "descending") : "none");
+// How many: exact while they all fit on the first page, else which rows this page holds (the
+// server counts nothing, so that a page of 100,000 jobs costs what a page of 50 does).
+function countText() {
+  const { pages, search } = view;
+  if (pages.number === 1 && !nextCursor) {
+    const jobsText = `${jobs.length} job${jobs.length === 1 ? "" : "s"}`;
+    if (!view.filtered) return jobsText;
+    return `${jobsText} match${jobs.length === 1 ? "es" : ""}${search ? ` “${search}”` : " these filters"}`;
   }
-  saveView();
-  loadLatestRuns(pageJobs);
-  loadStrips(pageJobs);
+  const matching = search ? ` matching “${search}”` : "";
+  if (!pages.known) return `Jobs${matching}, a later page`;
+  const more = nextCursor ? ", more on the next page" : ", the last";
+  return `Jobs${matching} ${rowRange(pages, PAGE_SIZE, jobs.length)}${more}`;
+}
+
+function emptyText() {
+  if (view.pages.number > 1) return "No more jobs.";
+  if (!view.filtered) return "No jobs yet: create one.";
+  const others = view.filteredBesidesSearch ? " with these filters" : "";
+  if (view.search) return `No jobs match “${view.search}”${others}.`;
+  return "No job matches these filters.";
+}
+
+function renderTable() {
+  const { pages } = view;
+  keepingFocus(() => body.replaceChildren(...jobs.map(row)));
+  count.textContent = countText();
+  document.getElementById("jobs-empty").hidden = jobs.length > 0;
+  document.getElementById("jobs-empty-text").textContent = emptyText();
+  document.getElementById("clear-filters").hidden = !view.filtered;
+  document.getElementById("page-info").textContent = !jobs.length
+    ? ""
+    : pages.known
+      ? `Page ${pages.number}, jobs ${rowRange(pages, PAGE_SIZE, jobs.length)}`
+      : "A later page";
+  const previous = document.getElementById("page-prev");
+  previous.disabled = pages.number === 1;
+  previous.textContent = pages.known ? "Previous page" : "First page";
+  document.getElementById("page-next").disabled = nextCursor === null;
+  const descending = view.sort.startsWith("-");
+  const sorted = descending ? view.sort.slice(1) : view.sort;
+  for (const th of document.querySelectorAll("th[data-sort]")) {
+    const order = descending ? "descending" : "ascending";
+    th.setAttribute("aria-sort", th.dataset.sort === sorted ? order : "none");
+  }
+}
+
+/** Load the view's page of jobs (`change`: what changed, for the history; null: nothing). */
+async function loadJobs(change = null) {
+  view.save(change);
+  const number = ++loading;
+  let data;
+  try {
+    data = await api(`/api/cron/jobs?${view.apiQuery()}`);
+  } catch (error) {
+    if (number !== loading) return;
+    if (error.status === 422 && error.errors.some((e) => e.field === "cursor")) {
+      // A cursor of another sort, or one mangled in a bookmark: start from the first page.
+      flash("That page of the list could not be found again: showing the first page.");
+      view.pages.restart();
+      return loadJobs(null);
+    }
+    count.textContent = `Could not load the jobs: ${error.message}`;
+    return;
+  }
+  if (number !== loading) return;
+  jobs = data.jobs;
+  nextCursor = data.pagination.next_cursor;
+  for (const job of jobs) jobNames.set(job.id, job.name);
+  latestRuns = {};
+  recentRuns = {};
+  renderTable();
+  loadLatestRuns(jobs);
+  loadStrips(jobs);
+}
+
+function refresh() {
+  loadActivity();
+  return loadJobs();
 }
 
 // One request for the shown page's strips, read in one query.
@@ -206,11 +226,30 @@ async function loadStrips(pageJobs) {
   } catch {
     return; // the strips stay blank; the last run is still shown
   }
+  if (pageJobs !== jobs) return;
   for (const job of pageJobs) recentRuns[job.id] = runs[job.id] || [];
   keepingFocus(() => {
     for (const job of pageJobs) {
       const tr = body.querySelector(`tr[data-job-id="${job.id}"]`);
       tr?.querySelector('[data-label="Recent runs"] .cell').replaceChildren(strip(job));
+    }
+  });
+}
+
+async function loadLatestRuns(pageJobs) {
+  if (!pageJobs.length) return;
+  const query = pageJobs.map((job) => `job_id=${job.id}`).join("&");
+  try {
+    const data = await api(`/api/cron/runs/latest?${query}`);
+    if (pageJobs !== jobs) return;
+    Object.assign(latestRuns, data.runs);
+  } catch {
+    return; // the table already shows the outcome from the jobs' metadata
+  }
+  keepingFocus(() => {
+    for (const job of pageJobs) {
+      const tr = body.querySelector(`tr[data-job-id="${job.id}"]`);
+      tr?.querySelector('[data-label="Last run"] .cell').replaceChildren(...lastRun(job));
     }
   });
 }
@@ -230,23 +269,6 @@ async function loadActivity() {
   box.replaceChildren(...activityCharts(minutes, chartWidth(box)));
 }
 
-async function loadLatestRuns(pageJobs) {
-  if (!pageJobs.length) return;
-  const query = pageJobs.map((job) => `job_id=${job.id}`).join("&");
-  try {
-    const data = await api(`/api/cron/runs/latest?${query}`);
-    Object.assign(latestRuns, data.runs);
-  } catch {
-    return; // the table already shows the outcome from the jobs' metadata
-  }
-  keepingFocus(() => {
-    for (const job of pageJobs) {
-      const tr = body.querySelector(`tr[data-job-id="${job.id}"]`);
-      tr?.querySelector('[data-label="Last run"] .cell').replaceChildren(...lastRun(job));
-    }
-  });
-}
-
 async function setActive(job, active) {
   try {
     const data = await api(`/api/cron/jobs/${job.id}`, { method: "PUT", body: { is_active: active } });
@@ -255,22 +277,8 @@ async function setActive(job, active) {
   } catch (error) {
     flash(`Could not change “${job.name}”: ${error.message}`);
   }
-  renderTable();
-}
-
-async function loadJobs() {
-  loadActivity();
-  try {
-    const loaded = await fetchAll("/api/cron/jobs", "jobs", (n) => {
-      if (!jobs.length) count.textContent = `Loading jobs… ${n.toLocaleString()}`;
-    });
-    jobs = loaded;
-    latestRuns = {};
-    recentRuns = {};
-    renderTable();
-  } catch (error) {
-    count.textContent = `Could not load the jobs: ${error.message}`;
-  }
+  // The page again: the job may have left it (paused, under "Active only") or moved.
+  await loadJobs();
 }
 
 async function loadTenants() {
@@ -284,44 +292,90 @@ async function loadTenants() {
   document.getElementById("filter-tenant-field").hidden = false;
 }
 
-function bindControls() {
-  for (const [name, input] of Object.entries({
-    q: "filter-q",
-    tenant: "filter-tenant",
-    active: "filter-active",
-    outcome: "filter-outcome",
-  })) {
-    const control = document.getElementById(input);
-    control.value = view[name];
+async function loadFunctions() {
+  const { functions } = await api("/api/cron/functions");
+  const select = document.getElementById("filter-function");
+  for (const fn of functions) select.append(el("option", { value: fn.name }, fn.name));
+}
+
+// The controls show the view; a value the address names that no option has (a function no
+// longer registered, say) gets an option of its own, so what is filtered stays visible.
+function showView() {
+  for (const [name, id] of Object.entries(CONTROLS)) {
+    const control = document.getElementById(id);
+    const value = view.filters[name];
+    if (control.tagName === "SELECT" && value && ![...control.options].some((o) => o.value === value)) {
+      control.append(el("option", { value }, value));
+    }
+    control.value = value;
+  }
+}
+
+function bindFilters() {
+  let searchTimer = null;
+  for (const name of FILTER_NAMES) {
+    const control = document.getElementById(CONTROLS[name]);
     control.addEventListener("input", () => {
-      view[name] = control.value;
-      view.page = 0;
-      renderTable();
+      clearTimeout(searchTimer);
+      const apply = () => {
+        if (view.filters[name] === control.value) return;
+        view.filters[name] = control.value;
+        view.pages.restart();
+        loadJobs(name);
+      };
+      // The search waits for a pause in the typing: one request, not one per key.
+      if (name === "q") searchTimer = setTimeout(apply, SEARCH_DELAY_MS);
+      else apply();
     });
   }
-  filters.addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("clear-filters").addEventListener("click", () => {
+    view.clear();
+    showView();
+    loadJobs("clear");
+    document.getElementById("filter-q").focus();
+  });
+}
+
+function bindControls() {
+  bindFilters();
   for (const th of document.querySelectorAll("th[data-sort]")) {
     th.querySelector("button").addEventListener("click", () => {
-      view.dir = view.sort === th.dataset.sort && view.dir === "asc" ? "desc" : "asc";
-      view.sort = th.dataset.sort;
-      renderTable();
+      // A second click on the sorted column reverses it.
+      view.sort = view.sort === th.dataset.sort ? `-${th.dataset.sort}` : th.dataset.sort;
+      view.pages.restart();
+      loadJobs("sort");
     });
   }
-  document.getElementById("page-prev").addEventListener("click", () => turnPage(-1));
-  document.getElementById("page-next").addEventListener("click", () => turnPage(1));
-  document.getElementById("refresh").addEventListener("click", loadJobs);
-  window.addEventListener("cronbase:heartbeat", loadJobs);
+  document.getElementById("page-prev").addEventListener("click", () => {
+    view.pages.back();
+    turnedPage();
+  });
+  document.getElementById("page-next").addEventListener("click", () => {
+    view.pages.forward(nextCursor);
+    turnedPage();
+  });
+  document.getElementById("refresh").addEventListener("click", refresh);
+  window.addEventListener("cronbase:heartbeat", refresh);
+  window.addEventListener("popstate", () => {
+    view = JobsView.returnedTo();
+    showView();
+    loadJobs();
+  });
 }
 
-function turnPage(step) {
-  view.page += step;
-  renderTable();
-  document.getElementById("job-count").scrollIntoView({ block: "nearest" });
+async function turnedPage() {
+  await loadJobs("page");
+  count.scrollIntoView({ block: "nearest" });
 }
 
-await loadTenants().catch((error) => flash(`Could not load the tenants: ${error.message}`));
+await Promise.all([
+  loadTenants().catch((error) => flash(`Could not load the tenants: ${error.message}`)),
+  loadFunctions().catch(() => {}), // the filter then offers "Any function" alone
+]);
+showView();
 bindControls();
-await loadJobs();
-// Keep "in 4 minutes" and the last runs current on a page left open all day; with thousands
-// of jobs, less often, as each refresh loads them all.
-setInterval(loadJobs, jobs.length > 2000 ? 300000 : 60000);
+await refresh();
+// Keep "in 4 minutes" and the last runs current on a page left open all day: one page of
+// jobs a minute, however many there are.
+setInterval(refresh, 60000);
