@@ -275,3 +275,27 @@ def test_the_run_history_filters_by_status_and_pages_by_cursor(
     assert {"status": ["failed"], "limit": ["20"]}.items() <= asked[1].items()
     assert "cursor" in asked[2]
     assert "offset" not in asked[2]
+
+
+@pytest.mark.usefixtures("many_jobs")
+def test_the_form_finds_a_job_to_run_after_among_thousands(ui: UI) -> None:
+    _, seen = ui.open(ui.tokens.superadmin, "/jobs/new")
+    page = seen.page
+    page.get_by_label("Name", exact=True).fill("After the needle")
+    page.get_by_label("Function").select_option("echo")
+    page.get_by_label("Schedule", exact=True).fill("on_demand")
+    page.get_by_role("button", name="Add a job to run after").click()
+    choice = page.get_by_label("Job 1 to run after")
+    expect(choice).to_have_value(re.compile(".+"))  # the first jobs by name are offered
+    assert NEEDLE not in choice.inner_text()  # the 3,001st is not among them
+    page.get_by_label("Find job 1").fill("needle")
+    expect(choice.locator("option:checked")).to_have_text(NEEDLE)
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_role("heading", name="After the needle")).to_be_visible()
+    expect(page.locator("#job-details")).to_contain_text(f"Runs after{NEEDLE} (on success)")
+
+    page.get_by_role("link", name="Edit").click()  # the saved upstream shows by its name
+    expect(page.get_by_label("Job 1 to run after").locator("option:checked")).to_have_text(NEEDLE)
+    listed = [query for query in list_requests(seen) if query]  # not the POST that created it
+    assert listed
+    assert all(int(query["limit"][0]) <= 101 for query in listed), listed
