@@ -71,7 +71,14 @@ class Counts:
     jobs: dict[str, int]
     workers_alive: int
     notifications_pending: int
-    runs: dict[RunStatus, int]  # run rows by status, every status present
+    # runs recorded so far by the status they ended in, every such status present: a counter
+    # that pruning and deletion never lower
+    runs: dict[RunStatus, int]
+    in_progress: dict[RunStatus, int]  # pending and running rows now
+
+
+# The statuses of runs that have not ended: /metrics reports them as a gauge, not a counter.
+GOING = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 class JobManager(GraphOperations, RunOperations):
@@ -313,8 +320,8 @@ class JobManager(GraphOperations, RunOperations):
         )
 
     def counts(self) -> Counts:
-        """Jobs by state, live workers, notifications waiting and run rows by status, across
-        every tenant."""
+        """Jobs by state, live workers, notifications waiting, runs recorded by status and
+        runs going, across every tenant."""
         jobs = self.store.job_counts()
         runs = self.store.run_counts()
         overdue = len(self.store.overdue_jobs(self.clock.now()))
@@ -326,7 +333,8 @@ class JobManager(GraphOperations, RunOperations):
             | split,
             workers_alive=alive,
             notifications_pending=self.store.pending_notifications(),
-            runs={status: runs.get(status, 0) for status in RunStatus},
+            runs={status: runs.get(status, 0) for status in RunStatus if status not in GOING},
+            in_progress={status: runs.get(status, 0) for status in GOING},
         )
 
     # --- API tokens (the operator's: the CLI) ---------------------------------------------------

@@ -147,8 +147,10 @@ def test_the_gauges_agree_with_the_database(
     pending = samples[("cronbase_notifications_pending", frozenset())]
     assert pending == expected["notifications"] == 1  # the failure's run.failed
     recorded = labelled(samples, "cronbase_runs_recorded_total", "status")
-    assert {status: n for status, n in recorded.items() if n} == expected["runs"]
-    assert set(recorded) >= {"running", "timed_out", "abandoned", "missed", "skipped"}
+    going = labelled(samples, "cronbase_runs_in_progress", "status")
+    assert {status: n for status, n in recorded.items() if n} == {"succeeded": 2, "failed": 1}
+    assert set(recorded) == {"succeeded", "failed", "timed_out", "abandoned", "missed", "skipped"}
+    assert going == {"pending": 1, "running": 0}
 
 
 def test_the_server_counts_the_runs_it_ran(callers: Callers, clock: FakeClock) -> None:

@@ -58,16 +58,24 @@ class DatabaseCollector(Collector):
             "Notifications waiting to be delivered (first attempts and retries)",
             value=counts.notifications_pending,
         )
-        # A counter as the issue asks, though deleting a job (with its runs) lowers it:
-        # Prometheus's rate() reads a drop as a reset.
+        # A true counter: read from the tally the database keeps as runs are recorded, which
+        # pruning the history or deleting a job never lowers (rate() would read a reset).
         runs = CounterMetricFamily(
             "cronbase_runs_recorded",
-            "Run rows in the database by status (running and pending ones included)",
+            "Runs recorded in the database since it was created, by the status they ended in",
             labels=["status"],
         )
         for status, count in counts.runs.items():
             runs.add_metric([status.value], count)
         yield runs
+        going = GaugeMetricFamily(
+            "cronbase_runs_in_progress",
+            "Runs not ended now: pending (waiting to start) and running",
+            labels=["status"],
+        )
+        for status, count in counts.in_progress.items():
+            going.add_metric([status.value], count)
+        yield going
 
 
 def metrics_registry(services: Services) -> CollectorRegistry:

@@ -268,7 +268,9 @@ class Store(Protocol):
         ...
 
     def run_counts(self) -> dict[RunStatus, int]:
-        """{status: how many run rows have it}; a status no row has is left out."""
+        """{status: runs}: for an ended status, the runs recorded with it so far (never
+        lowered by pruning or deletion); for pending and running, the rows that have it now.
+        A status with none may be left out."""
         ...
 
     def failing_jobs(self) -> list[Job]:

@@ -24,7 +24,7 @@ from cronbase.store.rows import (
     known,
     run_from_row,
 )
-from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.tables import cron_job, cron_job_run, cron_run_tally
 from cronbase.store.types import timestamp_key
 
 
@@ -99,9 +99,15 @@ def job_counts(conn: sa.Connection) -> dict[bool, int]:
 
 
 def run_counts(conn: sa.Connection) -> dict[RunStatus, int]:
-    """{status: how many run rows}: a scan of cron_job_run, fine at a scrape's pace."""
-    query = sa.select(cron_job_run.c.status, sa.func.count()).group_by(cron_job_run.c.status)
-    return {known(RunStatus, status): int(count) for status, count in conn.execute(query)}
+    """{status: runs}: for the statuses a run ends in, how many were recorded so far (the
+    tally the triggers keep, a few rows whatever the history's size, never lowered by
+    pruning); for pending and running, how many rows have it now (their partial indexes)."""
+    tally = cron_run_tally.c
+    recorded = sa.select(tally.status, sa.func.sum(tally.runs)).group_by(tally.status)
+    runs = cron_job_run.c
+    going = sa.select(runs.status, sa.func.count()).where(sa.or_(RUNNING, PENDING))
+    rows = [*conn.execute(recorded), *conn.execute(going.group_by(runs.status))]
+    return {known(RunStatus, status): int(count) for status, count in rows}
 
 
 def failing_jobs(conn: sa.Connection) -> list[Job]:

@@ -267,6 +267,16 @@ cron_backfill = sa.Table(
 )
 
 # Every worker process registers here and heartbeats while it lives.
+# Runs recorded by ended status, kept by triggers on cron_job_run (migration 0019, which says
+# why: a counter never lowered by pruning, per-connection shards); readers sum the shards.
+cron_run_tally = sa.Table(
+    "cron_run_tally",
+    metadata,
+    sa.Column("status", sa.Text(), primary_key=True),
+    sa.Column("shard", sa.BigInteger(), primary_key=True),
+    sa.Column("runs", sa.BigInteger(), nullable=False),
+)
+
 cron_worker = sa.Table(
     "cron_worker",
     metadata,
