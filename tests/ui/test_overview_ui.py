@@ -121,6 +121,10 @@ def test_a_375_px_wide_screen_shows_every_page_without_sideways_scrolling(
     _no_sideways_scroll(page)
     assert page.get_by_role("button", name="Save changes").bounding_box()["x"] >= 0  # type: ignore[index]
 
+    page.goto(f"{url}/channels")
+    expect(page.locator("#window-count")).to_contain_text("No maintenance window")
+    _no_sideways_scroll(page)
+
 
 def test_the_last_run_is_the_last_that_ran_with_the_slots_missed_since(
     serve: Callable[..., str],

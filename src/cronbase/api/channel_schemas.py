@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from cronbase.api.schemas import Page
 from cronbase.job_fields import MAX_NAME_LENGTH
+from cronbase.notify.events import DEFAULT_EVENTS, SUBSCRIBABLE
 from cronbase.notify.validation import MAX_JOB_IDS, MAX_URL_LENGTH
 
 # Lengths are capped here so huge values stop at the door; the manager checks the content.
@@ -21,8 +22,8 @@ JobIds = Annotated[list[UUID], Field(max_length=MAX_JOB_IDS)]
 
 MUTED_HELP = "no alert goes to the channel until then (an instant with its offset); null: none"
 EVENTS_HELP = (
-    "events to receive: run.failed, run.timed_out, run.abandoned (the default: all three) "
-    "and, opt-in, run.succeeded"
+    f"events to receive, of {', '.join(SUBSCRIBABLE)}; default: all but "
+    f"{', '.join(e for e in SUBSCRIBABLE if e not in DEFAULT_EVENTS)}"
 )
 
 

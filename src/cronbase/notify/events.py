@@ -50,6 +50,16 @@ SUBSCRIBABLE = [
 ]
 # A new channel's events when it names none: every alert, not the opt-in ones.
 DEFAULT_EVENTS = [e for e in SUBSCRIBABLE if e is not EventName.RUN_SUCCEEDED]
+# How the Web UI names each of them (the channels page renders its choices from these).
+LABELS = {
+    EventName.RUN_FAILED: "Run failed",
+    EventName.RUN_TIMED_OUT: "Run timed out",
+    EventName.RUN_ABANDONED: "Run abandoned",
+    EventName.RUN_MISSED: "Runs missed",
+    EventName.JOB_OVERDUE: "Job overdue",
+    EventName.JOB_RECOVERED: "Job recovered",
+    EventName.RUN_SUCCEEDED: "Run succeeded",
+}
 
 # The final attempt of a run ended this way: tell the channels that want it.
 _RUN_EVENTS = {

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from cronbase.config import Settings
+from cronbase.notify.events import DEFAULT_EVENTS, LABELS, SUBSCRIBABLE
 
 _HERE = Path(__file__).resolve().parent.parent
 _templates = Jinja2Templates(directory=_HERE / "templates")
@@ -86,11 +87,20 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
 
     @router.api_route("/channels", methods=["GET", "HEAD"])
     def channels_page(request: Request) -> HTMLResponse:
-        return page(request, "channels.html", script="channels.js")
+        return page(request, "channels.html", script="channels.js", events=_event_choices())
 
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     _not_found_page_for_browsers(app, page)
+
+
+def _event_choices() -> list[dict[str, Any]]:
+    """The events a channel may want, for the channels page's form: one definition, in
+    cronbase.notify.events, of which there are, what each is called and which are default."""
+    return [
+        {"name": str(event), "label": LABELS[event], "default": event in DEFAULT_EVENTS}
+        for event in SUBSCRIBABLE
+    ]
 
 
 def _not_found_page_for_browsers(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:

@@ -1,8 +1,13 @@
 // The channels page: the notification channels the user may manage, a form to make one (its
-// signing secret shown once), and for each a test message, its deliveries and deletion.
+// signing secret shown once) or edit one, and for each a mute, a test message, its deliveries,
+// a new secret and deletion; below them, the maintenance windows (maintenance.js).
 
 import { api, fetchAll } from "./api.js";
-import { duration, el, flash, statusBadge, timeElement } from "./format.js";
+import { cell, duration, el, flash, statusBadge, timeElement } from "./format.js";
+import { FormErrors } from "./form_errors.js";
+import { JobPicker } from "./job_picker.js";
+import { addTenantChoices, startMaintenance } from "./maintenance.js";
+import { askMute, isMuted, mutedText } from "./mute.js";
 import { startPage } from "./session.js";
 
 const me = await startPage();
@@ -12,25 +17,39 @@ const count = document.getElementById("channel-count");
 const form = document.getElementById("channel-form");
 const summary = document.getElementById("form-errors");
 const deleteDialog = document.getElementById("confirm-delete");
-const FIELDS = ["name", "tenant_id", "kind", "url", "events"];
-const LABELS = { tenant_id: "Tenant", url: "Address" };
+const rotateDialog = document.getElementById("confirm-rotate");
+const errors = new FormErrors(summary, { labels: { tenant_id: "Tenant", url: "Address", job_ids: "Jobs" } });
 const tenantNames = new Map(me.tenant_id ? [[me.tenant_id, me.tenant_name]] : []);
 let channels = [];
 let shownDeliveries = null; // the channel whose deliveries are shown
 let deleting = null;
+let rotating = null;
+let editing = null; // the channel the form edits; null: the form makes a new one
+// A tenant's channel can follow only that tenant's jobs: the picker searches those.
+const picker = new JobPicker(document.getElementById("job_ids"), () =>
+  editing ? editing.tenant_id || "" : form.elements.tenant_id.value,
+);
 
 const tenantLabel = (channel) =>
   channel.tenant_id ? tenantNames.get(channel.tenant_id) || channel.tenant_id : "Global";
 
+function button(text, onClick, attributes = {}) {
+  const node = el("button", { type: "button", ...attributes }, text);
+  node.addEventListener("click", () => onClick(node));
+  return node;
+}
+
 function row(channel) {
-  const test = el("button", { type: "button" }, "Test");
-  test.addEventListener("click", () => sendTest(channel, test));
-  const deliveries = el("button", { type: "button" }, "Deliveries");
-  deliveries.addEventListener("click", () => showDeliveries(channel));
-  const remove = el("button", { type: "button", class: "danger" }, "Delete…");
-  remove.addEventListener("click", () => confirmDelete(channel));
+  const muted = isMuted(channel.muted_until);
+  const actions = [
+    button("Edit", () => edit(channel)),
+    muted ? button("Unmute", (node) => unmute(channel, node)) : button("Mute…", () => mute(channel)),
+    button("Test", (node) => sendTest(channel, node)),
+    button("Deliveries", () => showDeliveries(channel)),
+    channel.kind === "webhook" ? button("Rotate secret…", () => confirmRotate(channel)) : null,
+    button("Delete…", () => confirmDelete(channel), { class: "danger" }),
+  ];
   const jobs = channel.job_ids === null ? "every job" : `${channel.job_ids.length} job(s)`;
-  const cell = (label, ...content) => el("td", { dataset: { label } }, ...content);
   return el(
     "tr",
     { dataset: { channelId: channel.id } },
@@ -39,7 +58,8 @@ function row(channel) {
     cell("Tenant", tenantLabel(channel)),
     cell("Address", el("code", {}, channel.url)),
     cell("Events", `${channel.events.join(", ")} · ${jobs}`),
-    cell("Actions", el("div", { class: "actions" }, test, deliveries, remove)),
+    cell("Alerts", mutedText(channel.muted_until) || "on"),
+    cell("Actions", el("div", { class: "actions" }, ...actions)),
   );
 }
 
@@ -79,7 +99,6 @@ function deliveryRow(delivery) {
   const answer = delivery.error
     ? el("span", { class: "error-text" }, delivery.error)
     : `HTTP ${delivery.status_code}`;
-  const cell = (label, ...content) => el("td", { dataset: { label } }, ...content);
   return el(
     "tr",
     {},
@@ -125,38 +144,66 @@ deleteDialog.addEventListener("close", async () => {
     await api(`/api/cron/channels/${channel.id}`, { method: "DELETE" });
     flash(`Deleted “${channel.name}”.`);
     if (shownDeliveries?.id === channel.id) document.getElementById("deliveries").hidden = true;
+    if (editing?.id === channel.id) await setEditing(null);
   } catch (error) {
     flash(`Could not delete “${channel.name}”: ${error.message}`);
   }
   await load();
 });
 
-// --- the form ------------------------------------------------------------------------------
-
-function setError(field, message) {
-  const node = document.getElementById(`${field}-error`);
-  if (!node) return false;
-  node.textContent = message;
-  const input = document.getElementById(field);
-  if (input && message) input.setAttribute("aria-invalid", "true");
-  else if (input) input.removeAttribute("aria-invalid");
-  return true;
+async function put(channel, changes) {
+  return (await api(`/api/cron/channels/${channel.id}`, { method: "PUT", body: changes })).channel;
 }
 
-function showErrors(errors, message) {
-  const items = errors.map(({ field, message: text }) => {
-    const name = field.split(".")[0]; // job_ids.1 belongs to job_ids
-    const shown = setError(name, text);
-    const label = LABELS[name] || name.replace(/_/g, " ");
-    return el("li", {}, shown ? el("a", { href: `#${name}` }, label) : label, `: ${text}`);
-  });
-  summary.replaceChildren(el("p", {}, message), el("ul", {}, ...items));
-  summary.hidden = false;
-  summary.focus();
+async function mute(channel) {
+  const saved = await askMute(
+    channel.name,
+    "No alert goes to this channel until then: the alerts meanwhile are dropped, not sent later.",
+    (until) => put(channel, { muted_until: until }),
+  );
+  if (!saved) return;
+  flash(`Muted “${channel.name}”.`);
+  await load();
 }
 
-function showSecret(channel) {
+async function unmute(channel, node) {
+  node.disabled = true;
+  try {
+    await put(channel, { muted_until: null });
+    flash(`Unmuted “${channel.name}”: alerts go to it again.`);
+  } catch (error) {
+    flash(`Could not unmute “${channel.name}”: ${error.message}`);
+  }
+  await load();
+}
+
+function confirmRotate(channel) {
+  rotating = channel;
+  document.getElementById("confirm-rotate-text").textContent =
+    `“${channel.name}” gets a new signing secret, shown once. For 24 hours each alert carries ` +
+    "a signature with the old secret too, so the receiver can switch without missing one.";
+  rotateDialog.returnValue = "";
+  rotateDialog.showModal();
+}
+
+rotateDialog.addEventListener("close", async () => {
+  if (rotateDialog.returnValue !== "rotate" || !rotating) return;
+  const channel = rotating;
+  try {
+    const rotated = await api(`/api/cron/channels/${channel.id}/rotate-secret`, { method: "POST" });
+    flash(`Rotated the secret of “${channel.name}”.`);
+    showSecret(rotated.channel, "New signing secret");
+  } catch (error) {
+    flash(`Could not rotate the secret of “${channel.name}”: ${error.message}`);
+  }
+  await load();
+});
+
+// --- the form: a new channel, or the one being edited ----------------------------------------
+
+function showSecret(channel, what = "Signing secret") {
   const box = document.getElementById("secret-box");
+  document.getElementById("secret-what").textContent = what;
   document.getElementById("secret-channel").textContent = `“${channel.name}”`;
   document.getElementById("secret-value").textContent = channel.secret;
   box.hidden = false;
@@ -168,35 +215,69 @@ document.getElementById("secret-done").addEventListener("click", () => {
   document.getElementById("secret-box").hidden = true;
 });
 
+/** The form for a new channel (null) or for editing `channel`; kind and tenant are fixed. */
+async function setEditing(channel) {
+  editing = channel;
+  errors.clear();
+  form.reset();
+  document.getElementById("channel-form-title").textContent = channel ? `Edit “${channel.name}”` : "New channel";
+  document.getElementById("channel-save").textContent = channel ? "Save channel" : "Create channel";
+  document.getElementById("channel-cancel").hidden = !channel;
+  document.getElementById("kind-help").hidden = !channel;
+  form.elements.kind.disabled = Boolean(channel);
+  form.elements.tenant_id.disabled = Boolean(channel);
+  if (channel) {
+    form.elements.name.value = channel.name;
+    form.elements.kind.value = channel.kind;
+    form.elements.tenant_id.value = channel.tenant_id || "";
+    form.elements.url.value = channel.url;
+    for (const box of form.querySelectorAll('input[name="events"]')) box.checked = channel.events.includes(box.value);
+  }
+  await picker.set(channel ? channel.job_ids : null);
+}
+
+async function edit(channel) {
+  await setEditing(channel);
+  document.getElementById("channel-form-title").scrollIntoView();
+  form.elements.name.focus();
+}
+
+document.getElementById("channel-cancel").addEventListener("click", () => setEditing(null));
+form.elements.tenant_id.addEventListener("change", () => picker.find());
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  for (const field of FIELDS) setError(field, "");
-  summary.hidden = true;
+  errors.clear();
   const events = [...form.querySelectorAll('input[name="events"]:checked')].map((i) => i.value);
-  const body = {
-    name: form.elements.name.value,
-    kind: form.elements.kind.value,
-    url: form.elements.url.value,
-    events,
-  };
-  if (form.elements.tenant_id.value) body.tenant_id = form.elements.tenant_id.value;
-  const button = form.querySelector('button[type="submit"]');
-  button.disabled = true;
+  const body = { name: form.elements.name.value, url: form.elements.url.value, events, job_ids: picker.value() };
+  if (!editing) {
+    body.kind = form.elements.kind.value;
+    if (form.elements.tenant_id.value) body.tenant_id = form.elements.tenant_id.value;
+  }
+  const save = document.getElementById("channel-save");
+  save.disabled = true;
   try {
-    const { channel } = await api("/api/cron/channels", { method: "POST", body });
-    form.reset();
-    flash(`Created “${channel.name}”.`);
-    if (channel.secret) showSecret(channel);
+    if (editing) {
+      const channel = await put(editing, body);
+      flash(`Saved “${channel.name}”.`);
+    } else {
+      const { channel } = await api("/api/cron/channels", { method: "POST", body });
+      flash(`Created “${channel.name}”.`);
+      if (channel.secret) showSecret(channel);
+    }
+    await setEditing(null);
     await load();
   } catch (error) {
-    showErrors(error.errors, `The channel was not created: ${error.message}`);
+    errors.show(error.errors, `The channel was not ${editing ? "saved" : "created"}: ${error.message}`);
   } finally {
-    button.disabled = false;
+    save.disabled = false;
   }
 });
 
+const loadWindows = startMaintenance(me, (id) => tenantNames.get(id) || id);
+
 document.getElementById("refresh").addEventListener("click", async () => {
-  await load();
+  await Promise.all([load(), loadWindows()]);
   if (shownDeliveries) await showDeliveries(shownDeliveries);
 });
 
@@ -207,6 +288,8 @@ if (me.role === "superadmin") {
     tenantNames.set(tenant.id, tenant.name);
     select.append(el("option", { value: tenant.id }, tenant.name));
   }
+  addTenantChoices(tenants);
   document.getElementById("tenant-field").hidden = false;
 }
-await load();
+await setEditing(null);
+await Promise.all([load(), loadWindows()]);

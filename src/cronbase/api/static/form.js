@@ -6,6 +6,7 @@
 
 import { api } from "./api.js";
 import { absoluteTime, el, flashNext } from "./format.js";
+import { FormErrors } from "./form_errors.js";
 import { startPage } from "./session.js";
 import { fillUpstreams, loadUpstreamChoices, upstreamsValue } from "./upstreams.js";
 
@@ -43,37 +44,9 @@ let previewNumber = 0;
 const functions = {}; // name → {name, description, options}, from GET /api/cron/functions
 let optionInputs = {}; // "metadata.<key>" → its input, for the chosen function's options
 
-const inputOf = (field) => input[field] || optionInputs[field];
 const allFields = () => [...FIELDS, ...Object.keys(optionInputs)];
-
-function setError(field, message) {
-  const node = document.getElementById(`${field}-error`);
-  if (!node) return false;
-  node.textContent = message;
-  if (message) inputOf(field).setAttribute("aria-invalid", "true");
-  else inputOf(field).removeAttribute("aria-invalid");
-  return true;
-}
-
-function clearErrors() {
-  for (const field of allFields()) setError(field, "");
-  summary.hidden = true;
-  summary.replaceChildren();
-}
-
-/** Put each error at its field; list them all at the top too, and take focus there. */
-function showErrors(errors, message) {
-  const items = errors.map(({ field, message: text }) => {
-    const shown = setError(field, text);
-    if (shown && inputOf(field).closest("details")) inputOf(field).closest("details").open = true;
-    const label = LABELS[field] || field.replace(/_/g, " ");
-    const where = shown ? el("a", { href: `#${field}` }, label) : label;
-    return el("li", {}, where, `: ${text}`);
-  });
-  summary.replaceChildren(el("p", {}, message), el("ul", {}, ...items));
-  summary.hidden = false;
-  summary.focus();
-}
+const errors = new FormErrors(summary, { labels: LABELS });
+const setError = (field, message) => errors.set(field, message);
 
 function showPreview(data) {
   const times = data.next_runs.map((iso) =>
@@ -119,8 +92,8 @@ async function runPreview() {
   } catch (error) {
     if (number !== previewNumber) return;
     preview.replaceChildren();
-    const errors = error.errors.length ? error.errors : [{ field: "schedule", message: error.message }];
-    for (const { field, message } of errors) setError(field, message) || setError("schedule", message);
+    const problems = error.errors.length ? error.errors : [{ field: "schedule", message: error.message }];
+    for (const { field, message } of problems) setError(field, message) || setError("schedule", message);
   }
 }
 
@@ -183,17 +156,16 @@ function formBody() {
 }
 
 function fieldErrors() {
-  return allFields().map((field) => ({
-    field,
-    message: document.getElementById(`${field}-error`)?.textContent,
-  })).filter((error) => error.message);
+  return allFields()
+    .map((field) => ({ field, message: errors.get(field) }))
+    .filter((error) => error.message);
 }
 
 async function save(event) {
   event.preventDefault();
-  clearErrors();
+  errors.clear();
   const body = formBody();
-  if (!body) return showErrors(fieldErrors(), "The job was not saved: fix the fields marked below.");
+  if (!body) return errors.show(fieldErrors(), "The job was not saved: fix the fields marked below.");
   const button = document.getElementById("save");
   button.disabled = true;
   try {
@@ -203,7 +175,7 @@ async function save(event) {
     window.location.assign(`/jobs/${data.job.id}`);
   } catch (error) {
     const message = `The job was not saved: ${error.message}`;
-    showErrors(error.errors.filter((e) => e.field !== "body"), message);
+    errors.show(error.errors.filter((e) => e.field !== "body"), message);
   } finally {
     button.disabled = false;
   }
@@ -359,7 +331,7 @@ if (jobId) {
   try {
     fill((await api(`/api/cron/jobs/${jobId}`)).job);
   } catch (error) {
-    showErrors([], `Could not load the job: ${error.message}`);
+    errors.show([], `Could not load the job: ${error.message}`);
   }
 }
 describeFunction();

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { chartWidth, runCharts } from "./charts.js";
+import { alertState, covering, maintenanceWindows } from "./job_alerts.js";
 import {
   absoluteTime,
   cell,
@@ -36,6 +37,7 @@ let nextRunsCursor = null;
 let refreshTimer = null;
 let runsWereBusy = false;
 let linked = { upstream: [], downstream: [] }; // GET /api/cron/jobs/{id}/dependencies
+let windows = []; // the maintenance windows that cover the job
 
 function detail(term, ...value) {
   return [el("dt", {}, term), el("dd", {}, ...value)];
@@ -69,7 +71,7 @@ async function renderJob() {
     ...detail("Missed, overlapping slots", `${job.misfire_policy}, ${job.overlap_policy}`),
     ...detail("Attempts, isolation", `${job.max_attempts} (retry after ${job.retry_delay_seconds} s), ${job.isolation}`),
     ...detail("History kept", job.keep_runs ? `the newest ${job.keep_runs} runs whatever their age, older ones by the retention` : "by the retention's age limit"),
-    ...detail("Alerts", ...alerts()),
+    ...detail("Alerts", ...alertState(job, windows, alertsChanged)),
     ...detail("Metadata", el("pre", {}, JSON.stringify(ownMetadata(metadata), null, 2))),
     ...detail("Runs after", ...linkedJobs(linked.upstream, job.wait_for === "all" ? "all of them, for the same scheduled time" : null)),
     ...detail("Runs before", ...linkedJobs(linked.downstream, null)),
@@ -82,15 +84,9 @@ async function renderJob() {
     .catch(() => {});
 }
 
-// The job's alert settings and state: its overdue grace, a mute, an alert episode going on.
-function alerts() {
-  const parts = [`overdue after ${job.overdue_after_seconds} s`];
-  const muted = job.muted_until && Date.parse(job.muted_until) > Date.now();
-  if (muted) parts.push("; muted until ", timeElement(job.muted_until, { relativeText: false }));
-  if (job.alerting_since) {
-    parts.push("; alerting since ", timeElement(job.alerting_since, { relativeText: false }));
-  }
-  return parts;
+async function alertsChanged(changed) {
+  job = changed;
+  await renderJob();
 }
 
 // Links to the jobs it runs after (or before), nearest first, with each edge's condition.
@@ -210,10 +206,13 @@ async function loadRuns() {
 
 async function loadJob() {
   try {
-    [job, linked] = await Promise.all([
+    let allWindows;
+    [job, linked, allWindows] = await Promise.all([
       api(`/api/cron/jobs/${jobId}`).then((data) => data.job),
       api(`/api/cron/jobs/${jobId}/dependencies`),
+      maintenanceWindows(),
     ]);
+    windows = covering(allWindows, job);
   } catch (error) {
     if (error.status === 404) {
       return pageNotice("This job does not exist, or it belongs to a tenant you cannot see.", true);
@@ -270,12 +269,7 @@ runNowButton.addEventListener("click", () =>
     if (!workerRunning) await api("/api/cron/run", { method: "POST" });
     runPages.restart();
     runsWereBusy = true; // a run was queued: read the job again once the history shows it ended
-    startBackfillForm(jobId, () => {
-  runPages.restart();
-  runsWereBusy = true;
-  refreshAll();
-});
-await refreshAll();
+    await refreshAll();
   }),
 );
 
