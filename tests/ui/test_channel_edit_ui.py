@@ -52,7 +52,7 @@ def test_edit_a_channels_fields_and_jobs(ui: UI) -> None:
     page.get_by_role("button", name="Save channel").click()
     expect(page.locator("#flash")).to_have_text("Saved “Ops pager”.")
     expect(row).to_contain_text("Ops pager")
-    expect(row).to_contain_text("1 job(s)")
+    expect(row).to_contain_text("job.overdue · Nightly report")
     expect(page.locator("#channel-form-title")).to_have_text("New channel")
     stored = ui.store.get_channel(UUID(channel["id"]))
     assert stored is not None

@@ -85,3 +85,25 @@ def test_plan_see_and_end_maintenance_windows(ui: UI) -> None:
     )
     expect(rows).to_have_count(1)
     assert [w.tenant_id for w in ui.store.list_windows(ended_after=now)] == [None]
+
+
+def test_a_superadmin_plans_a_tenants_window_among_that_tenants_jobs(ui: UI) -> None:
+    ui.make_job("A's report", tenant_id=ui.tenants.a)
+    theirs = ui.make_job("B's report", tenant_id=ui.tenants.b)
+    _, seen = ui.open(ui.tokens.superadmin, "/channels")
+    page = seen.page
+    form = page.locator("#window-form")
+    expect(form.get_by_label("Tenant")).to_be_visible()
+    form.get_by_label("Only the jobs chosen below").check()
+    results = form.locator(".job-results li")
+    expect(results).to_have_count(2)  # a global window may name any job
+    form.get_by_label("Tenant").select_option(label="Tenant B")
+    expect(results).to_have_text(["B's report Add"])
+    form.get_by_role("button", name="Add B's report").click()
+    form.get_by_label("Until").fill(local(datetime.now(UTC) + timedelta(hours=1)))
+    form.get_by_role("button", name="Plan window").click()
+    row = page.locator("#windows-body tr")
+    expect(row).to_contain_text("Tenant B")
+    expect(row).to_contain_text("B's report")
+    [window] = ui.store.list_windows(ended_after=datetime.now(UTC))
+    assert (window.tenant_id, window.job_ids) == (ui.tenants.b, [theirs])

@@ -5,7 +5,7 @@
 import { api, fetchAll } from "./api.js";
 import { cell, duration, el, flash, statusBadge, timeElement } from "./format.js";
 import { FormErrors } from "./form_errors.js";
-import { JobPicker } from "./job_picker.js";
+import { JobPicker, jobName } from "./job_picker.js";
 import { addTenantChoices, startMaintenance } from "./maintenance.js";
 import { askMute, isMuted, mutedText } from "./mute.js";
 import { startPage } from "./session.js";
@@ -49,7 +49,8 @@ function row(channel) {
     channel.kind === "webhook" ? button("Rotate secret…", () => confirmRotate(channel)) : null,
     button("Delete…", () => confirmDelete(channel), { class: "danger" }),
   ];
-  const jobs = channel.job_ids === null ? "every job" : `${channel.job_ids.length} job(s)`;
+  const jobs = el("span", {}, channel.job_ids === null ? "every job" : `${channel.job_ids.length} job(s)`);
+  if (channel.job_ids) Promise.all(channel.job_ids.map(jobName)).then((names) => (jobs.textContent = names.join(", ")));
   return el(
     "tr",
     { dataset: { channelId: channel.id } },
@@ -57,7 +58,7 @@ function row(channel) {
     cell("Kind", channel.kind),
     cell("Tenant", tenantLabel(channel)),
     cell("Address", el("code", {}, channel.url)),
-    cell("Events", `${channel.events.join(", ")} · ${jobs}`),
+    cell("Events", `${channel.events.join(", ")} · `, jobs),
     cell("Alerts", mutedText(channel.muted_until) || "on"),
     cell("Actions", el("div", { class: "actions" }, ...actions)),
   );
