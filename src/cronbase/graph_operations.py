@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from cronbase.audit import Auditor
 from cronbase.auth import Principal
 from cronbase.backfill import Backfill, backfill_slots
 from cronbase.dependency_rules import Linked
@@ -64,7 +65,7 @@ class GraphOperations:
         """Queue the job's slots in [start, end) that have no succeeded, running or pending
         run (see cronbase.backfill); with `dry_run`, only list them. InvalidJob for a bad range,
         an on_demand job or more than MAX_BACKFILL_SLOTS slots."""
-        self.get_job(job_id, caller)
+        job, now = self.get_job(job_id, caller), self.clock.now()
         for name, instant in (("start", start), ("end", end)):
             if instant.tzinfo is None or instant.utcoffset() is None:
                 raise InvalidJob([(name, "needs a zone or offset, e.g. 2026-11-30T00:00:00+01:00")])
@@ -79,7 +80,12 @@ class GraphOperations:
             "dry_run": dry_run,
         }
         done = self.store.create_backfill(
-            job_id, slots_of, values, self.clock.now(), tenant_id=scope(caller)
+            job_id,
+            slots_of,
+            values,
+            now,
+            tenant_id=scope(caller),
+            audit_of=Auditor(caller, now).backfilled(job),  # not for a dry run
         )
         if done is None:  # deleted meanwhile
             raise JobNotFound(job_id)
@@ -94,8 +100,9 @@ class GraphOperations:
 
     def cancel_backfill(self, job_id: UUID, backfill_id: UUID, caller: Principal) -> Backfill:
         """Remove the backfill's waiting runs; those running finish."""
-        self.get_job(job_id, caller)
-        found = self.store.cancel_backfill(job_id, backfill_id, self.clock.now())
+        job, now = self.get_job(job_id, caller), self.clock.now()
+        cancelled = Auditor(caller, now).backfill_cancelled(job)
+        found = self.store.cancel_backfill(job_id, backfill_id, now, audit_of=cancelled)
         if found is None:
             raise BackfillNotFound(backfill_id)
         return found

@@ -143,6 +143,8 @@ RUN_ORDER = Sort(
     ),
     descending=True,
 )
+# A job's audit log (cronbase.audit): newest first; its ids, time-ordered, break ties.
+AUDIT_ORDER = Sort(token="", fields=(SortField("at", _TIME, nullable=False),), descending=True)
 
 
 @dataclass(frozen=True)

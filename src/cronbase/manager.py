@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from cronbase.audit import AuditOperations, Auditor
 from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.errors import (
@@ -81,7 +82,7 @@ class Counts:
 GOING = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
-class JobManager(GraphOperations, RunOperations):
+class JobManager(GraphOperations, RunOperations, AuditOperations):
     """The domain layer: the only way the API and the CLI reach jobs, tenants, tokens and
     workers. It checks who may do what; the store only stores."""
 
@@ -129,7 +130,11 @@ class JobManager(GraphOperations, RunOperations):
         # The id is chosen here, not by the database: a staggered job's offset derives from it.
         values["id"] = uuid4()
         values.update(next_run=self._next_run(values, values["id"]), created_at=now, updated_at=now)
-        return self.store.insert_job(values, max_per_tenant=self.limits.max_jobs_per_tenant)
+        return self.store.insert_job(
+            values,
+            max_per_tenant=self.limits.max_jobs_per_tenant,
+            audit_of=Auditor(caller, now).created,
+        )
 
     def get_job(self, job_id: UUID, caller: Principal) -> Job:
         """The job, or JobNotFound if it does not exist or the caller may not see it."""
@@ -195,7 +200,11 @@ class JobManager(GraphOperations, RunOperations):
         moves = values.get("tenant_id", job.tenant_id) != job.tenant_id
         quota = self.limits.max_jobs_per_tenant if moves else None
         updated = self.store.update_job(
-            job_id, values, tenant_id=scope(caller), max_per_tenant=quota
+            job_id,
+            values,
+            tenant_id=scope(caller),
+            max_per_tenant=quota,
+            audit_of=Auditor(caller, values["updated_at"]).updated,  # paused, resumed, updated
         )
         if updated is None:  # deleted meanwhile
             raise JobNotFound(job_id)
@@ -243,8 +252,9 @@ class JobManager(GraphOperations, RunOperations):
     def delete_job(self, job_id: UUID, caller: Principal, *, detach: bool = False) -> None:
         """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
         `detach`, which removes their edges to it first (in the same transaction)."""
-        self.get_job(job_id, caller)
-        if not self.store.delete_job(job_id, tenant_id=scope(caller), detach=detach):
+        job = self.get_job(job_id, caller)
+        entry = Auditor(caller, self.clock.now()).deleted(job)
+        if not self.store.delete_job(job_id, tenant_id=scope(caller), detach=detach, entry=entry):
             raise JobNotFound(job_id)
 
     def _next_run(self, values: dict[str, Any], job_id: UUID) -> datetime | None:
@@ -270,7 +280,7 @@ class JobManager(GraphOperations, RunOperations):
             }
             for index, values in enumerate(defaults)
         ]
-        return self.store.insert_jobs_unless_named(rows)
+        return self.store.insert_jobs_unless_named(rows, audit_of=Auditor(SYSTEM, now).created)
 
     def _validated(
         self, spec: JobSpec, *, new_metadata: bool, check_options: bool = True

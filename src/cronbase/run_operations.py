@@ -15,6 +15,7 @@ from cronbase.activity import (
     activity_window,
     fill_minutes,
 )
+from cronbase.audit import Auditor
 from cronbase.auth import Principal
 from cronbase.errors import JobNotFound, RunNotFound
 from cronbase.graph_operations import scope
@@ -102,8 +103,9 @@ class RunOperations:
         """Queue a manual run of the job, outside its schedule; a worker starts it as soon as
         it has a free slot (and the job's previous run, if any, has ended). Return the queued
         run; if one is already waiting, return that one instead of queueing another."""
-        self.get_job(job_id, caller)
-        run = self.store.enqueue_run(job_id, self.clock.now(), tenant_id=scope(caller))
+        job, now = self.get_job(job_id, caller), self.clock.now()
+        ran = Auditor(caller, now).ran(job)  # only a run queued now: a waiting one is no news
+        run = self.store.enqueue_run(job_id, now, tenant_id=scope(caller), audit_of=ran)
         if run is None:  # deleted meanwhile
             raise JobNotFound(job_id)
         return run

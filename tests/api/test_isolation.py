@@ -29,7 +29,7 @@ from tests.api.conftest import Callers, Tenants, make_jwt
 OK = 200  # 201 for a create
 
 # What each caller gets from the collection endpoints (list, create, run, functions, preview)
-# and from each job endpoint (read, run history, update, delete) on three jobs: tenant A's,
+# and from each job endpoint (read, run history, update, audit log, delete) on three jobs: tenant A's,
 # tenant B's and a global one.
 # fmt: off
 MATRIX: dict[str, tuple[int, int, int, int]] = {
@@ -61,8 +61,16 @@ JOB_ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/cron/jobs/{id}", None),
     ("GET", "/api/cron/jobs/{id}/runs", None),
     ("PUT", "/api/cron/jobs/{id}", {"name": "Renamed in the matrix"}),
+    ("GET", "/api/cron/jobs/{id}/audit", None),
     ("DELETE", "/api/cron/jobs/{id}", None),  # last: it changes what the others would see
 ]
+# Who each caller is in the audit log.
+ACTORS = {
+    "superadmin": "root@x.test",
+    "admin_a": "admin@a.test",
+    "jwt_admin_a": "jwt@a.test",
+    "admin_b": "admin@b.test",
+}
 
 
 @pytest.fixture
@@ -159,6 +167,11 @@ def _content_problem(
         return f"nothing was due, yet: {data}"
     if path.endswith("/runs") and [run["job_id"] for run in data["runs"]] != [path.split("/")[4]]:
         return f"the history of another job: {data}"
+    if path.endswith("/audit"):
+        told = [(e["job_id"], e["action"], e["actor"]) for e in data["entries"]]
+        job_id = path.split("/")[4]
+        if told != [(job_id, "updated", ACTORS[caller]), (job_id, "created", "root@x.test")]:
+            return f"not the job's rename and creation: {told}"
     return None
 
 
@@ -211,6 +224,17 @@ def test_every_caller_against_every_endpoint(
             assert job_id not in after, (caller, target)
         else:
             assert after[job_id] == before[job_id], (caller, target)
+    # The deleted jobs' audit logs outlive them, for those who could see them; to the others,
+    # a deleted job's log is as unknown as a job that never was.
+    for target, code in zip(TARGETS, per_target, strict=True):
+        response = client.get(f"/api/cron/jobs/{jobs[target]}/audit")
+        if target in visible:
+            assert response.status_code == 200, (caller, target, response.text)
+            [deleted, *_] = response.json()["data"]["entries"]
+            assert (deleted["action"], deleted["actor"]) == ("deleted", ACTORS[caller])
+            assert deleted["detail"] == {"name": "Renamed in the matrix"}
+        else:
+            assert _envelope_problem(response, code) is None, (caller, target, response.text)
     created = [after[job_id][0] for job_id in after.keys() - before.keys()]
     if collection == OK:
         [job] = created

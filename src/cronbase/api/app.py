@@ -16,7 +16,7 @@ from cronbase.api.errors import BodySizeLimit, error_response, install_error_han
 from cronbase.api.metrics import metrics_registry
 from cronbase.api.metrics import router as metrics_router
 from cronbase.api.redirects import RelativeRedirects
-from cronbase.api.routes import activity, backfills, channels, cron, jobs, maintenance
+from cronbase.api.routes import activity, audit, backfills, channels, cron, jobs, maintenance
 from cronbase.api.routes.ui import install_ui
 from cronbase.api.schemas import Envelope, ErrorEnvelope, Health, Readiness
 from cronbase.api.signin_limit import FailedAuthLimit, FailedAuthLimiter
@@ -94,6 +94,7 @@ def create_app(
     app.add_middleware(FailedAuthLimit, limiter=limiter)  # outermost: before the body is read
     app.include_router(jobs.router)
     app.include_router(backfills.router)
+    app.include_router(audit.router)
     app.include_router(cron.router)
     app.include_router(maintenance.router)
     app.include_router(metrics_router)

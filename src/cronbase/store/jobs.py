@@ -3,16 +3,18 @@ given, inside the caller's transaction (see SqlStore)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
+from cronbase.audit import AuditEntry
 from cronbase.errors import QuotaExceeded
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.listing import JobQuery
-from cronbase.store import graph, keyset
+from cronbase.store import audit, graph, keyset
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
 from cronbase.store.tables import cron_job, cron_job_run, tenants
 
@@ -85,7 +87,9 @@ def update_job(
     values: dict[str, Any],
     tenant_id: UUID | None,
     max_per_tenant: int | None = None,
+    audit_of: Callable[[Job, Job], AuditEntry | None] | None = None,
 ) -> Job | None:
+    """Set `values`; with `audit_of`, record its entry of the job before and after."""
     values = dict(values)
     upstreams = values.pop("depends_on", None)
     touches_graph = not graph.GRAPH_FIELDS.isdisjoint(values) or upstreams is not None
@@ -93,14 +97,27 @@ def update_job(
         graph.lock_graph(conn, dialect)
     if max_per_tenant is not None and values.get("tenant_id") is not None:
         _check_quota(conn, values["tenant_id"], max_per_tenant, moving=job_id)
+    # Read under the row's lock (after the graph's and the tenant's, in their order), so the
+    # entry's "from" values are those this change replaced.
+    before = _locked(conn, job_id, tenant_id) if audit_of else None
     row = conn.execute(
         cron_job.update().where(this_job(job_id, tenant_id)).values(**values).returning(*cron_job.c)
     ).first()
     if row is None:
         return None
     if touches_graph:
-        return graph.save_edges(conn, job_from_row(row), upstreams)
-    return graph.with_upstreams(conn, [job_from_row(row)])[0]
+        job = graph.save_edges(conn, job_from_row(row), upstreams)
+    else:
+        job = graph.with_upstreams(conn, [job_from_row(row)])[0]
+    if audit_of is not None and before is not None:
+        audit.record(conn, audit_of(before, job))
+    return job
+
+
+def _locked(conn: sa.Connection, job_id: UUID, tenant_id: UUID | None) -> Job | None:
+    row = conn.execute(sa.select(cron_job).where(this_job(job_id, tenant_id)).with_for_update())
+    found = row.first()
+    return graph.with_upstreams(conn, [job_from_row(found)])[0] if found else None
 
 
 def delete_job(
@@ -144,8 +161,14 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
 
 
 def enqueue_run(
-    conn: sa.Connection, job_id: UUID, now: datetime, tenant_id: UUID | None
+    conn: sa.Connection,
+    job_id: UUID,
+    now: datetime,
+    tenant_id: UUID | None,
+    audit_of: Callable[[Run], AuditEntry] | None = None,
 ) -> Run | None:
+    """Queue a manual run (or return the one waiting); with `audit_of`, record its entry of a
+    run queued now."""
     # Locked, so two clicks at once queue one run, and a DELETE waits for us.
     tenant = conn.execute(
         sa.select(cron_job.c.tenant_id).where(this_job(job_id, tenant_id)).with_for_update()
@@ -174,4 +197,7 @@ def enqueue_run(
         )
         .returning(*cron_job_run.c)
     ).one()
-    return run_from_row(row)
+    run = run_from_row(row)
+    if audit_of is not None:
+        audit.record(conn, audit_of(run))
+    return run

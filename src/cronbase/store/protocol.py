@@ -6,6 +6,9 @@ from the first; a claim of at most 100 runs, leased for DEFAULT_LEASE). Every me
 in a transaction of its own and raises cronbase errors: ConcurrentChange when a write loses
 to a concurrent change (a tenant or job deleted meanwhile), ValueRefused when the database
 refuses a value; the driver's OperationalError (the database is unreachable) passes through.
+The writes the domain layer audits (a job's insert, update and delete, a manual run, a
+backfill and its cancelling) take the entry of the audit log (cronbase.audit), or a function
+making it from what the write read: written in the same transaction, only if the write was.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.activity import MinuteActivity, RunTiming
+from cronbase.audit import AuditEntry, AuditQuery
 from cronbase.backfill import Backfill
 from cronbase.dependency_rules import Linked
 from cronbase.explain import Evidence
@@ -102,6 +106,9 @@ class Store(Protocol):
         """Queue the job's free slots as backfill runs (store/backfills.py); None: no job."""
 
     def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None: ...
+
+    def job_audit(self, job_id: UUID, query: AuditQuery) -> list[AuditEntry]:
+        """A page of the job's audit log, newest first (it outlives the job)."""
 
     def cancel_backfill(self, job_id: UUID, bid: UUID, now: datetime) -> Backfill | None: ...
 

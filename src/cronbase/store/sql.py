@@ -4,7 +4,7 @@ claims.py, leases.py, recording.py, status.py, channels.py and notifications.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,13 +13,11 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.activity import MinuteActivity, RunTiming
-from cronbase.backfill import Backfill
-from cronbase.dependency_rules import Linked
 from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
-from cronbase.listing import JobQuery, RunQuery
+from cronbase.listing import RunQuery
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
     Event,
@@ -27,11 +25,8 @@ from cronbase.notify.model import (
 from cronbase.store import (
     activity,
     alerts,
-    backfills,
     claims,
     evidence,
-    graph,
-    jobs,
     leases,
     notifications,
     recording,
@@ -43,12 +38,14 @@ from cronbase.store.engine import DEFERRED, create_engine
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
 from cronbase.store.retention import PruneBatch, RunKey
+from cronbase.store.sql_jobs import JobMethods
 from cronbase.store.sql_notifications import NotificationMethods
 
 
-class SqlStore(NotificationMethods):
+class SqlStore(JobMethods, NotificationMethods):
     """The one store. Its contracts are the docstrings of Store (protocol.py); the methods of
-    notification channels and the outbox are in sql_notifications.py."""
+    tenants, jobs, backfills and the audit log are in sql_jobs.py, those of notification
+    channels and the outbox in sql_notifications.py."""
 
     def __init__(
         self, engine: sa.Engine, *, quiet_period: timedelta = DEFAULT_QUIET_PERIOD
@@ -89,103 +86,6 @@ class SqlStore(NotificationMethods):
         with self.engine.connect() as conn:
             conn.execution_options(**{DEFERRED: True})
             yield conn
-
-    # --- tenants and jobs --------------------------------------------------------------------
-
-    def insert_tenant(self, name: str) -> UUID:
-        with self.transaction() as conn:
-            return jobs.insert_tenant(conn, name)
-
-    def list_tenants(self) -> list[tuple[UUID, str]]:
-        with self.reading() as conn:
-            return jobs.list_tenants(conn)
-
-    def tenant_exists(self, tenant_id: UUID) -> bool:
-        with self.reading() as conn:
-            return jobs.tenant_exists(conn, tenant_id)
-
-    def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = None) -> Job:
-        with self.transaction() as conn:
-            job = jobs.insert_job(conn, self.dialect, values, max_per_tenant)
-            wakeups.notify(conn, self.dialect)
-            return job
-
-    def insert_jobs_unless_named(self, values: list[dict[str, Any]]) -> list[Job]:
-        with self.transaction() as conn:
-            inserted = jobs.insert_jobs_unless_named(conn, self.dialect, values)
-            if inserted:
-                wakeups.notify(conn, self.dialect)
-            return inserted
-
-    def update_job(
-        self,
-        job_id: UUID,
-        values: dict[str, Any],
-        *,
-        tenant_id: UUID | None = None,
-        max_per_tenant: int | None = None,
-    ) -> Job | None:
-        with self.transaction() as conn:
-            job = jobs.update_job(conn, self.dialect, job_id, values, tenant_id, max_per_tenant)
-            if job is not None:
-                wakeups.notify(conn, self.dialect)
-            return job
-
-    def delete_job(
-        self, job_id: UUID, *, tenant_id: UUID | None = None, detach: bool = False
-    ) -> bool:
-        with self.transaction() as conn:
-            return jobs.delete_job(conn, self.dialect, job_id, tenant_id, detach)
-
-    def get_job(self, job_id: UUID) -> Job | None:
-        with self.reading() as conn:
-            return jobs.get_job(conn, job_id)
-
-    def list_jobs(self, query: JobQuery | None = None) -> list[Job]:
-        with self.reading() as conn:
-            return jobs.list_jobs(conn, query or JobQuery())
-
-    def linked_jobs(self, job_id: UUID) -> tuple[list[Linked], list[Linked], dict[UUID, Job]]:
-        with self.reading() as conn:
-            return graph.linked(conn, job_id)
-
-    def create_backfill(
-        self,
-        job_id: UUID,
-        slots_of: Callable[[Job], list[datetime]],
-        values: dict[str, Any],
-        now: datetime,
-        *,
-        tenant_id: UUID | None = None,
-    ) -> tuple[Backfill | None, list[datetime]] | None:
-        with self.transaction() as conn:
-            created = backfills.create(conn, self.dialect, job_id, tenant_id, slots_of, values, now)
-            if created is not None and created[0] is not None:
-                wakeups.notify(conn, self.dialect)
-            return created
-
-    def get_backfill(self, job_id: UUID, backfill_id: UUID) -> Backfill | None:
-        with self.reading() as conn:
-            return backfills.read(conn, job_id, backfill_id)
-
-    def cancel_backfill(self, job_id: UUID, backfill_id: UUID, now: datetime) -> Backfill | None:
-        with self.transaction() as conn:
-            return backfills.cancel(conn, job_id, backfill_id, now)
-
-    def runs_jobs(
-        self, run_ids: list[UUID], *, tenant_id: UUID | None = None
-    ) -> dict[UUID, tuple[UUID, str]]:
-        with self.reading() as conn:
-            return graph.runs_jobs(conn, run_ids, tenant_id)
-
-    def enqueue_run(
-        self, job_id: UUID, now: datetime, *, tenant_id: UUID | None = None
-    ) -> Run | None:
-        with self.transaction() as conn:
-            run = jobs.enqueue_run(conn, job_id, now, tenant_id)
-            if run is not None:
-                wakeups.notify(conn, self.dialect)
-            return run
 
     # --- claims, leases and recording --------------------------------------------------------
 
