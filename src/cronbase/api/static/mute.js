@@ -37,6 +37,12 @@ function build() {
       ),
     ),
   );
+  // Enter in the time field means "until then", not the form's first button (1 hour).
+  until.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    node.querySelector('button[value="until"]').click();
+  });
   document.body.append(node);
   return node;
 }
