@@ -18,6 +18,7 @@ export class JobPicker {
     this.results = root.querySelector(".job-results");
     this.status = root.querySelector(".picker-status");
     this.searchNumber = 0;
+    this.lastFound = []; // the latest search's jobs, listed under the search box
     this.timer = null;
     for (const radio of this.radios()) radio.addEventListener("change", () => this.showBox());
     this.search.addEventListener("input", () => {
@@ -67,7 +68,7 @@ export class JobPicker {
       remove.addEventListener("click", () => {
         this.chosen.delete(id);
         this.renderChosen();
-        this.renderResults(this.lastFound || []);
+        this.renderResults(this.lastFound);
       });
       return el("li", { dataset: { jobId: id } }, el("span", {}, name), " ", remove);
     });
