@@ -185,17 +185,18 @@ def open_episodes(conn: sa.Connection, since: dict[UUID, datetime]) -> None:
     )
 
 
-def episodes_of_runs(conn: sa.Connection, final: Iterable[Outcome]) -> list[Event]:
+def episodes_of_runs(
+    conn: sa.Connection, final: Iterable[Outcome], since: dict[UUID, datetime | None]
+) -> list[Event]:
     """Open the episodes of the jobs whose final attempt failed, timed out or was abandoned;
     close those of the jobs whose final attempt succeeded after an alert, returning their
-    job.recovered events. The jobs' rows are locked by the caller (record_outcomes)."""
+    job.recovered events. The jobs' rows are locked by the caller (record_outcomes), which
+    read their alerting_since (`since`) as it locked them."""
     ordered = sorted(final, key=lambda o: o.finished_at)
     if not ordered:
         return []
-    job_ids = sorted({o.claim.job.id for o in ordered})
-    query = sa.select(cron_job.c.id, cron_job.c.alerting_since).where(cron_job.c.id.in_(job_ids))
-    alerting: dict[UUID, datetime | None] = {j: at for j, at in conn.execute(query)}  # noqa: C416
-    before = dict(alerting)
+    alerting = dict(since)
+    before = since
     recovered = []
     for outcome in ordered:
         job_id = outcome.claim.job.id

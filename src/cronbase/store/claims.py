@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
@@ -33,7 +33,7 @@ from cronbase.jobs import (
 )
 from cronbase.notify.events import missed_event
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
-from cronbase.store import last_outcome
+from cronbase.store import last_outcome, pg_batches
 from cronbase.store.alerts import open_episodes
 from cronbase.store.leases import hold_runs
 from cronbase.store.notifications import add_events
@@ -267,6 +267,9 @@ def _insert_runs(
     that had no row yet."""
     if not jobs:
         return {}
+    if dialect == "postgresql":
+        runs = [(uuid4(), job.id, job.tenant_id, plans[job.id].run_slot) for job in jobs]
+        return pg_batches.insert_running(conn, runs, now, worker_id, lease_until)  # type: ignore[arg-type]
     rows = [
         run_row(
             job,
@@ -321,7 +324,11 @@ def _move_on(
 ) -> None:
     """Set each claimed job's next_run from its plan; a job a slot of which runs now has its
     last run start now (see last_outcome.py), one that runs none counts the slots it missed
-    (one statement, executed for many)."""
+    (one statement, executed for many; on PostgreSQL one for all)."""
+    moved = [_moved_on(job, plans[job.id], job.id in ran, now) for job in jobs]
+    if conn.dialect.name == "postgresql":
+        pg_batches.move_on(conn, moved)
+        return
     conn.execute(
         cron_job.update()
         .where(cron_job.c.id == sa.bindparam("b_id"))
@@ -331,7 +338,7 @@ def _move_on(
             last_status=sa.bindparam("b_status"),
             missed_since_last_run=sa.bindparam("b_missed"),
         ),
-        [_moved_on(job, plans[job.id], job.id in ran, now) for job in jobs],
+        moved,
     )
 
 

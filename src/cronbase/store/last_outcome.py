@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.jobs import Outcome, RunStatus
+from cronbase.store import pg_batches
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import UTCDateTime
 
@@ -56,6 +57,10 @@ def note_ended(
     for o in sorted(outcomes, key=lambda o: o.started_at):
         newest[o.claim.job.id] = o
     metadata = metadata or {}
+    if conn.dialect.name == "postgresql":  # one statement for all
+        rows = [(j, o.started_at, o.status.value, metadata.get(j)) for j, o in newest.items()]
+        pg_batches.note_ended(conn, rows)
+        return
     started = sa.bindparam("b_started", type_=UTCDateTime())
     newer = sa.or_(cron_job.c.last_run.is_(None), cron_job.c.last_run <= started)
     values: dict[str, Any] = {

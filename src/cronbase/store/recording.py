@@ -4,6 +4,7 @@ writes the notifications of the final attempts to the outbox, in the same transa
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,11 +14,11 @@ import sqlalchemy as sa
 from cronbase.jobs import Outcome, Recorded, RunStatus
 from cronbase.monitoring import count_run
 from cronbase.notify.events import run_events
-from cronbase.store import last_outcome
+from cronbase.store import last_outcome, pg_batches
 from cronbase.store.alerts import episodes_of_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
-from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
+from cronbase.store.tables import cron_channel, cron_job, cron_job_dependency, cron_job_run
 from cronbase.store.triggers import trigger_dependents
 
 
@@ -27,44 +28,75 @@ def record_outcomes(
     """Record the outcomes; say for each what happened (see Store.record_outcomes)."""
     # Lock the jobs before the runs, in id order: the order in which a DELETE of a job
     # cascades, so the two cannot deadlock.
-    metadata, depended_on = _lock_jobs(conn, {outcome.claim.job.id for outcome in outcomes})
-    runs = _lock_runs(conn, [outcome.claim.run_id for outcome in outcomes])
-    verdicts = [_verdict(outcome, metadata, runs) for outcome in outcomes]
+    jobs = _lock_jobs(conn, dialect, {outcome.claim.job.id for outcome in outcomes})
+    runs = _lock_runs(conn, dialect, [outcome.claim.run_id for outcome in outcomes])
+    verdicts = [_verdict(outcome, jobs.metadata, runs) for outcome in outcomes]
     recorded = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
     if recorded:
-        _update_runs(conn, recorded)
+        _update_runs(conn, dialect, recorded)
         retries = [retry_row(o.claim, o.retry_at) for o in recorded if o.retry_at is not None]
         if retries:
             conn.execute(run_insert(dialect), retries)
         final = [o for o in recorded if o.retry_at is None]
         # In this transaction: the alert exists if and only if the run's ending does.
         # A job's first success after an alert closes its episode (job.recovered).
-        recovered = episodes_of_runs(conn, final)
-        add_events(conn, dialect, run_events(final) + recovered, quiet)
+        recovered = episodes_of_runs(conn, final, jobs.alerting_since)
+        if jobs.channels:  # with no channel at all, no event has anywhere to go
+            add_events(conn, dialect, run_events(final) + recovered, quiet)
         # The jobs' last outcome and run counts: one update of each job's row.
-        last_outcome.note_ended(conn, recorded, _counted(metadata, final))
+        last_outcome.note_ended(conn, recorded, _counted(jobs.metadata, final))
         # In this transaction too: the runs of the jobs that depend on these.
-        trigger_dependents(conn, dialect, [o for o in final if o.claim.job.id in depended_on])
+        trigger_dependents(conn, dialect, [o for o in final if o.claim.job.id in jobs.depended_on])
     return verdicts
 
 
-def _lock_jobs(conn: sa.Connection, job_ids: set[UUID]) -> tuple[dict[UUID, Any], set[UUID]]:
-    """Lock the jobs' rows, in id order; return the metadata of those that still exist, and
-    which of them other jobs depend on: asked here, so that where no job has dependents,
-    starting them costs no statement of its own."""
-    has_dependents = sa.exists().where(cron_job_dependency.c.upstream_id == cron_job.c.id)
-    query = (
-        sa.select(cron_job.c.id, cron_job.c.metadata, has_dependents)
-        .where(cron_job.c.id.in_(sorted(job_ids)))
-        .order_by(cron_job.c.id)
-        .with_for_update()
-    )
-    rows = conn.execute(query).all()
-    return {row[0]: row[1] for row in rows}, {row[0] for row in rows if row[2]}
+@dataclass
+class _Locked:
+    """What recording needs of the jobs it locked: the metadata and alert episode of those
+    that still exist, which of them other jobs depend on, and whether any channel exists."""
+
+    metadata: dict[UUID, Any] = field(default_factory=dict)
+    alerting_since: dict[UUID, datetime | None] = field(default_factory=dict)
+    depended_on: set[UUID] = field(default_factory=set)
+    channels: bool = False
 
 
-def _lock_runs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[str, Any]]:
+def _lock_jobs(conn: sa.Connection, dialect: str, job_ids: set[UUID]) -> _Locked:
+    """Lock the jobs' rows, in id order, and read in that statement what recording needs of
+    them (_Locked): asked here, so that where no job has dependents, starting them costs no
+    statement of its own, and the alert episodes are not read again."""
+    if dialect == "postgresql":
+        rows = pg_batches.lock_jobs(conn, sorted(job_ids))
+    else:
+        has_dependents = sa.exists().where(cron_job_dependency.c.upstream_id == cron_job.c.id)
+        query = (
+            sa.select(cron_job.c.id, cron_job.c.metadata, cron_job.c.alerting_since, has_dependents)
+            .where(cron_job.c.id.in_(sorted(job_ids)))
+            .order_by(cron_job.c.id)
+            .with_for_update()
+        )
+        rows = [tuple(row) for row in conn.execute(query)]
+    locked = _Locked(channels=bool(rows) and _any_channel(conn, dialect))
+    for job_id, metadata, alerting_since, depended_on in rows:
+        locked.metadata[job_id] = metadata
+        locked.alerting_since[job_id] = alerting_since
+        if depended_on:
+            locked.depended_on.add(job_id)
+    return locked
+
+
+def _any_channel(conn: sa.Connection, dialect: str) -> bool:
+    if dialect == "postgresql":
+        return pg_batches.any_channel(conn)
+    return bool(conn.execute(sa.select(sa.exists().select_from(cron_channel))).scalar())
+
+
+def _lock_runs(
+    conn: sa.Connection, dialect: str, run_ids: list[UUID]
+) -> dict[UUID, tuple[str, Any]]:
     """Lock the runs' rows; return {run id: (status, lease_until)} of those that exist."""
+    if dialect == "postgresql":
+        return pg_batches.lock_runs(conn, run_ids)
     query = (
         sa.select(cron_job_run.c.id, cron_job_run.c.status, cron_job_run.c.lease_until)
         .where(cron_job_run.c.id.in_(run_ids))
@@ -91,7 +123,10 @@ def _lapsed(lease_until: datetime | None, at: datetime) -> bool:
     return lease_until is not None and lease_until < at
 
 
-def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
+def _update_runs(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) -> None:
+    if dialect == "postgresql":
+        pg_batches.end_runs(conn, outcomes)
+        return
     conn.execute(
         cron_job_run.update()
         .where(cron_job_run.c.id == sa.bindparam("b_id"))

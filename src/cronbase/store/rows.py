@@ -12,6 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.jobs import Claim, Job, Missed, Run, RunStatus, RunTrigger, isoformat
+from cronbase.store import pg_batches
 from cronbase.store.engine import dialect_insert
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import instant_key, timestamp_key
@@ -84,6 +85,8 @@ def due(now: datetime) -> sa.ColumnElement[bool]:
 
 def running_jobs(conn: sa.Connection, job_ids: list[UUID]) -> set[UUID]:
     """Which of the jobs have a run going."""
+    if conn.dialect.name == "postgresql":
+        return pg_batches.running_jobs(conn, job_ids)
     query = sa.select(cron_job_run.c.job_id).where(
         cron_job_run.c.job_id.in_(job_ids), cron_job_run.c.status == RunStatus.RUNNING.value
     )
