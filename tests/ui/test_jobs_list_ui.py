@@ -71,7 +71,7 @@ def names(page: Page) -> list[str]:
 def test_pages_go_forward_and_back_by_cursor_and_survive_reload(
     ui: UI,
 ) -> None:
-    _, seen = ui.open(ui.tokens.superadmin)
+    url, seen = ui.open(ui.tokens.superadmin)
     page = seen.page
     rows = page.locator("#jobs-body tr")
     count = page.locator("#job-count")
@@ -109,6 +109,11 @@ def test_pages_go_forward_and_back_by_cursor_and_survive_reload(
     assert all(query["limit"] == ["50"] for query in asked), asked
     assert len(asked) <= 9, f"{len(asked)} requests for 8 views of the list"
     assert seen.calls("/api/cron/runs/recent") <= len(asked)  # strips for the shown page only
+
+    page.goto(f"{url}/?cursor=not-a-cursor")  # a bookmark mangled: the first page
+    expect(page.locator("#flash")).to_contain_text("malformed cursor")
+    expect(rows.first).to_contain_text("Job 0000")
+    expect(page.locator("#page-info")).to_have_text("Page 1, jobs 1\N{EN DASH}50")
 
 
 @pytest.mark.usefixtures("many_jobs")
@@ -173,11 +178,15 @@ def test_search_finds_a_job_on_a_later_page_and_filters_combine(
     expect(page.get_by_label("Last run")).to_have_value("")
     assert urlsplit(page.url).query == ""
 
-    # A bookmark of a filtered view opens it in another window.
+    # A bookmark of a filtered view opens it in another window; what the server refuses in
+    # it (a sort edited by hand) is left out, and the page says so.
     other = ui.browse()
-    other.sign_in(f"{url}/?q=needle", ui.tokens.superadmin)
+    other.sign_in(f"{url}/?q=needle&sort=size", ui.tokens.superadmin)
     expect(other.page.locator("#jobs-body tr")).to_have_count(1)
     expect(other.page.locator("#jobs-body")).to_contain_text(NEEDLE)
+    expect(other.page.locator("#flash")).to_contain_text("Part of the address was left out")
+    expect(other.page.locator("#flash")).to_contain_text("unknown sort 'size'")
+    assert parse_qs(urlsplit(other.page.url).query) == {"q": ["needle"]}
     assert all(query["limit"] == ["50"] for query in list_requests(seen) + list_requests(other))
 
 

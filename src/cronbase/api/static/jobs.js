@@ -191,10 +191,9 @@ async function loadJobs(change = null) {
     data = await api(`/api/cron/jobs?${view.apiQuery()}`);
   } catch (error) {
     if (number !== loading) return;
-    if (error.status === 422 && error.errors.some((e) => e.field === "cursor")) {
-      // A cursor of another sort, or one mangled in a bookmark: start from the first page.
-      flash("That page of the list could not be found again: showing the first page.");
-      view.pages.restart();
+    if (error.status === 422 && view.forget(error.errors.map((e) => e.field))) {
+      flash(`Part of the address was left out: ${error.message}`);
+      showView();
       return loadJobs(null);
     }
     count.textContent = `Could not load the jobs: ${error.message}`;

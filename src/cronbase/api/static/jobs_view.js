@@ -63,6 +63,21 @@ export class JobsView {
     return query;
   }
 
+  /** Leave out what the API refused (a 422's fields, e.g. "query.last_status" or "cursor":
+   * an address edited by hand, or a bookmark older than a change); whether any was. */
+  forget(fields) {
+    let forgot = false;
+    for (const field of fields.map((name) => name.replace(/^query\./, ""))) {
+      const name = { tenant_id: "tenant", has_tenant: "tenant" }[field] || field;
+      if (this.filters[name]) this.filters[name] = "";
+      else if (name === "sort" && this.sort !== DEFAULT_SORT) this.sort = DEFAULT_SORT;
+      else if (name !== "cursor" || !this.pages.cursor) continue;
+      this.pages.restart(); // a cursor belongs to its filters and sort
+      forgot = true;
+    }
+    return forgot;
+  }
+
   /** Put the view in the address. A change (a filter's name, "sort", "page"...) is a step
    * Back can undo, but typing more of the same search is not another; null: no change. */
   save(change) {
