@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenarios as s
 import sqlalchemy as sa
 from harness import BENCH, admin_engine
+from run_now import scenario_run_now
 
 PEERS = ("APScheduler 3.11", "Procrastinate 3.10")
 
@@ -38,6 +39,7 @@ SIZES = {
     "activities": (100_000, 1_000_000),
     "sync": ((10_000, 100_000), (100_000, 1_000_000)),
     "memory": (100_000, 100_000),
+    "run_now": (20, 50),  # requests per repeat
 }
 
 Rows = list[tuple[str, str, str, Any]]
@@ -110,7 +112,7 @@ def main() -> int:  # noqa: C901 - one flat list of steps reads best
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("QUICK")))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="scenario numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="scenario numbers")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--output", default=str(BENCH / "RESULTS.md"))
     args = parser.parse_args()
@@ -199,6 +201,7 @@ def main() -> int:  # noqa: C901 - one flat list of steps reads best
     ):
         rows += step(6, name, func, *knobs, reps, log_dir) or []
     rows += step(7, "sqlite", s.scenario_sqlite, n, reps, log_dir) or []
+    rows += step(9, "run now", scenario_run_now, size["run_now"], reps, log_dir) or []
     if 8 in only and idle and size["memory"] in idle[1]:
         rows += s.scenario_memory(idle[1], size["memory"])
         if burst:

@@ -7,10 +7,12 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
 
 from cronbase.clock import Clock
 from cronbase.notify.deliverer import DeliveryLoop
 from cronbase.notify.overdue_check import OverdueCheck
+from cronbase.runner.policy import CLAIM_EARLY_SECONDS
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
 from cronbase.store.wakeups import Listener
@@ -50,9 +52,11 @@ class Worker:
         overdue: OverdueCheck | None = None,
         deliveries: DeliveryLoop | None = None,
         listener: Listener | None = None,
+        claim_early: float = CLAIM_EARLY_SECONDS,
     ) -> None:
         self.runner = runner
         self.listener = listener
+        self.claim_early = claim_early  # seconds; runs due within it are claimed ahead
         self.pruner = pruner
         self.overdue = overdue  # the dead-man's switch: every worker looks now and then
         # Notifications are delivered on a thread of their own while the worker runs, so a
@@ -82,7 +86,7 @@ class Worker:
     def tick(self) -> float:
         """One turn: run what is due; return how long to wait before the next turn."""
         try:
-            taken = self.runner.step(self.clock.now())
+            taken = self.runner.step(self.clock.now(), ahead=self.claim_early)
             self._heartbeat()
             if self.overdue is not None:
                 self.overdue.maybe()
@@ -98,11 +102,21 @@ class Worker:
             return 0.0  # it took slots that did not run (missed, skipped): look again at once
         wait = self.max_sleep
         if earliest is not None:
-            # A short floor keeps a job that is due but held by another worker from spinning us.
-            wait = min(max((earliest - self.clock.now()).total_seconds(), 0.1), wait)
+            wait = min(self._until(earliest), wait)
         if self.runner.busy:
             wait = min(wait, self.runner.max_wait())
         return self._prune(wait, busy=bool(taken) or self.runner.busy)
+
+    def _until(self, earliest: datetime) -> float:
+        """How long to sleep before the turn that takes the run due at `earliest`: until
+        `claim_early` before it, to claim it ahead (the runner then holds it until due)."""
+        left = (earliest - self.clock.now()).total_seconds()
+        if left > self.claim_early:
+            return left - self.claim_early
+        # Due within the window but not claimed (held by another worker, or it came in since
+        # the claim): look again at the instant. A short floor keeps a job that is due but
+        # held by another worker from spinning us.
+        return left if left > 0 else 0.1
 
     def _prune(self, wait: float, *, busy: bool) -> float:
         """Prune within the turn; return what is left of `wait`."""

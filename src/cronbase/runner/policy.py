@@ -9,6 +9,9 @@ from __future__ import annotations
 
 # Claim ahead as much work as the worker gets through in this long.
 CLAIM_AHEAD_SECONDS = 0.1
+# A worker claims runs due within this long, and holds them until due (see ahead.py), so that
+# the claim's transaction is over by the due instant.
+CLAIM_EARLY_SECONDS = 0.05
 MAX_PREFETCH = 500
 # Record ended runs in one transaction per this long, or per this many.
 RECORD_DELAY_SECONDS = 0.05
@@ -75,10 +78,11 @@ def max_wait(
     lease_seconds: float,
     next_deadline: float | None,
     first_ended: float | None,
+    next_held: float | None = None,
 ) -> float:
     """How long the control loop may block: not at all while free threads could start more
-    work (`more_to_start`), else until the next lease renewal, run deadline or batch of
-    results to record, whichever comes first."""
+    work (`more_to_start`), else until the next lease renewal, run deadline, batch of results
+    to record or claim held ahead falling due (`next_held`), whichever comes first."""
     if more_to_start:
         return 0.0
     wake = [renewed + lease_seconds / 3]
@@ -86,4 +90,6 @@ def max_wait(
         wake.append(next_deadline)
     if first_ended is not None:
         wake.append(first_ended + RECORD_DELAY_SECONDS)
+    if next_held is not None:
+        wake.append(next_held)
     return max(min(wake) - now, 0.0)

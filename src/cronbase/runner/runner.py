@@ -21,6 +21,7 @@ from cronbase.jobs import Claim, Outcome, Recorded, RunSummary
 from cronbase.metrics import ProcessMetrics
 from cronbase.registry import JobRegistry
 from cronbase.runner import policy
+from cronbase.runner.ahead import HeldClaims, due_at
 from cronbase.runner.calling import call_job
 from cronbase.runner.outcomes import CannotRun, LeaseLapsed, ShutDown, TimedOut, build_outcome
 from cronbase.runner.planning import plan_slots
@@ -28,6 +29,7 @@ from cronbase.runner.pool import Execution, JobThreads
 from cronbase.runner.reporting import report, report_abandoned
 from cronbase.runner.tally import RunTally
 from cronbase.store import Store
+from cronbase.store.ahead import ClaimsAhead
 from cronbase.store.leases import DEFAULT_LEASE
 
 logger = logging.getLogger(__name__)
@@ -92,12 +94,16 @@ class Runner:
         self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
         self._more_due = False  # the last claim took all it asked for: more may be waiting
         self._queued: deque[Claim] = deque()  # claimed, waiting for a free thread
+        self._held = HeldClaims()  # claimed ahead, waiting for their due instant (ahead.py)
+        self._ahead = ClaimsAhead(store.engine)
         self._ended: list[Outcome] = []  # ended, not yet recorded
 
     @property
     def busy(self) -> bool:
         """Whether runs are going, waiting for a thread, or waiting to be recorded."""
-        return self.threads.free < self.threads.size or bool(self._queued or self._ended)
+        return self.threads.free < self.threads.size or bool(
+            self._queued or self._ended or self._held
+        )
 
     @property
     def prefetch(self) -> int:
@@ -146,9 +152,10 @@ class Runner:
         summary.skipped_jobs = set(seen) - done
         return summary
 
-    def step(self, now: datetime, summary: RunSummary | None = None) -> int:
-        """One turn of the control loop; return how many due jobs it took off the queue."""
-        return self._step(now, summary, self.stop.is_set)
+    def step(self, now: datetime, summary: RunSummary | None = None, *, ahead: float = 0) -> int:
+        """One turn of the control loop; return how many due jobs it took off the queue. With
+        `ahead` (seconds), runs due by then are claimed now and held until due (ahead.py)."""
+        return self._step(now, summary, self.stop.is_set, ahead)
 
     def wait(self, timeout: float, summary: RunSummary | None = None) -> None:
         """Wait up to `timeout` seconds for runs to end; start waiting claims on the threads
@@ -185,8 +192,13 @@ class Runner:
         return len(executions)
 
     def release_queued(self) -> None:
-        """Give the claims that have not started back to the queue, for any worker to take."""
+        """Give the claims that have not started back to the queue, for any worker to take;
+        withdraw those held ahead of their instant (their jobs are due at it again)."""
         self._more_due = False
+        held = self._held.claims()
+        if held:
+            self._ahead.withdraw(held, self.worker_id, self.clock.now())
+            self._held.drop(held)
         if self._queued:
             run_ids = [claim.run_id for claim in self._queued]
             self.store.release_runs(run_ids, self.worker_id, self.clock.now())
@@ -197,28 +209,36 @@ class Runner:
         if self.tally is not None:
             self.tally.maybe_log(self.clock.monotonic(), force=True)
 
-    def _step(self, now: datetime, summary: RunSummary | None, stopping: Stopping) -> int:
+    def _step(
+        self, now: datetime, summary: RunSummary | None, stopping: Stopping, ahead: float = 0
+    ) -> int:
         self._wait(0, summary, stopping)
         if self.tally is not None:
             self.tally.maybe_log(self.clock.monotonic())
         self._renew_leases()
         self._sweep_lapsed(now)
-        wanted = policy.claims_wanted(len(self._queued), self.threads.free, self.prefetch)
+        waiting = len(self._queued) + len(self._held)
+        wanted = policy.claims_wanted(waiting, self.threads.free, self.prefetch)
         if wanted <= 0:
             return 0
         shares = self._shares()
+        horizon = now + timedelta(seconds=ahead)
         claims, taken = self.store.claim_due(
-            now, self.worker_id, plan_slots, wanted, self.lease, shares
+            horizon, self.worker_id, plan_slots, wanted, self.lease, shares
         )
         if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
             self._leases_renewed = self.clock.monotonic()
         # Runs passed over for a full tenant: the next claim leaves that tenant out and may
         # find others' runs, so claim again at once rather than at the next poll.
         self._more_due = taken >= wanted or shares.passed_over > 0
-        if summary is not None:
-            for claim in claims:
+        for claim in claims:
+            if summary is not None:
                 summary.tenants[claim.job.id] = claim.job.tenant_id
-        self._queued.extend(claims)
+            due = due_at(claim, now, horizon)
+            if due > now:
+                self._held.add(due, claim)
+            else:
+                self._queued.append(claim)
         self._start_queued(stopping)
         return taken
 
@@ -235,13 +255,32 @@ class Runner:
         for execution in self.threads.expired(self.clock.monotonic()):
             seconds = execution.claim.job.timeout_seconds
             self._end(execution, None, TimedOut(f"timed out after {seconds}s"))
+        self._start_held(stopping)
         self._start_queued(stopping)
         idle = self.threads.free == self.threads.size
         if policy.flush_due(len(self._ended), idle, self._first_ended, self.clock.monotonic()):
             self.flush(summary)
 
+    def _start_held(self, stopping: Stopping) -> None:
+        """Queue the held claims whose instant has come, after one look at their jobs; withdraw
+        those whose job was paused, edited or deleted meanwhile."""
+        due = self._held.due_by(self.clock.now()) if self._held and not stopping() else []
+        if not due:
+            return
+        changed = self._ahead.changed(due)
+        if changed:
+            self._ahead.withdraw(changed, self.worker_id, self.clock.now())
+            logger.info(
+                "%d run(s) claimed ahead not started: their job changed before they were due",
+                len(changed),
+            )
+        self._held.drop(due)
+        withdrawn = {claim.run_id for claim in changed}
+        self._queued.extend(claim for claim in due if claim.run_id not in withdrawn)
+
     def _max_wait(self, stopping: Stopping) -> float:
         free = self.threads.free
+        next_held = self._held.next_due()
         return policy.max_wait(
             self.clock.monotonic(),
             more_to_start=bool(free and (self._queued or self._more_due) and not stopping()),
@@ -249,6 +288,9 @@ class Runner:
             lease_seconds=self.lease.total_seconds(),
             next_deadline=self.threads.next_deadline(),
             first_ended=self._first_ended if self._ended else None,
+            next_held=None
+            if next_held is None
+            else self.clock.monotonic() + (next_held - self.clock.now()).total_seconds(),
         )
 
     def _renew_leases(self) -> None:
@@ -257,6 +299,7 @@ class Runner:
             return
         run_ids = [execution.claim.run_id for execution in self.threads.running()]
         run_ids += [claim.run_id for claim in self._queued]
+        run_ids += [claim.run_id for claim in self._held.claims()]
         self.store.extend_leases(run_ids, self.worker_id, self.clock.now() + self.lease)
         self._leases_renewed = now
 

@@ -1,0 +1,175 @@
+"""Claims made ahead of the due instant (runner/ahead.py): the run starts at its instant, not
+before; a pause, edit or delete committed before the instant still wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cronbase.jobs import Job
+from cronbase.manager import SYSTEM, JobManager
+from cronbase.registry import JobContext, JobRegistry
+from cronbase.runner import Runner
+from cronbase.store import SqlStore
+from cronbase.testing import FakeClock
+from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
+
+SLOT = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)  # every_5_minutes, from the clock's 10:30
+CLAIMED = datetime(2025, 1, 15, 10, 34, 59, 970000, tzinfo=UTC)  # 30 ms before it
+CHANGED = datetime(2025, 1, 15, 10, 34, 59, 990000, tzinfo=UTC)  # 10 ms before it
+AHEAD = 0.05
+
+
+@pytest.fixture
+def calls() -> list[JobContext]:
+    return []
+
+
+@pytest.fixture
+def registry(calls: list[JobContext]) -> JobRegistry:
+    registry = JobRegistry()
+
+    @registry.job("record")
+    def record(ctx: JobContext) -> dict[str, Any]:
+        calls.append(ctx)
+        return {}
+
+    return registry
+
+
+@pytest.fixture
+def runner(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Runner:
+    return Runner(store, registry, clock, worker_id="test-worker")
+
+
+def _claim_ahead(runner: Runner, clock: FakeClock, make_job: MakeJob) -> Job:
+    job = make_job("record", schedule="every_5_minutes", metadata={"version": 1})
+    clock.set(CLAIMED)
+    assert runner.step(clock.now(), ahead=AHEAD) == 1
+    return job
+
+
+def _at_the_slot(runner: Runner, clock: FakeClock) -> None:
+    clock.set(SLOT)
+    runner.step(clock.now(), ahead=AHEAD)
+    wait_for_runs_to_end(runner)
+
+
+def test_a_run_claimed_ahead_starts_at_its_instant_not_before(
+    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+) -> None:
+    _claim_ahead(runner, clock, make_job)
+    runner.wait(0.05)
+    assert calls == []  # held: its instant has not come
+    [run] = run_history(store)
+    assert (run.status, run.scheduled_for) == ("running", SLOT)  # claimed: no one else takes it
+
+    _at_the_slot(runner, clock)
+
+    assert [ctx.scheduled_for for ctx in calls] == [SLOT]
+    [run] = run_history(store)
+    assert (run.status, run.started_at) == ("succeeded", SLOT)
+
+
+def test_a_pause_committed_before_the_instant_stops_a_run_claimed_ahead(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    manager: JobManager,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    job = _claim_ahead(runner, clock, make_job)
+    clock.set(CHANGED)
+    manager.update_job(job.id, {"is_active": False}, SYSTEM)
+
+    _at_the_slot(runner, clock)
+
+    assert calls == []
+    assert run_history(store) == []  # released, as if never claimed
+    paused = store.get_job(job.id)
+    assert paused is not None
+    assert paused.last_run is None
+    assert paused.last_status is None
+
+
+def test_an_edit_committed_before_the_instant_wins_over_a_run_claimed_ahead(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    manager: JobManager,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    job = _claim_ahead(runner, clock, make_job)
+    clock.set(CHANGED)
+    manager.update_job(job.id, {"metadata": {"version": 2}}, SYSTEM)
+
+    _at_the_slot(runner, clock)
+    runner.step(clock.now(), ahead=AHEAD)  # the slot is due again: claimed as the job now is
+    wait_for_runs_to_end(runner)
+
+    assert [(ctx.scheduled_for, ctx.metadata["version"]) for ctx in calls] == [(SLOT, 2)]
+    assert [run.status for run in run_history(store)] == ["succeeded"]
+
+
+def test_a_reschedule_committed_before_the_instant_wins_over_a_run_claimed_ahead(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    manager: JobManager,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    job = _claim_ahead(runner, clock, make_job)
+    clock.set(CHANGED)
+    manager.update_job(job.id, {"schedule": "hourly"}, SYSTEM)
+
+    _at_the_slot(runner, clock)
+
+    assert calls == []
+    assert run_history(store) == []
+    moved = store.get_job(job.id)
+    assert moved is not None
+    assert moved.next_run == datetime(2025, 1, 15, 11, tzinfo=UTC)
+
+
+def test_a_delete_committed_before_the_instant_stops_a_run_claimed_ahead(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    manager: JobManager,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    job = _claim_ahead(runner, clock, make_job)
+    clock.set(CHANGED)
+    manager.delete_job(job.id, SYSTEM)
+
+    _at_the_slot(runner, clock)
+
+    assert calls == []
+    assert run_history(store) == []
+
+
+def test_a_stopping_worker_withdraws_its_claims_ahead_for_another_to_take(
+    store: SqlStore,
+    runner: Runner,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    calls: list[JobContext],
+) -> None:
+    job = _claim_ahead(runner, clock, make_job)
+    runner.release_queued()
+    assert run_history(store) == []
+    waiting = store.get_job(job.id)
+    assert waiting is not None
+    assert waiting.next_run == SLOT
+
+    clock.set(SLOT)
+    other = Runner(store, registry, clock, worker_id="other-worker")
+    assert len(other.run_due().executed) == 1
+    assert [ctx.scheduled_for for ctx in calls] == [SLOT]
