@@ -78,13 +78,10 @@ export class JobPicker {
 
   async find() {
     const number = ++this.searchNumber;
-    const params = new URLSearchParams({ limit: String(SHOWN), sort: "name" });
     const q = this.search.value.trim();
-    if (q) params.set("q", q);
-    if (this.tenant()) params.set("tenant_id", this.tenant());
     this.status.textContent = "Searching…";
     try {
-      const { jobs } = await api(`/api/cron/jobs?${params}`);
+      const jobs = await findJobs(q, { limit: SHOWN, tenant: this.tenant() });
       if (number !== this.searchNumber) return; // a slower, older answer must not win
       this.lastFound = jobs;
       this.renderResults(jobs);
@@ -109,6 +106,15 @@ export class JobPicker {
     });
     this.results.replaceChildren(...items);
   }
+}
+
+/** The jobs whose name holds `q` (every job, if empty), by name, at most `limit`; of one
+ * tenant if `tenant` is given. The server searches: a job among thousands is found. */
+export async function findJobs(q, { limit, tenant = "" }) {
+  const params = new URLSearchParams({ limit: String(limit), sort: "name" });
+  if (q) params.set("q", q);
+  if (tenant) params.set("tenant_id", tenant);
+  return (await api(`/api/cron/jobs?${params}`)).jobs;
 }
 
 const names = new Map(); // job id → its name, or why it has none here

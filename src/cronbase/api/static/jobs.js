@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { activityCharts, chartWidth, outcomeStrip } from "./charts.js";
 import { cell, duration, el, flash, statusBadge, timeElement } from "./format.js";
+import { jobName } from "./job_picker.js";
 import { FILTER_NAMES, JobsView, PAGE_SIZE } from "./jobs_view.js";
 import { rowRange } from "./pager.js";
 import { startPage } from "./session.js";
@@ -71,21 +72,13 @@ function upstreams(job) {
   if (!job.depends_on?.length) return [];
   const text = el("span", { class: "description upstreams" });
   const glue = job.wait_for === "all" ? " and " : ", ";
-  Promise.all(job.depends_on.map(({ job_id: id }) => jobName(id))).then((names) => {
+  Promise.all(job.depends_on.map(({ job_id: id }) => upstreamName(id))).then((names) => {
     text.textContent = `after ${names.join(glue)}`;
   });
   return [el("br"), text];
 }
 
-function jobName(id) {
-  if (!jobNames.has(id)) {
-    jobNames.set(
-      id,
-      api(`/api/cron/jobs/${id}`).then((data) => data.job.name).catch(() => id),
-    );
-  }
-  return Promise.resolve(jobNames.get(id));
-}
+const upstreamName = (id) => (jobNames.has(id) ? jobNames.get(id) : jobName(id));
 
 function nextRun(job) {
   if (!job.is_active) return [el("span", { class: "muted" }, "paused")];

@@ -1,8 +1,8 @@
 // The job form's "Runs after" fieldset: the jobs this one depends on (each with the condition
 // on its final run) and whether it waits for any or all of them. form.js reads and fills it.
 
-import { api } from "./api.js";
 import { el } from "./format.js";
+import { findJobs, jobName } from "./job_picker.js";
 
 const list = document.getElementById("depends_on-list");
 const conditions = [
@@ -17,17 +17,16 @@ const SEARCH_DELAY_MS = 300;
 let formJobId = null; // the job being edited (never its own upstream), or null
 let firstChoices = { found: [], more: false }; // the first CHOICES jobs by name, for a new row
 
-async function findJobs(text) {
-  const query = new URLSearchParams({ limit: String(CHOICES + 1), sort: "name" });
-  if (text) query.set("q", text);
-  const { jobs } = await api(`/api/cron/jobs?${query}`);
+// One more than CHOICES, to know whether there are more.
+async function choicesFor(text) {
+  const jobs = await findJobs(text, { limit: CHOICES + 1 });
   const found = jobs.filter((job) => job.id !== formJobId).map(({ id, name }) => ({ id, name }));
   return { found: found.slice(0, CHOICES), more: found.length > CHOICES };
 }
 
 export async function loadUpstreamChoices(jobId) {
   formJobId = jobId || null;
-  firstChoices = await findJobs("");
+  firstChoices = await choicesFor("");
   document.getElementById("add-upstream").disabled = firstChoices.found.length === 0;
 }
 
@@ -49,9 +48,7 @@ function chooseSaved(select, jobId) {
   select.prepend(option);
   select.value = jobId;
   select.dataset.picked = "yes";
-  api(`/api/cron/jobs/${jobId}`)
-    .then((data) => (option.textContent = data.job.name))
-    .catch(() => {});
+  jobName(jobId).then((name) => (option.textContent = name));
 }
 
 function searchBox(select, number) {
@@ -69,7 +66,7 @@ function searchBox(select, number) {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const number = ++asked;
-      const choices = await findJobs(box.value.trim()).catch(() => null);
+      const choices = await choicesFor(box.value.trim()).catch(() => null);
       if (choices && number === asked) offer(select, choices);
     }, SEARCH_DELAY_MS);
   });
