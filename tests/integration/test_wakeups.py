@@ -18,7 +18,7 @@ from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.runner.planning import plan_slots
 from cronbase.store import SqlStore
-from cronbase.store.wakeups import CHANNEL, Listener
+from cronbase.store.wakeups import CHANNEL, FIRST_BACKOFF_SECONDS, Listener
 from tests.helpers import create_job, run_history, wait_until
 
 pytestmark = pytest.mark.postgres
@@ -215,3 +215,29 @@ def test_while_it_cannot_listen_the_worker_polls(
     wait_until(lambda: _succeeded(pg_store), what="the run now, by polling", timeout=PROMPTLY)
     assert not listener.connected.is_set()
     assert "polling meanwhile, reconnecting in" in caplog.text
+
+
+def test_each_drop_of_a_connection_that_worked_starts_the_backoff_afresh(
+    pg_store: SqlStore, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A connection that listened, however briefly, and then dropped is a new outage, not
+    # the next failure of the last one: a worker whose connection a proxy cuts now and then
+    # must not end up reconnecting only every 30 s.
+    caplog.set_level("WARNING", logger="cronbase.store.wakeups")
+    listener = Listener(pg_store.engine, threading.Event())
+    listener.start()
+    try:
+        for drop in range(1, 4):
+            wait_until(listener.connected.is_set, what="the listener to LISTEN", timeout=PROMPTLY)
+            cut = listener.backend_pid
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [cut])
+            wait_until(
+                lambda c=cut: listener.connected.is_set() and listener.backend_pid != c,
+                what=f"the listener to reconnect after drop {drop}",
+                timeout=PROMPTLY,
+            )
+    finally:
+        listener.close()
+    backoffs = [record.args[-1] for record in caplog.records if record.levelname == "WARNING"]
+    assert backoffs == [FIRST_BACKOFF_SECONDS] * 3

@@ -52,6 +52,7 @@ class Listener:
         self.connected = threading.Event()
         self.backend_pid: int | None = None  # the listening session's, for tests and logs
         self._closing = threading.Event()
+        self._listened = False  # whether the current attempt got as far as listening
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -66,10 +67,14 @@ class Listener:
     def _run(self) -> None:
         failures = 0
         while not self._closing.is_set():
+            self._listened = False
             try:
                 self._listen()
             except Exception as exc:  # noqa: BLE001 - any failure: poll meanwhile, reconnect
-                failures += 1
+                # A connection that listened and then dropped is a new outage: its backoff
+                # starts afresh, else a connection cut now and then would end up retried
+                # every MAX_BACKOFF_SECONDS.
+                failures = 1 if self._listened else failures + 1
                 backoff = min(FIRST_BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
                 logger.warning(
                     "listening for wake-ups failed (%s); polling meanwhile, reconnecting in %.2fs",
@@ -85,6 +90,7 @@ class Listener:
         with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self.backend_pid = conn.info.backend_pid
+            self._listened = True
             self.connected.set()
             self.wake.set()  # whatever was sent while we were not listening: look now
             try:
