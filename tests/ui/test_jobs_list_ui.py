@@ -114,6 +114,9 @@ def test_pages_go_forward_and_back_by_cursor_and_survive_reload(
     expect(page.locator("#flash")).to_contain_text("malformed cursor")
     expect(rows.first).to_contain_text("Job 0000")
     expect(page.locator("#page-info")).to_have_text("Page 1, jobs 1\N{EN DASH}50")
+    next_page.dblclick()  # a second click while the page loads does not skip one
+    expect(page.locator("#page-info")).to_have_text("Page 2, jobs 51\N{EN DASH}100")
+    expect(rows.first).to_contain_text("Job 0050")
 
 
 @pytest.mark.usefixtures("many_jobs")

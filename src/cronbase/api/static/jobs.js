@@ -344,7 +344,9 @@ function bindControls() {
     turnedPage();
   });
   document.getElementById("page-next").addEventListener("click", () => {
+    if (nextCursor === null) return; // taken by a click whose page is still loading
     view.pages.forward(nextCursor);
+    nextCursor = null;
     turnedPage();
   });
   document.getElementById("refresh").addEventListener("click", refresh);
