@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cronbase.cli.common import add_job_id, manager
+from cronbase.cli.common import add_job_id, manager, operator
 from cronbase.cli.schedule import fire_time
 from cronbase.manager import SYSTEM
 
@@ -40,7 +40,7 @@ def cmd_jobs_backfill(args: argparse.Namespace) -> None:
     job = jobs.get_job(args.job_id, SYSTEM)
     backfill, slots = jobs.backfill(
         args.job_id,
-        SYSTEM,
+        operator(),
         start=args.start,
         end=args.end,
         include_dependents=args.include_dependents,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import getpass
 import json
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 import pydantic
 
+from cronbase.auth import Principal, Role
 from cronbase.bootstrap import Services, build
 from cronbase.config import Settings
 from cronbase.errors import ConfigurationError
@@ -60,6 +62,17 @@ def services(*, functions: bool = True) -> Services:
 def manager() -> JobManager:
     """The domain layer, for a command that neither runs nor checks a job."""
     return services(functions=False).manager
+
+
+def operator() -> Principal:
+    """Who runs a command that changes jobs, as the audit log names them: cli:<the OS user>
+    (cli alone where the system has no name for the user), with a superadmin's rights (the
+    command line reaches the database directly)."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no LOGNAME, USER, ... and no passwd entry (a container)
+        user = ""
+    return Principal(f"cli:{user}" if user else "cli", Role.SUPERADMIN, None)
 
 
 def print_json(data: Any) -> None:

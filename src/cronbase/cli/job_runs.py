@@ -13,6 +13,7 @@ from cronbase.cli.common import (
     add_json_flag,
     int_between,
     manager,
+    operator,
     print_json,
     services,
 )
@@ -53,7 +54,7 @@ def register(commands: Commands, jobs: object) -> None:
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     deployment = services()
     jobs = deployment.manager
-    queued = jobs.run_now(args.job_id, SYSTEM)
+    queued = jobs.run_now(args.job_id, operator())
     if jobs.live_workers():
         print(f"queued run {queued.id}: a worker starts it as soon as it has a free slot")
         return 0

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cronbase.cli import backfill, job_runs
+from cronbase.cli import backfill, job_audit, job_runs
 from cronbase.cli.common import (
     Commands,
     add_job_id,
     add_json_flag,
     int_between,
     manager,
+    operator,
     print_json,
     services,
     uuid_arg,
@@ -83,6 +84,7 @@ def register(commands: Commands) -> None:
         help="if other jobs depend on it, remove their dependencies on it first",
     )
     job_runs.register(commands, jobs)
+    job_audit.register(commands, jobs)
 
 
 def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing: bool) -> None:
@@ -232,7 +234,7 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
     values["metadata"] = _metadata(args.metadata)
     values["is_active"] = not args.is_active  # the option is --inactive
     values["depends_on"] = [_dependency(text) for text in args.depends_on or []]
-    print_json(services().manager.create_job(JobSpec(**values), SYSTEM).to_dict())
+    print_json(services().manager.create_job(JobSpec(**values), operator()).to_dict())
 
 
 def cmd_jobs_edit(args: argparse.Namespace) -> int:
@@ -248,22 +250,22 @@ def cmd_jobs_edit(args: argparse.Namespace) -> int:
         changes["metadata"] = _metadata(changes["metadata"])
     if "depends_on" in changes:
         changes["depends_on"] = [_dependency(text) for text in changes["depends_on"]]
-    print_json(services().manager.update_job(args.job_id, changes, SYSTEM).to_dict())
+    print_json(services().manager.update_job(args.job_id, changes, operator()).to_dict())
     return 0
 
 
 def cmd_jobs_pause(args: argparse.Namespace) -> None:
-    job = services().manager.update_job(args.job_id, {"is_active": False}, SYSTEM)
+    job = services().manager.update_job(args.job_id, {"is_active": False}, operator())
     print(f"paused {job.name} ({job.id})")
 
 
 def cmd_jobs_resume(args: argparse.Namespace) -> None:
-    job = services().manager.update_job(args.job_id, {"is_active": True}, SYSTEM)
+    job = services().manager.update_job(args.job_id, {"is_active": True}, operator())
     print(f"resumed {job.name} ({job.id}); next run {isoformat(job.next_run)}")
 
 
 def cmd_jobs_delete(args: argparse.Namespace) -> None:
     jobs = manager()
     job = jobs.get_job(args.job_id, SYSTEM)
-    jobs.delete_job(job.id, SYSTEM, detach=args.detach)
+    jobs.delete_job(job.id, operator(), detach=args.detach)
     print(f"deleted {job.name} ({job.id}) and its runs")
