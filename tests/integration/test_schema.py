@@ -50,6 +50,17 @@ def test_every_migrated_sqlite_index_is_the_one_the_tables_define(sqlite_url: st
     assert migrated == defined
 
 
+@pytest.mark.postgres
+def test_cron_job_pages_keep_room_for_the_updates_of_each_run(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'cron_job'"
+        ).scalar_one()
+    engine.dispose()
+    assert options == ["fillfactor=70"]
+
+
 def test_migrate_is_safe_to_run_twice(store: SqlStore) -> None:
     assert upgrade(store.engine) == (head_revision(), head_revision())
     check_schema(store.engine)
