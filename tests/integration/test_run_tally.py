@@ -15,9 +15,9 @@ from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job_run
+from cronbase.store.tables import cron_job_run, cron_run_tally
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob
+from tests.helpers import MakeJob, create_job, wait_until
 
 
 @pytest.fixture
@@ -99,3 +99,43 @@ def test_the_tally_agrees_with_the_runs_recorded_and_never_goes_down(
         status: expected.get(status, 0) + added.get(status, 0)
         for status in {*expected, *added} - {"pending"}
     }
+
+
+@pytest.mark.postgres
+def test_a_scrape_folds_the_tally_of_connections_that_ended(
+    postgres_url: str, registry: JobRegistry, clock: FakeClock
+) -> None:
+    """Each PostgreSQL connection counts into a row of its own (its backend's pid). A
+    `cronbase run-due` in a crontab opens new ones every minute: without folding the rows of
+    ended connections, the tally, and the sum a scrape reads, would grow by a few rows a
+    minute for good."""
+    store = SqlStore.from_url(postgres_url)
+    try:
+        manager = JobManager(store, registry, clock)
+        job = create_job(manager, "quick", schedule="every_1_minutes")
+        ended: list[int] = []
+        for minute in range(5):  # five short-lived processes, one run each
+            once = SqlStore.from_url(postgres_url)
+            with once.transaction() as conn:
+                ended.append(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+                slot = clock.now() - timedelta(minutes=minute + 1)
+                conn.execute(
+                    cron_job_run.insert().values(job_id=job.id, scheduled_for=slot, status="missed")
+                )
+            once.close()
+        wait_until(lambda: not _alive(store, ended), what="the short-lived connections to end")
+
+        assert manager.counts().runs[RunStatus.MISSED] == 5
+        with store.reading() as conn:
+            shards = conn.execute(sa.select(cron_run_tally.c.shard)).scalars().all()
+        assert set(shards).isdisjoint(ended)
+        assert manager.counts().runs[RunStatus.MISSED] == 5  # folded, not lost nor doubled
+    finally:
+        store.close()
+
+
+def _alive(store: SqlStore, pids: list[int]) -> bool:
+    # A transaction of its own each time: pg_stat_activity is read once per transaction.
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
+    with store.reading() as conn:
+        return bool(conn.execute(query, {"pids": pids}).scalar_one())

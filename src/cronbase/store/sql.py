@@ -212,6 +212,8 @@ class SqlStore(JobMethods, NotificationMethods):
             return status.job_counts(conn)
 
     def run_counts(self) -> dict[RunStatus, int]:
+        with self.transaction() as conn:  # a scrape keeps the tally a few rows
+            status.fold_run_tally(conn, self.dialect)
         with self.reading() as conn:
             return status.run_counts(conn)
 

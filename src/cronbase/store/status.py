@@ -110,6 +110,33 @@ def run_counts(conn: sa.Connection) -> dict[RunStatus, int]:
     return {known(RunStatus, status): int(count) for status, count in rows}
 
 
+# The tally's rows of PostgreSQL connections that ended, added into shard 0 and deleted, in one
+# statement (a scrape sees the sum before or after, never in between). Each connection counts
+# into a row of its own (migration 0019); every new connection (a `cronbase run-due` a minute,
+# a pool's overflow) would otherwise leave rows behind for good, and a scrape sum them all.
+# Live connections' rows are left alone, so no recording waits on this; two folds at once
+# delete each row once.
+_FOLD_ENDED_SHARDS = sa.text(
+    """
+    WITH moved AS (
+        DELETE FROM cron_run_tally
+        WHERE shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+        RETURNING status, runs
+    )
+    INSERT INTO cron_run_tally (status, shard, runs)
+    SELECT status, 0, sum(runs) FROM moved GROUP BY status ORDER BY status
+    ON CONFLICT (status, shard) DO UPDATE SET runs = cron_run_tally.runs + EXCLUDED.runs
+    """
+)
+
+
+def fold_run_tally(conn: sa.Connection, dialect: str) -> None:
+    """Fold the tally's rows of ended connections into one per status (PostgreSQL; SQLite
+    counts into one row per status already)."""
+    if dialect == "postgresql":
+        conn.execute(_FOLD_ENDED_SHARDS)
+
+
 def failing_jobs(conn: sa.Connection) -> list[Job]:
     jobs = [
         job_from_row(row) for row in conn.execute(sa.select(cron_job).where(cron_job.c.is_active))

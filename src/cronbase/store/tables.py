@@ -269,7 +269,6 @@ cron_backfill = sa.Table(
     sa.Index("ix_cron_backfill_job", "job_id", "created_at"),
 )
 
-# Every worker process registers here and heartbeats while it lives.
 # Runs recorded by ended status, kept by triggers on cron_job_run (migration 0019, which says
 # why: a counter never lowered by pruning, per-connection shards); readers sum the shards.
 cron_run_tally = sa.Table(
@@ -280,6 +279,7 @@ cron_run_tally = sa.Table(
     sa.Column("runs", sa.BigInteger(), nullable=False),
 )
 
+# Every worker process registers here and heartbeats while it lives.
 cron_worker = sa.Table(
     "cron_worker",
     metadata,
