@@ -11,7 +11,7 @@ from uuid import UUID
 
 import jwt
 
-from cronbase.errors import CronbaseError
+from cronbase.errors import CronbaseError, InvalidFields
 
 TOKEN_PREFIX = "cb_"
 
@@ -53,6 +53,30 @@ def check_identity(role: Role, tenant_id: UUID | None) -> None:
         raise ValueError("a superadmin has no tenant: leave the tenant out")
     if role is not Role.SUPERADMIN and tenant_id is None:
         raise ValueError(f"a {role.value} belongs to a tenant: give its id")
+
+
+MAX_EMAIL_LENGTH = 320  # the longest address mail allows (64 + @ + 255)
+
+
+def email_problem(email: str) -> str | None:
+    """What is wrong with the email a token is issued to (it names the caller in logs, the
+    audit and token lists), or None: it must be printable text, not blank, and not too long."""
+    if not email.strip():
+        return "must not be blank: give the address of whoever uses the token"
+    if len(email) > MAX_EMAIL_LENGTH:
+        return f"must be at most {MAX_EMAIL_LENGTH} characters, not {len(email)}"
+    if not email.isprintable():  # control characters; bytes that were not UTF-8 (surrogates)
+        return f"{email!r} holds characters that are not printable text"
+    return None
+
+
+def check_holder(email: str, role: Role, tenant_id: UUID | None) -> None:
+    """Whom a new token is issued to: InvalidFields for an email that names nobody; ValueError
+    unless the role and tenant go together."""
+    problem = email_problem(email)
+    if problem:
+        raise InvalidFields([("email", problem)])
+    check_identity(role, tenant_id)
 
 
 def new_token() -> str:

@@ -56,10 +56,15 @@ def backfill_slots(schedule: Schedule, start: datetime, end: datetime) -> list[d
         )
         raise InvalidJob([("schedule", why)])
     slots: list[datetime] = []
-    slot = schedule.next_after(start - _TICK)
-    while slot is not None and slot < end and len(slots) < _MAX_COUNTED:
-        slots.append(slot)
-        slot = schedule.next_after(slot)
+    try:
+        slot = schedule.next_after(start - _TICK)
+        while slot is not None and slot < end and len(slots) < _MAX_COUNTED:
+            slots.append(slot)
+            slot = schedule.next_after(slot)
+    except OverflowError as exc:  # the calendar's first instant, or a fire time past its last
+        if not slots:
+            why = "must be later: the range falls off the calendar"
+            raise InvalidJob([("start", why)]) from exc
     if len(slots) > MAX_BACKFILL_SLOTS:
         count = f"{len(slots):,}" if len(slots) < _MAX_COUNTED else f"more than {_MAX_COUNTED:,}"
         why = (

@@ -23,7 +23,7 @@ from cronbase.job_fields import (
     JobSpec,
 )
 from cronbase.job_options import JobOptions, option_errors
-from cronbase.jobs import json_problem
+from cronbase.jobs import json_problem, utc_instant
 from cronbase.limits import JobLimits, document_problem
 from cronbase.monitoring import MONITORING_KEYS
 from cronbase.schedule import parse_schedule, validate_timezone
@@ -188,6 +188,11 @@ def _range_errors(job_field: JobField, value: Any) -> Errors:
         return [
             (job_field.name, "must be a date and time with its offset, e.g. 2026-12-01T08:00:00Z")
         ]
+    if job_field.type is datetime and value is not None:
+        try:
+            utc_instant(value)
+        except ValueError as exc:
+            return [(job_field.name, str(exc))]
     if job_field.choices is not None and value not in {c.value for c in job_field.choices}:
         allowed = ", ".join(c.value for c in job_field.choices)
         return [(job_field.name, f"{value!r} is not one of: {allowed}")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -26,6 +26,18 @@ def isoformat(instant: datetime | None) -> str | None:
     if instant is None:
         return None
     return instant.isoformat().replace("+00:00", "Z")
+
+
+def utc_instant(value: datetime) -> datetime:
+    """An aware `value` in UTC; ValueError if it falls off the calendar there (the year 1 or
+    9999 with an offset that carries it across), which no column of the database can hold."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(
+            f"{value.isoformat()} is not an instant that can be stored: in UTC it falls "
+            "outside the years 1 to 9999"
+        ) from exc
 
 
 def milliseconds_between(start: datetime | None, end: datetime | None) -> int | None:

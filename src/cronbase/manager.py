@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from cronbase.audit import AuditOperations, Auditor
-from cronbase.auth import PermissionDenied, Principal, Role, check_identity, hash_token, new_token
+from cronbase.auth import PermissionDenied, Principal, Role, check_holder, hash_token, new_token
 from cronbase.clock import Clock
 from cronbase.errors import (
     ConfigurationError,
@@ -358,8 +358,8 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
     ) -> tuple[str, TokenInfo]:
         """A new token (shown once; only its hash is kept) and what it was stored as; with
         `expires_in`, it stops working that long from now. ValueError when the tenant does not
-        fit the role or does not exist."""
-        check_identity(role, tenant_id)
+        fit the role or does not exist; InvalidFields for an email that cannot name anyone."""
+        check_holder(email, role, tenant_id)
         if tenant_id is not None and not self.store.tenant_exists(tenant_id):
             raise ValueError(f"no tenant with id {tenant_id}")
         token = new_token()

@@ -507,3 +507,22 @@ def test_jobs_backfill_previews_and_queues(cli: Cli, store: SqlStore) -> None:
     naive = cli("jobs", "backfill", job_id, "--start", "2024-03-31T00:00", "--end", "2024-04-01")
     assert naive.returncode == 2
     assert "needs a zone or offset" in naive.stderr
+
+
+@pytest.mark.parametrize(
+    ("email", "why"),
+    [
+        ("a\udcffb@x.test", "holds characters that are not printable text"),  # not UTF-8
+        (" ", "must not be blank"),
+        ("x" * 400 + "@x.test", "must be at most 320 characters"),
+    ],
+)
+def test_a_token_for_an_email_that_names_nobody_is_refused_at_email(
+    cli: Cli, email: str, why: str
+) -> None:
+    refused = cli("token", "create", "--email", email, "--role", "superadmin")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: --email: ")
+    assert why in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert cli("token", "list").stdout == ""

@@ -39,7 +39,7 @@ def test_functions_list_each_functions_options(callers: Callers) -> None:
     ]
     retention, mode, batch = functions["cleanOldActivities"]["options"]
     assert retention["type"] == "number"
-    assert (retention["default"], retention["minimum"], retention["maximum"]) == (90, 0, None)
+    assert (retention["default"], retention["minimum"], retention["maximum"]) == (90, 0, 36525)
     assert retention["description"]
     assert (mode["type"], mode["default"], mode["choices"]) == ("string", "archive", ["archive", "delete"])  # fmt: skip
     assert (batch["type"], batch["minimum"], batch["maximum"], batch["default"]) == ("integer", 1, 10000, 1000)  # fmt: skip
@@ -53,12 +53,12 @@ def test_functions_list_each_functions_options(callers: Callers) -> None:
     ("function_name", "metadata", "field", "message"),
     [
         ("markUsersOffline", {"timeout_minutes": "abc"}, "metadata.timeout_minutes",
-         "must be a number > 0 (default 5); got 'abc'"),
+         "must be a number > 0 and <= 52596000 (default 5); got 'abc'"),
         ("markUsersOffline", {"timeout_minutes": 0}, "metadata.timeout_minutes", "> 0"),
         ("markUsersOffline", {"timeout_minutes": True}, "metadata.timeout_minutes", "got True"),
         ("cleanOldActivities", {"mode": "bogus"}, "metadata.mode",
          "must be one of 'archive', 'delete' (default 'archive'); got 'bogus'"),
-        ("cleanOldActivities", {"retention_days": -1}, "metadata.retention_days", ">= 0"),
+        ("cleanOldActivities", {"retention_days": -1}, "metadata.retention_days", "from 0 to 36525"),
         ("cleanOldActivities", {"batch_size": 2.5}, "metadata.batch_size",
          "must be an integer from 1 to 10000 (default 1000); got 2.5"),
         ("cleanOldActivities", {"batch_size": 10001}, "metadata.batch_size", "got 10001"),

@@ -680,15 +680,15 @@ def test_a_tenants_sync_touches_only_its_rows_and_a_global_one_all(
         ("markUsersOffline", {"timeout_minutes": "5"}, r"timeout_minutes .* got '5'"),
         ("markUsersOffline", {"timeout_minutes": True}, r"timeout_minutes .* got True"),
         ("markUsersOffline", {"timeout_minutes": float("inf")}, r"timeout_minutes .* got inf"),
-        ("markUsersOffline", {"timeout_minutes": 1e15}, r"timeout_minutes=.* before year 1"),
+        ("markUsersOffline", {"timeout_minutes": 1e15}, r"timeout_minutes .* <= 52596000"),
         ("cleanOldActivities", {"mode": "purge"}, r"mode must be one of 'archive', 'delete'"),
         ("cleanOldActivities", {"mode": "ARCHIVE"}, r"mode must be one of .* got 'ARCHIVE'"),
         ("cleanOldActivities", {"batch_size": 0}, r"batch_size must be an integer from 1 to"),
         ("cleanOldActivities", {"batch_size": 2.5}, r"batch_size .* got 2.5"),
         ("cleanOldActivities", {"batch_size": 10_001}, r"from 1 to 10000 .* got 10001"),
-        ("cleanOldActivities", {"retention_days": -1}, r"retention_days must be a number >= 0"),
+        ("cleanOldActivities", {"retention_days": -1}, r"retention_days .* from 0 to"),
         ("cleanOldActivities", {"retention_days": "90"}, r"retention_days .* got '90'"),
-        ("cleanOldActivities", {"retention_days": 10**7}, r"retention_days=.* before year 1"),
+        ("cleanOldActivities", {"retention_days": 10**7}, r"from 0 to 36525 .* got 10000000"),
     ],
 )
 def test_invalid_options_raise_a_value_error_naming_the_key(

@@ -101,7 +101,7 @@ def test_metadata_keeps_to_the_functions_options() -> None:
             spec, function_names=FUNCTIONS, tenant_exists=True, options=MarkUsersOfflineOptions
         )
     assert caught.value.errors == [
-        ("metadata.timeout_minutes", "must be a number > 0 (default 5); got '5'")
+        ("metadata.timeout_minutes", "must be a number > 0 and <= 52596000 (default 5); got '5'")
     ]
     # Without options (a function that declares none, or a change leaving them alone): as before.
     assert validated(spec, function_names=FUNCTIONS, tenant_exists=True)["metadata"] == {

@@ -6,14 +6,16 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+from cronbase.api.instants import Instant
 
 
 class BackfillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime = Field(description="the first instant, with a zone or offset")
-    end: AwareDatetime = Field(description="the range ends before this instant")
+    start: Instant = Field(description="the first instant, with a zone or offset")
+    end: Instant = Field(description="the range ends before this instant")
     include_dependents: Annotated[bool, Strict()] = Field(
         False, description="run the jobs that depend on this one after each backfilled run"
     )

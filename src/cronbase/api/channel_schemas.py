@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cronbase.api.instants import Instant
 from cronbase.api.schemas import Page
 from cronbase.job_fields import MAX_NAME_LENGTH
 from cronbase.notify.events import DEFAULT_EVENTS, SUBSCRIBABLE
@@ -45,7 +46,7 @@ class ChannelCreate(BaseModel):
     tenant_id: UUID | None = Field(
         None, description="a superadmin's channel without a tenant receives every tenant's events"
     )
-    muted_until: AwareDatetime | None = Field(None, description=MUTED_HELP)
+    muted_until: Instant | None = Field(None, description=MUTED_HELP)
 
 
 class ChannelUpdate(BaseModel):
@@ -57,7 +58,7 @@ class ChannelUpdate(BaseModel):
     url: Url | None = None
     events: Events | None = Field(None, description=EVENTS_HELP)
     job_ids: JobIds | None = Field(None, description="only these jobs' events; null: every job")
-    muted_until: AwareDatetime | None = Field(None, description=MUTED_HELP)
+    muted_until: Instant | None = Field(None, description=MUTED_HELP)
     kind: str | None = Field(None, max_length=32, description="cannot change")
     tenant_id: UUID | None = Field(None, description="cannot change")
 

@@ -16,17 +16,23 @@ from cronbase.builtin.activities import MAX_BATCH_SIZE
 from cronbase.job_options import Integer, JobOptions, Number
 
 ARCHIVE, DELETE = "archive", "delete"
+# A hundred years: longer spans mean nothing here, and far longer ones would reach back before
+# the year 1, which no datetime holds (the job's run would fail; the API refuses them instead).
+MAX_DAYS = 36_525
 
 
 class MarkUsersOfflineOptions(JobOptions):
     timeout_minutes: Number = Field(
-        5, gt=0, description="a user or employee last seen longer ago than this is offline"
+        5,
+        gt=0,
+        le=MAX_DAYS * 24 * 60,
+        description="a user or employee last seen longer ago than this is offline",
     )
 
 
 class CleanOldActivitiesOptions(JobOptions):
     retention_days: Number = Field(
-        90, ge=0, description="activities created longer ago than this are cleaned"
+        90, ge=0, le=MAX_DAYS, description="activities created longer ago than this are cleaned"
     )
     mode: Literal["archive", "delete"] = Field(
         ARCHIVE,

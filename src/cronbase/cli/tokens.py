@@ -16,7 +16,7 @@ from cronbase.cli.common import (
     print_json,
     uuid_arg,
 )
-from cronbase.errors import ConfigurationError
+from cronbase.errors import ConfigurationError, InvalidFields
 from cronbase.jobs import isoformat
 from cronbase.manager import TokenInfo
 
@@ -47,6 +47,8 @@ def cmd_token_create(args: argparse.Namespace) -> None:
     role = Role(args.role)
     try:
         token, info = manager().create_token(args.email, role, args.tenant_id, args.expires_in)
+    except InvalidFields as exc:
+        raise ConfigurationError(f"--{exc.errors[0][0]}: {exc.errors[0][1]}") from exc
     except ValueError as exc:  # the tenant does not fit the role, or does not exist
         raise ConfigurationError(f"--tenant-id: {exc}") from exc
     print(token)

@@ -269,8 +269,7 @@ cron_backfill = sa.Table(
     sa.Index("ix_cron_backfill_job", "job_id", "created_at"),
 )
 
-# Runs recorded by ended status, kept by triggers on cron_job_run (migration 0019, which says
-# why: a counter never lowered by pruning, per-connection shards); readers sum the shards.
+# Runs recorded by ended status, kept by triggers (migration 0019 says why); readers sum shards.
 cron_run_tally = sa.Table(
     "cron_run_tally",
     metadata,
