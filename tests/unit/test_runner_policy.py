@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from cronbase.runner import policy
@@ -87,3 +89,24 @@ def test_the_loop_blocks_until_the_first_thing_it_must_do(
         first_ended=first_ended,
     )
     assert wait == pytest.approx(expected)
+
+
+def test_a_claim_ahead_is_made_again_once_half_its_window_is_used() -> None:
+    now = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
+    ahead = policy.CLAIM_EARLY_SECONDS
+    assert not policy.claimed_far_enough(None, now, ahead)  # no claim ahead yet
+    assert policy.claimed_far_enough(now + timedelta(seconds=ahead * 0.9), now, ahead)
+    assert not policy.claimed_far_enough(now + timedelta(seconds=ahead * 0.4), now, ahead)
+
+
+def test_max_wait_wakes_for_a_claim_held_ahead() -> None:
+    wait = policy.max_wait(
+        10.0,
+        more_to_start=False,
+        renewed=5.0,
+        lease_seconds=30.0,
+        next_deadline=None,
+        first_ended=None,
+        next_held=10.012,
+    )
+    assert wait == pytest.approx(0.012)

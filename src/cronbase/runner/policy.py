@@ -7,6 +7,8 @@ Times are seconds on the clock's monotonic scale.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 # Claim ahead as much work as the worker gets through in this long.
 CLAIM_AHEAD_SECONDS = 0.1
 # A worker claims runs due within this long, and holds them until due (see ahead.py), so that
@@ -42,6 +44,14 @@ def claims_wanted(queued: int, free: int, prefetch: int) -> int:
     if queued >= free and queued > prefetch // 2:
         return 0
     return max(free + prefetch - queued, 0)
+
+
+def claimed_far_enough(claimed_until: datetime | None, now: datetime, ahead: float) -> bool:
+    """Whether the last claim ahead, up to `claimed_until`, still covers more than half the
+    window: then this turn claims nothing, so a steady stream of due runs is claimed a few at a
+    time rather than one transaction per run. (Work added since then is claimed within half a
+    window, CLAIM_EARLY_SECONDS / 2.)"""
+    return claimed_until is not None and (claimed_until - now).total_seconds() > ahead / 2
 
 
 def flush_due(ended: int, idle: bool, first_ended: float, now: float) -> bool:

@@ -95,6 +95,7 @@ class Runner:
         self._more_due = False  # the last claim took all it asked for: more may be waiting
         self._queued: deque[Claim] = deque()  # claimed, waiting for a free thread
         self._held = HeldClaims()  # claimed ahead, waiting for their due instant (ahead.py)
+        self._claimed_until: datetime | None = None  # the horizon of the last claim ahead
         self._ahead = ClaimsAhead(store.engine)
         self._ended: list[Outcome] = []  # ended, not yet recorded
 
@@ -221,6 +222,8 @@ class Runner:
         wanted = policy.claims_wanted(waiting, self.threads.free, self.prefetch)
         if wanted <= 0:
             return 0
+        if self._held and policy.claimed_far_enough(self._claimed_until, now, ahead):
+            return 0
         shares = self._shares()
         horizon = now + timedelta(seconds=ahead)
         claims, taken = self.store.claim_due(
@@ -231,6 +234,7 @@ class Runner:
         # Runs passed over for a full tenant: the next claim leaves that tenant out and may
         # find others' runs, so claim again at once rather than at the next poll.
         self._more_due = taken >= wanted or shares.passed_over > 0
+        self._claimed_until = horizon if ahead and not self._more_due else None
         for claim in claims:
             if summary is not None:
                 summary.tenants[claim.job.id] = claim.job.tenant_id
@@ -257,7 +261,8 @@ class Runner:
             self._end(execution, None, TimedOut(f"timed out after {seconds}s"))
         self._start_held(stopping)
         self._start_queued(stopping)
-        idle = self.threads.free == self.threads.size
+        # Runs held ahead start soon, and their results can join this batch.
+        idle = self.threads.free == self.threads.size and not self._held
         if policy.flush_due(len(self._ended), idle, self._first_ended, self.clock.monotonic()):
             self.flush(summary)
 

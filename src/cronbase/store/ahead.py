@@ -36,9 +36,13 @@ class ClaimsAhead:
             cron_job.c.id, cron_job.c.is_active, cron_job.c.updated_at, cron_job.c.next_run
         ).where(cron_job.c.id.in_(ids))
         with self.engine.connect() as conn:
-            conn.execution_options(**{DEFERRED: True})
-            with conn.begin():
+            if self.dialect == "postgresql":  # one statement: no BEGIN and COMMIT round trips
+                conn.execution_options(isolation_level="AUTOCOMMIT")
                 rows = {row.id: row for row in conn.execute(query)}
+            else:
+                conn.execution_options(**{DEFERRED: True})
+                with conn.begin():
+                    rows = {row.id: row for row in conn.execute(query)}
         return [claim for claim in claims if not _stands(claim, rows.get(claim.job.id))]
 
     def withdraw(self, claims: list[Claim], worker_id: str, now: datetime) -> None:
