@@ -1,6 +1,7 @@
 // One job: its settings, its run history (newest first, a page at a time), and the actions.
 
 import { api } from "./api.js";
+import { loadAudit, startAudit } from "./audit.js";
 import { chartWidth, runCharts } from "./charts.js";
 import { alertState, covering, maintenanceWindows } from "./job_alerts.js";
 import {
@@ -87,6 +88,7 @@ async function renderJob() {
 async function alertsChanged(changed) {
   job = changed;
   await renderJob();
+  await loadAudit();
 }
 
 // Links to the jobs it runs after (or before), nearest first, with each edge's condition.
@@ -246,6 +248,7 @@ async function refreshAll() {
   await loadWhy(jobId);
   await loadRuns();
   await loadCharts();
+  await loadAudit();
 }
 
 async function act(button, action) {
@@ -283,6 +286,7 @@ toggleButton.addEventListener("click", () =>
     flash(job.is_active ? `Resumed “${job.name}”.` : `Paused “${job.name}”: it will not run on its schedule.`);
     await renderJob();
     await loadWhy(jobId);
+    await loadAudit();
   }),
 );
 
@@ -330,6 +334,7 @@ if (me.role === "superadmin") {
     })
     .catch(() => {});
 }
+startAudit(jobId);
 startBackfillForm(jobId, () => {
   runPages.restart();
   runsWereBusy = true;
