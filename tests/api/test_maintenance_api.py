@@ -49,6 +49,31 @@ def test_windows_are_tenant_scoped(callers: Callers, tenants: Tenants, clock: Fa
     assert seen(callers.admin_a) == [everyone["id"]]
 
 
+def test_an_admin_sees_of_a_global_window_only_the_jobs_of_their_tenant(
+    callers: Callers, tenants: Tenants, clock: FakeClock
+) -> None:
+    a_job = make_job(callers, "a nightly", tenants.a)
+    b_jobs = [make_job(callers, f"b nightly {n}", tenants.b) for n in range(2)]
+
+    def plan(job_ids: list[str], reason: str) -> str:
+        body = {"ends_at": iso(clock, timedelta(hours=1)), "job_ids": job_ids, "reason": reason}
+        response = callers.superadmin.post("/api/cron/maintenance", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["data"]["window"]["id"])
+
+    both = plan([a_job, *b_jobs], "storage move")
+    only_b = plan(b_jobs, "Tenant B's database upgrade")
+
+    def seen(client: Any) -> dict[str, list[str]]:
+        windows = client.get("/api/cron/maintenance").json()["data"]["windows"]
+        return {w["id"]: sorted(w["job_ids"]) for w in windows}
+
+    # Neither another tenant's job ids nor a window about their jobs alone reach an admin.
+    assert seen(callers.admin_a) == {both: [a_job]}
+    assert seen(callers.admin_b) == {both: sorted(b_jobs), only_b: sorted(b_jobs)}
+    assert seen(callers.superadmin) == {both: sorted([a_job, *b_jobs]), only_b: sorted(b_jobs)}
+
+
 def test_bad_windows_are_refused_naming_the_field(
     callers: Callers, tenants: Tenants, clock: FakeClock
 ) -> None:

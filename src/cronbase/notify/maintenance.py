@@ -8,6 +8,7 @@ way in for the API.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -81,9 +82,28 @@ class MaintenanceManager:
 
     def list(self, caller: Principal) -> list[MaintenanceWindow]:
         """The windows the caller may see that have not ended, by start: an admin's tenant's
-        and the global ones (which cover their jobs too)."""
+        and the global ones that cover their jobs, each naming only the jobs the caller may
+        see (a global window's other jobs, and its reason, are other tenants' business)."""
         windows = self.store.list_windows(ended_after=self.clock.now())
-        return [w for w in windows if w.tenant_id is None or caller.can_see(w.tenant_id)]
+        if caller.is_superadmin:
+            return windows
+        visible = self._visible_jobs(windows, caller)
+        mine = []
+        for window in windows:
+            if window.tenant_id is not None:  # a tenant's: the caller's own only
+                if caller.can_see(window.tenant_id):
+                    mine.append(window)
+            elif window.job_ids is None:  # global, over every job: theirs among them
+                mine.append(window)
+            elif ids := [job_id for job_id in window.job_ids if job_id in visible]:
+                mine.append(replace(window, job_ids=ids))
+        return mine
+
+    def _visible_jobs(self, windows: list[MaintenanceWindow], caller: Principal) -> set[UUID]:
+        """Of the jobs the global windows name, those the caller may see."""
+        named = {job_id for w in windows if w.tenant_id is None for job_id in w.job_ids or ()}
+        jobs = (self.store.get_job(job_id) for job_id in named)
+        return {job.id for job in jobs if job is not None and caller.can_see(job.tenant_id)}
 
     def delete(self, window_id: UUID, caller: Principal) -> None:
         """End a window early by deleting it. An admin cannot delete a global window."""
