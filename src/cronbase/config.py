@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(
         10.0, gt=0, le=600, description="how long a client has to send a request's headers"
     )
+    http_body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="how long a client has to send a request's body"
+    )
     http_max_connections: int = Field(
         500,
         ge=1,

@@ -1,4 +1,5 @@
-"""The HTTP server's limits, over real sockets: header size, header time, open connections."""
+"""The HTTP server's limits, over real sockets: header size, header and body time, open
+connections."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.api.conftest import LiveServer
 
 MAX_HEADER_BYTES = 4096
 HEADER_TIMEOUT = 0.5
+BODY_TIMEOUT = 1.0
 MAX_CONNECTIONS = 5
 
 
@@ -55,6 +57,7 @@ def serve(
                 database_url=str(store.engine.url),
                 http_max_header_bytes=MAX_HEADER_BYTES,
                 http_header_timeout_seconds=header_timeout,
+                http_body_timeout_seconds=BODY_TIMEOUT,
                 http_max_connections=MAX_CONNECTIONS,
             )
             app = create_app(settings, store=store, clock=clock, registry=registry)
@@ -145,6 +148,31 @@ def test_headers_not_sent_in_time_get_408(server: Server) -> None:
         assert first.startswith(b"HTTP/1.1 200 ")
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         assert read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_body_not_sent_in_time_gets_408_while_other_requests_go_on(server: Server) -> None:
+    body = b'{"name": "Slow", "schedule": "daily", "function_name": "echo"}'
+    head = (
+        b"POST /api/cron/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    with server.connect() as sock:
+        started = time.monotonic()
+        sock.sendall(head + body[:10])  # and then a byte now and then, never the end
+        while time.monotonic() - started < BODY_TIMEOUT + 0.5:
+            if select.select([sock], [], [], 0.1)[0]:
+                break  # answered
+            sock.sendall(b" ")
+            assert healthz_seconds(server) < 2
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"the request body took longer than 1 s" in answer
+    assert time.monotonic() - started < BODY_TIMEOUT + 3
+
+    # A body sent in time on the same kind of connection is read as usual.
+    with server.connect() as sock:
+        sock.sendall(head + body)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 401 ")  # no token, but read and answered
 
 
 def test_open_connections_are_bounded_and_idle_ones_give_way(

@@ -8,6 +8,9 @@ descriptors. `HttpProtocol` adds, per connection:
 - a header size limit: past `max_header_bytes` before the end of the headers, 431 and close;
 - a header time limit: headers not complete `header_timeout` seconds after the connection
   opened (or after the request's first byte, on a kept-alive connection), 408 and close;
+- a body time limit: a body not complete `body_timeout` seconds after its headers, 408 and
+  close (uvicorn has no such timeout: its timeout_keep_alive counts only idle time between
+  requests, so a client trickling a body held a connection and a request forever);
 - a connection limit: at `max_connections`, a new connection closes the one that has waited
   longest for a request (idle or still sending headers); if none waits, the newcomer gets 503.
 
@@ -48,6 +51,7 @@ class HttpLimits:
     max_header_bytes: int
     header_timeout: float
     max_connections: int
+    body_timeout: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HttpLimits:
@@ -55,6 +59,7 @@ class HttpLimits:
             max_header_bytes=settings.http_max_header_bytes,
             header_timeout=settings.http_header_timeout_seconds,
             max_connections=settings.http_max_connections,
+            body_timeout=settings.http_body_timeout_seconds,
         )
 
 
@@ -89,6 +94,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.waiting_since: float | None = None
         self.header_bytes: int | None = None  # bytes of a request whose headers are incomplete
         self.header_timer: asyncio.TimerHandle | None = None
+        self.body_timer: asyncio.TimerHandle | None = None
         self.rejected = False
 
     @classmethod
@@ -106,6 +112,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
+        self._cancel_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -140,6 +147,11 @@ class HttpProtocol(HttpToolsProtocol):
         self.waiting_since = None
         self._cancel_header_timer()
         super().on_headers_complete()
+        self.body_timer = self.loop.call_later(self.http_limits.body_timeout, self._body_timeout)
+
+    def on_message_complete(self) -> None:
+        self._cancel_body_timer()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -155,6 +167,20 @@ class HttpProtocol(HttpToolsProtocol):
         if self.header_timer is not None:
             self.header_timer.cancel()
             self.header_timer = None
+
+    def _cancel_body_timer(self) -> None:
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
+
+    def _body_timeout(self) -> None:
+        self.body_timer = None
+        # The application already has the request and waits for its body: it reads a
+        # disconnect, and whatever it answers is dropped (the 408 went first).
+        self.cycle.disconnected = True
+        self.cycle.message_event.set()
+        limit = self.http_limits.body_timeout
+        self._reject(408, "Request Timeout", f"the request body took longer than {limit:g} s")
 
     def _header_timeout(self) -> None:
         self.header_timer = None
