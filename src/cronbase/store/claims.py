@@ -14,6 +14,7 @@ their due rows in the claim index: at most CRONBASE_MAX_JOBS_PER_TENANT rows eac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,9 +40,9 @@ from cronbase.store.leases import hold_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import (
     PENDING,
-    due,
+    due_by,
     history_row,
-    job_from_row,
+    job_from_leading,
     known,
     missed_row,
     run_insert,
@@ -49,7 +50,7 @@ from cronbase.store.rows import (
     running_jobs,
 )
 from cronbase.store.tables import cron_job, cron_job_run
-from cronbase.store.types import timestamp_key
+from cronbase.store.types import UTCDateTime, timestamp_key, to_millisecond
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
@@ -119,17 +120,37 @@ def _take_due_jobs(
     conn: sa.Connection, now: datetime, limit: int, shares: TenantShares | None
 ) -> list[Job]:
     """Up to `limit` due jobs, locked, within the tenants' shares."""
+    full = shares.full() if shares is not None else None
+    rows = conn.execute(_claimable(bool(full)), _params(now, limit, full))
+    jobs = [job_from_leading(row) for row in rows]
     if shares is None:
-        return [job_from_row(row) for row in conn.execute(select_claimable(now, limit))]
-    query = select_claimable(now, limit, shares.full())
-    jobs = [job_from_row(row) for row in conn.execute(query)]
+        return jobs
     return shares.take(jobs, lambda job: job.tenant_id, limit)
+
+
+# The claim's statements are built once, with their values as parameters: building and keying
+# a Select anew for each claim cost more than running it where claims are small.
+_NOW = sa.bindparam("b_now", type_=UTCDateTime())
+_LIMIT = sa.bindparam("b_limit", type_=sa.Integer())
+_FULL = sa.bindparam("b_full", type_=sa.Uuid(), expanding=True)
+
+
+def _params(now: datetime, limit: int, full: list[UUID] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"b_now": to_millisecond(now), "b_limit": limit}
+    if full:
+        params["b_full"] = full
+    return params
 
 
 def select_claimable(now: datetime, limit: int, full: list[UUID] | None = None) -> sa.Select[Any]:
     """Due jobs, highest priority first, then the longest overdue, locked; not those another
     worker holds, nor a queue or catch_up job whose previous run still goes on, nor those of
     the tenants `full`."""
+    return _claimable(bool(full)).params(_params(now, limit, full))
+
+
+@functools.cache
+def _claimable(leaving_out: bool) -> sa.Select[Any]:
     running = sa.exists().where(
         cron_job_run.c.job_id == cron_job.c.id,
         cron_job_run.c.status == RunStatus.RUNNING.value,
@@ -141,21 +162,21 @@ def select_claimable(now: datetime, limit: int, full: list[UUID] | None = None) 
     return (
         sa.select(cron_job)
         .where(
-            due(now),
+            due_by(timestamp_key(_NOW)),
             sa.not_(sa.and_(waits_for_previous, running)),
-            *_leaving_out(full),
+            *_leaving_out(leaving_out),
         )
         .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
-        .limit(limit)
+        .limit(_LIMIT)
         .with_for_update(skip_locked=True)
     )
 
 
-def _leaving_out(full: list[UUID] | None) -> list[sa.ColumnElement[bool]]:
-    """The condition leaving out the rows of the tenants at their cap, if any."""
-    if not full:
+def _leaving_out(leaving_out: bool) -> list[sa.ColumnElement[bool]]:
+    """The condition leaving out the rows of the tenants at their cap (b_full), if any."""
+    if not leaving_out:
         return []
-    return [sa.or_(cron_job.c.tenant_id.is_(None), cron_job.c.tenant_id.not_in(full))]
+    return [sa.or_(cron_job.c.tenant_id.is_(None), cron_job.c.tenant_id.not_in(_FULL))]
 
 
 def claim_pending(
@@ -172,12 +193,13 @@ def claim_pending(
     runs only) whose time has come, one per job unless the job allows overlap, none of a job
     whose previous run is still going, and none past its tenant's share. The runs passed over
     stay pending for a later claim."""
-    if shares is None:
-        query = _select_pending(now, limit, None, backfill)
-        claims = _one_per_job(conn, conn.execute(query).all())
-    else:
-        rows = conn.execute(_select_pending(now, limit, shares.full(), backfill)).all()
-        claims = shares.take(_one_per_job(conn, rows), lambda claim: claim.job.tenant_id, limit)
+    full = shares.full() if shares is not None else None
+    query = _select_pending(bool(full), backfill)
+    params = {**_params(now, limit, full), "b_now": now}  # run_after: the instant itself
+    rows = conn.execute(query, params).all()
+    claims = _one_per_job(conn, rows)
+    if shares is not None:
+        claims = shares.take(claims, lambda claim: claim.job.tenant_id, limit)
     if claims:
         hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
         last_outcome.note_started(conn, {claim.job.id for claim in claims}, now)
@@ -192,7 +214,7 @@ def _one_per_job(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[Claim]:
     busy = running_jobs(conn, list({row.id for row in rows})) if rows else set()
     claims, seen = [], set()
     for row in rows:
-        job = job_from_row(row)
+        job = job_from_leading(row)
         if job.overlap_policy != OverlapPolicy.ALLOW and (job.id in seen or job.id in busy):
             continue
         trigger = known(RunTrigger, row.run_trigger)
@@ -215,9 +237,8 @@ def _one_per_job(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[Claim]:
     return claims
 
 
-def _select_pending(
-    now: datetime, limit: int, full: list[UUID] | None, backfill: bool
-) -> sa.Select[Any]:
+@functools.cache
+def _select_pending(leaving_out: bool, backfill: bool) -> sa.Select[Any]:
     other = cron_job_run.alias("other")
     running = sa.exists().where(
         other.c.job_id == cron_job_run.c.job_id,
@@ -236,11 +257,11 @@ def _select_pending(
         .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
         .where(
             PENDING,
-            cron_job_run.c.run_after <= now,
+            cron_job_run.c.run_after <= _NOW,
             # A paused job's retries wait for it to resume; a manual run is what was asked.
             sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
             sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
-            *_leaving_out(full),
+            *_leaving_out(leaving_out),
             (cron_job_run.c.trigger == RunTrigger.BACKFILL.value)
             if backfill
             else (cron_job_run.c.trigger != RunTrigger.BACKFILL.value),
@@ -248,7 +269,7 @@ def _select_pending(
         .order_by(
             cron_job.c.priority.desc(), cron_job_run.c.run_after, cron_job_run.c.scheduled_for
         )
-        .limit(limit)
+        .limit(_LIMIT)
         # The job's row too: a worker claiming the job's next slot skips it meanwhile.
         .with_for_update(of=[cron_job_run, cron_job], skip_locked=True)
     )

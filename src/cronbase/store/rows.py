@@ -27,10 +27,21 @@ RUNNING = sa.text("cron_job_run.status = 'running'")  # ix_cron_job_run_running,
 KEYED = "trigger_key IS NOT NULL"  # uq_cron_job_run_trigger_key
 
 
+# The job's column names, once: iterating the table's ColumnCollection for every row read
+# took a fifth of a busy worker's CPU.
+_JOB_COLUMNS = tuple(column.name for column in cron_job.c)
+
+
 def job_from_row(row: Any, prefix: str = "") -> Job:
     """The job in `row`, whose columns carry `prefix` where a query reads them with others."""
     mapping = row._mapping
-    return Job(**{column.name: mapping[prefix + column.name] for column in cron_job.c})
+    return Job(**{name: mapping[prefix + name] for name in _JOB_COLUMNS})
+
+
+def job_from_leading(row: Any) -> Job:
+    """The job in a row that begins with the table's columns in order (`select(cron_job,
+    ...)`): read by position, which the claims do for hundreds of rows a batch."""
+    return Job(**dict(zip(_JOB_COLUMNS, row, strict=False)))
 
 
 # A run's log and traceback, up to 64 KiB each, are read for one run at a time; listings
@@ -80,7 +91,12 @@ def this_job(job_id: UUID, tenant_id: UUID | None) -> sa.ColumnElement[bool]:
 
 def due(now: datetime) -> sa.ColumnElement[bool]:
     """Active jobs whose next_run has come (served by ix_cron_job_due and ix_cron_job_claim)."""
-    return sa.and_(cron_job.c.is_active, timestamp_key(cron_job.c.next_run) <= instant_key(now))
+    return due_by(instant_key(now))
+
+
+def due_by(instant: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """`due` at an instant given as timestamp_key compares it (instant_key, or a parameter)."""
+    return sa.and_(cron_job.c.is_active, timestamp_key(cron_job.c.next_run) <= instant)
 
 
 def running_jobs(conn: sa.Connection, job_ids: list[UUID]) -> set[UUID]:

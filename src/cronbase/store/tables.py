@@ -105,9 +105,7 @@ cron_job = sa.Table(
     # Listing pages in a stable order, over all jobs or one tenant's, without sorting the table.
     sa.Index("ix_cron_job_listing", "created_at", "id"),
     sa.Index("ix_cron_job_tenant_listing", "tenant_id", "created_at", "id"),
-    # Room in each page for the row versions every run writes, so that the recording's update
-    # (no indexed column) stays HOT (migration 0021).
-    postgresql_with={"fillfactor": 70},
+    postgresql_with={"fillfactor": 70},  # room for each run's HOT update (migration 0021)
 )
 
 # The due-job query reads only this index, whatever the size of the table. Each predicate

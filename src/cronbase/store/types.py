@@ -91,8 +91,12 @@ def _timestamp_key_sqlite(element: timestamp_key, compiler: Any, **kw: Any) -> s
     return f"strftime('%Y-%m-%d %H:%M:%f', {compiler.process(element.clauses, **kw)})"
 
 
+def to_millisecond(value: datetime) -> datetime:
+    """`value` cut down to the millisecond: a timestamp counts as reached only once it has
+    passed, whichever database rounds what."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def instant_key(value: datetime) -> timestamp_key:
-    """`value` in the form timestamp_key compares, cut down to the millisecond: a timestamp
-    counts as reached only once it has passed, whichever database rounds what."""
-    cut = value.replace(microsecond=value.microsecond // 1000 * 1000)
-    return timestamp_key(sa.literal(cut, UTCDateTime()))
+    """`value` in the form timestamp_key compares, cut down to the millisecond."""
+    return timestamp_key(sa.literal(to_millisecond(value), UTCDateTime()))
