@@ -142,6 +142,19 @@ class Auditor:
     def deleted(self, job: Job) -> AuditEntry:
         return self.entry(job, AuditAction.DELETED, detail={"name": job.name})
 
+    def detached_from(self, deleted: Job) -> Callable[[Job, Job], AuditEntry | None]:
+        """The entry of a dependent whose edge to `deleted` went with it (a delete with
+        detach): updated, its depends_on from and to, naming the deleted job."""
+
+        def entry(before: Job, after: Job) -> AuditEntry | None:
+            changes = {k: v for k, v in field_changes(before, after).items() if k == "depends_on"}
+            detail = {"upstream_deleted": str(deleted.id), "name": deleted.name}
+            if not changes:
+                return None
+            return self.entry(after, AuditAction.UPDATED, changes=changes, detail=detail)
+
+        return entry
+
     def ran(self, job: Job) -> Callable[[Run], AuditEntry]:
         return lambda run: self.entry(job, AuditAction.RAN, detail={"run_id": str(run.id)})
 

@@ -252,9 +252,11 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
     def delete_job(self, job_id: UUID, caller: Principal, *, detach: bool = False) -> None:
         """Delete the job. If other jobs depend on it, DependencyConflict names them, unless
         `detach`, which removes their edges to it first (in the same transaction)."""
-        job = self.get_job(job_id, caller)
-        entry = Auditor(caller, self.clock.now()).deleted(job)
-        if not self.store.delete_job(job_id, tenant_id=scope(caller), detach=detach, entry=entry):
+        job, auditor = self.get_job(job_id, caller), Auditor(caller, self.clock.now())
+        entry, detached = auditor.deleted(job), auditor.detached_from(job)
+        if not self.store.delete_job(
+            job_id, tenant_id=scope(caller), detach=detach, entry=entry, detached_audit=detached
+        ):
             raise JobNotFound(job_id)
 
     def _next_run(self, values: dict[str, Any], job_id: UUID) -> datetime | None:

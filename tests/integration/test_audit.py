@@ -187,6 +187,27 @@ def test_a_change_whose_entry_cannot_be_written_is_undone(
     assert actions(manager, job.id) == ["created"]
 
 
+def test_deleting_an_upstream_with_detach_records_the_dependents_lost_edge(
+    make_job: MakeJob, manager: JobManager, clock: FakeClock
+) -> None:
+    a = make_job("markUsersOffline", name="A", schedule="hourly")
+    b = make_job("markUsersOffline", name="B", schedule="hourly")
+    c = make_job("markUsersOffline", name="C", schedule="on_demand", depends_on=after(a, b))
+    clock.advance(timedelta(minutes=1))
+    manager.delete_job(a.id, ROOT, detach=True)
+    [detached, _] = log(manager, c.id)
+    assert (detached.action, detached.actor, detached.at) == ("updated", "root@x.test", clock.now())
+    assert detached.changes == {
+        "depends_on": {
+            "from": sorted(after(a, b), key=lambda edge: edge["job_id"]),
+            "to": after(b),
+        }
+    }
+    assert detached.detail == {"upstream_deleted": str(a.id), "name": "A"}
+    assert actions(manager, b.id) == ["created"]  # an upstream of C, not a dependent of A
+    assert actions(manager, a.id) == ["deleted", "created"]
+
+
 def test_an_admin_reads_their_tenants_entries_only(
     make_job: MakeJob, manager: JobManager, make_tenant: Any, clock: FakeClock
 ) -> None:

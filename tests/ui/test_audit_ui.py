@@ -55,3 +55,22 @@ def test_the_audit_log_shows_who_changed_what_pages_and_follows_a_pause(
     expect(newest.locator('[data-label="Who"]')).to_have_text("admin@a.test (admin)")
     expect(newest.locator('[data-label="What"]')).to_have_text("is_active: true → false")
     assert seen.errors == []
+
+
+def test_a_dependent_shows_that_its_upstream_was_deleted(ui: UI, manager: JobManager) -> None:
+    upstream = ui.make_job("Extract", tenant_id=ui.tenants.a)
+    dependent = ui.make_job(
+        "Load",
+        tenant_id=ui.tenants.a,
+        schedule="on_demand",
+        depends_on=[{"job_id": str(upstream), "on": "success"}],
+    )
+    manager.delete_job(upstream, ROOT, detach=True)
+    _, seen = ui.open(ui.tokens.admin_a, f"/jobs/{dependent}")
+    newest = seen.page.locator("#audit-body tr").first
+    expect(newest.locator('[data-label="Action"]')).to_have_text("edited")
+    what = newest.locator('[data-label="What"]')
+    expect(what).to_contain_text("depends_on: [{")  # PostgreSQL's jsonb orders the keys its way
+    expect(what).to_contain_text(f'"job_id":"{upstream}"')
+    expect(what).to_contain_text("}] → []")
+    expect(what).to_contain_text("“Extract”, which it ran after, was deleted")

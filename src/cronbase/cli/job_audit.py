@@ -54,12 +54,13 @@ def describe(entry: AuditEntry) -> str:
         made = {name: change["to"] for name, change in entry.changes.items()}
         shown = [name for name in ("name", "schedule", "function_name") if name in made]
         return ", ".join(f"{name}={_value(made[name])}" for name in shown)
-    if entry.changes:
-        return "; ".join(
-            f"{name}: {_value(change['from'])} -> {_value(change['to'])}"
-            for name, change in entry.changes.items()
-        )
-    return ", ".join(f"{name}={_value(value)}" for name, value in (entry.detail or {}).items())
+    parts = [
+        f"{name}: {_value(change['from'])} -> {_value(change['to'])}"
+        for name, change in (entry.changes or {}).items()
+    ]
+    if entry.detail:
+        parts.append(", ".join(f"{name}={_value(value)}" for name, value in entry.detail.items()))
+    return "; ".join(parts)
 
 
 def _value(value: Any) -> str:

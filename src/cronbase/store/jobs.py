@@ -16,7 +16,7 @@ from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.listing import JobQuery
 from cronbase.store import audit, graph, keyset
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
-from cronbase.store.tables import cron_job, cron_job_run, tenants
+from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run, tenants
 
 # Serializes seeding on PostgreSQL (SQLite's BEGIN IMMEDIATE serializes it already).
 _SEED_LOCK = 7245032
@@ -121,14 +121,35 @@ def _locked(conn: sa.Connection, job_id: UUID, tenant_id: UUID | None) -> Job | 
 
 
 def delete_job(
-    conn: sa.Connection, dialect: str, job_id: UUID, tenant_id: UUID | None, detach: bool
+    conn: sa.Connection,
+    dialect: str,
+    job_id: UUID,
+    tenant_id: UUID | None,
+    detach: bool,
+    detached_audit: Callable[[Job, Job], AuditEntry | None] | None = None,
 ) -> bool:
+    """Delete the job; with `detach`, remove its dependents' edges to it first, and with
+    `detached_audit`, record its entry of each dependent before and after."""
     graph.lock_graph(conn, dialect)
     if conn.execute(sa.select(cron_job.c.id).where(this_job(job_id, tenant_id))).first() is None:
         return False
+    # Under the graph's lock no edge changes: the dependents read now are those detached.
+    dependents = _dependents(conn, job_id) if detach and detached_audit else []
     graph.refuse_or_detach(conn, job_id, detach)
     deleted = conn.execute(cron_job.delete().where(this_job(job_id, tenant_id)))
+    for before in dependents:
+        after = get_job(conn, before.id)
+        if detached_audit is not None and after is not None:
+            audit.record(conn, detached_audit(before, after))
     return deleted.rowcount == 1
+
+
+def _dependents(conn: sa.Connection, job_id: UUID) -> list[Job]:
+    edges = sa.select(cron_job_dependency.c.job_id).where(
+        cron_job_dependency.c.upstream_id == job_id
+    )
+    rows = conn.execute(sa.select(cron_job).where(cron_job.c.id.in_(edges)))
+    return graph.with_upstreams(conn, [job_from_row(row) for row in rows])
 
 
 def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:

@@ -94,9 +94,10 @@ class JobMethods:
         tenant_id: UUID | None = None,
         detach: bool = False,
         entry: AuditEntry | None = None,
+        detached_audit: Callable[[Job, Job], AuditEntry | None] | None = None,
     ) -> bool:
         with self.transaction() as conn:
-            deleted = jobs.delete_job(conn, self.dialect, job_id, tenant_id, detach)
+            deleted = jobs.delete_job(conn, self.dialect, job_id, tenant_id, detach, detached_audit)
             audit.record(conn, entry if deleted else None)
             return deleted
 

@@ -53,6 +53,9 @@ function what(entry) {
       ...shown.map((field) => el("li", {}, el("span", { class: "audit-field" }, field), ": ", value(entry.changes[field].to))),
     );
   }
+  if (entry.changes && detail.upstream_deleted) {
+    return el("div", {}, changeList(entry.changes), el("span", { class: "muted" }, `“${detail.name}”, which it ran after, was deleted`));
+  }
   if (entry.changes) return changeList(entry.changes);
   if (entry.action === "ran") return el("span", {}, "queued run ", value(detail.run_id));
   if (detail.backfill_id) {
