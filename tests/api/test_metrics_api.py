@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cronbase.config import Settings
 from cronbase.manager import JobManager
+from cronbase.notify.events import test_event
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, cron_notification, cron_worker
@@ -107,13 +108,17 @@ def test_the_gauges_agree_with_the_database(
     create(api, "fails", "boom", tenant_id=str(tenants.a))
     create(api, "paused 1", "echo", is_active=False)
     paused = create(api, "paused 2", "echo", is_active=False, tenant_id=str(tenants.b))
-    store.insert_channel(
+    channel = store.insert_channel(
         {
             "name": "ops",
             "kind": "webhook",
             "url": "https://example.com/hook",
-            "events": ["run.failed"],
+            "events": ["job.recovered"],  # none here: no alert for the server to deliver
         }
+    )
+    # One notification waiting, leased far ahead: the server's delivery loop leaves it pending.
+    store.add_notification(
+        channel.id, test_event("ops", clock.now()), "elsewhere", clock.now() + timedelta(days=1)
     )
     clock.advance(timedelta(minutes=5))
     assert api.post("/api/cron/run").json()["data"]["summary"]["executed"] == 2
@@ -145,7 +150,7 @@ def test_the_gauges_agree_with_the_database(
     assert labelled(samples, "cronbase_jobs", "state") == expected["jobs"]
     assert samples[("cronbase_workers_alive", frozenset())] == expected["alive"] == 1
     pending = samples[("cronbase_notifications_pending", frozenset())]
-    assert pending == expected["notifications"] == 1  # the failure's run.failed
+    assert pending == expected["notifications"] == 1
     recorded = labelled(samples, "cronbase_runs_recorded_total", "status")
     going = labelled(samples, "cronbase_runs_in_progress", "status")
     assert {status: n for status, n in recorded.items() if n} == {"succeeded": 2, "failed": 1}
