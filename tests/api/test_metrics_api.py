@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cronbase.config import Settings
 from cronbase.manager import JobManager
-from cronbase.notify.events import test_event
+from cronbase.notify.events import test_event as channel_test_event
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run, cron_notification, cron_worker
@@ -118,7 +118,10 @@ def test_the_gauges_agree_with_the_database(
     )
     # One notification waiting, leased far ahead: the server's delivery loop leaves it pending.
     store.add_notification(
-        channel.id, test_event("ops", clock.now()), "elsewhere", clock.now() + timedelta(days=1)
+        channel.id,
+        channel_test_event("ops", clock.now()),
+        "elsewhere",
+        clock.now() + timedelta(days=1),
     )
     clock.advance(timedelta(minutes=5))
     assert api.post("/api/cron/run").json()["data"]["summary"]["executed"] == 2
