@@ -229,7 +229,7 @@ export function runCharts(runs, width) {
   const charts = [];
   for (const [kind, key, title] of [
     ["duration", "duration_ms", "Duration"],
-    ["lag", "start_lag_ms", "Start lag (started − scheduled)"],
+    ["lag", "start_lag_ms", "Start lag (started − due: slot + jitter offset)"],
   ]) {
     const values = runs.map((run) => run[key]).filter((value) => value !== null);
     const summary = values.length
