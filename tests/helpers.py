@@ -102,3 +102,15 @@ def note_long_boom_registry(gate: threading.Event) -> JobRegistry:
         raise RuntimeError("boom")
 
     return registry
+
+
+def recording_registry(calls: list[JobContext]) -> JobRegistry:
+    """A registry of one job function, "record", which appends its context to `calls`."""
+    registry = JobRegistry()
+
+    @registry.job("record")
+    def record(ctx: JobContext) -> dict[str, Any]:
+        calls.append(ctx)
+        return {}
+
+    return registry

@@ -10,7 +10,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -21,7 +20,7 @@ from cronbase.clock import SystemClock
 from cronbase.config import Settings
 from cronbase.manager import SYSTEM
 from cronbase.registry import JobContext, JobRegistry
-from tests.helpers import create_job, run_history, wait_until
+from tests.helpers import create_job, recording_registry, run_history, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -87,14 +86,7 @@ def calls() -> list[JobContext]:
 
 @pytest.fixture
 def registry(calls: list[JobContext]) -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("record")
-    def record(ctx: JobContext) -> dict[str, Any]:
-        calls.append(ctx)
-        return {}
-
-    return registry
+    return recording_registry(calls)
 
 
 def test_workers_behind_pgbouncer_in_transaction_mode_run_jobs(

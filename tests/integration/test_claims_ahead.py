@@ -4,7 +4,6 @@ before; a pause, edit or delete committed before the instant still wins."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -14,7 +13,7 @@ from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.testing import FakeClock
-from tests.helpers import MakeJob, run_history, wait_for_runs_to_end
+from tests.helpers import MakeJob, recording_registry, run_history, wait_for_runs_to_end
 
 SLOT = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)  # every_5_minutes, from the clock's 10:30
 CLAIMED = datetime(2025, 1, 15, 10, 34, 59, 970000, tzinfo=UTC)  # 30 ms before it
@@ -29,14 +28,7 @@ def calls() -> list[JobContext]:
 
 @pytest.fixture
 def registry(calls: list[JobContext]) -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("record")
-    def record(ctx: JobContext) -> dict[str, Any]:
-        calls.append(ctx)
-        return {}
-
-    return registry
+    return recording_registry(calls)
 
 
 @pytest.fixture

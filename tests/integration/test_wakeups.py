@@ -19,7 +19,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.runner.planning import plan_slots
 from cronbase.store import SqlStore
 from cronbase.store.wakeups import CHANNEL, FIRST_BACKOFF_SECONDS, Listener
-from tests.helpers import create_job, run_history, wait_until
+from tests.helpers import create_job, recording_registry, run_history, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -37,12 +37,7 @@ def calls() -> list[JobContext]:
 
 @pytest.fixture
 def registry(calls: list[JobContext]) -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("record")
-    def record(ctx: JobContext) -> dict[str, Any]:
-        calls.append(ctx)
-        return {}
+    registry = recording_registry(calls)
 
     @registry.job("fail")
     def fail(_ctx: JobContext) -> dict[str, Any]:
