@@ -24,7 +24,7 @@ from cronbase.auth import Principal
 from cronbase.backfill import Backfill
 from cronbase.errors import JobNotFound
 from cronbase.job_fields import SETTABLE_FIELDS
-from cronbase.jobs import Job, Run, isoformat
+from cronbase.jobs import Job, Run, isoformat, storable_text
 from cronbase.listing import AUDIT_ORDER, Page, page_of, start_after
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ class Auditor:
             job_id=job.id,
             tenant_id=job.tenant_id,
             action=action,
-            actor=self.caller.email,
+            # A JWT's subject is the host's text: stored as PostgreSQL can hold it (no NUL).
+            actor=storable_text(self.caller.email),
             actor_role=self.caller.role.value,
             at=self.now,
             **extra,
