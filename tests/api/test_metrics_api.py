@@ -18,7 +18,8 @@ from cronbase.manager import JobManager
 from cronbase.notify.events import test_event as channel_test_event
 from cronbase.registry import JobRegistry
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job, cron_job_run, cron_notification, cron_worker
+from cronbase.store.notification_tables import cron_notification
+from cronbase.store.tables import cron_job, cron_job_run, cron_worker
 from cronbase.store.workers import WorkerStore
 from cronbase.testing import FakeClock
 from tests.acceptance.cli import free_port

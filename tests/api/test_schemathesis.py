@@ -30,7 +30,8 @@ from cronbase.config import Settings
 from cronbase.notify.sealing import box_for
 from cronbase.notify.webhook import new_secret
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_channel, cron_job, cron_job_run, tenants
+from cronbase.store.notification_tables import cron_channel
+from cronbase.store.tables import cron_job, cron_job_run, tenants
 from cronbase.store.tokens import TokenStore
 from cronbase.testing import FakeClock
 from tests.api.conftest import JWT_SECRET, SECRET_KEY, LiveServer, api_registry

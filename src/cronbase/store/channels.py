@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.notify.model import Channel, ChannelKind, Event
-from cronbase.store.tables import cron_channel
+from cronbase.store.notification_tables import cron_channel
 
 
 def _this_channel(channel_id: UUID, tenant_id: UUID | None) -> sa.ColumnElement[bool]:

@@ -176,8 +176,9 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
         select = select.where(cron_job.c.function_name == query.function_name)
     if query.last_status is not None:
         select = select.where(cron_job.c.last_status == query.last_status)
-    select = keyset.ordered(select, cron_job, query.sort, query.after)
-    rows = conn.execute(select.limit(query.limit).offset(query.offset))
+    rows = keyset.read_page(
+        conn, select, cron_job, query.sort, query.after, query.limit, query.offset
+    )
     return graph.with_upstreams(conn, [job_from_row(row) for row in rows])
 
 

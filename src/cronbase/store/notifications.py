@@ -24,7 +24,7 @@ from cronbase.notify.model import (
 from cronbase.store.alerts import quieted
 from cronbase.store.channels import channel_from_row, channels_of_tenants, matching
 from cronbase.store.engine import dialect_insert
-from cronbase.store.tables import cron_channel, cron_delivery, cron_notification
+from cronbase.store.notification_tables import cron_channel, cron_delivery, cron_notification
 
 # A literal, to match the partial index ix_cron_notification_due (see rows.py for why).
 _PENDING = sa.text("cron_notification.status = 'pending'")

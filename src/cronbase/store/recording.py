@@ -16,9 +16,10 @@ from cronbase.monitoring import count_run
 from cronbase.notify.events import run_events
 from cronbase.store import last_outcome, pg_batches
 from cronbase.store.alerts import episodes_of_runs
+from cronbase.store.notification_tables import cron_channel
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import retry_row, run_insert
-from cronbase.store.tables import cron_channel, cron_job, cron_job_dependency, cron_job_run
+from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 from cronbase.store.triggers import trigger_dependents
 
 

@@ -24,7 +24,13 @@ from cronbase.store.rows import (
     known,
     run_from_row,
 )
-from cronbase.store.tables import cron_job, cron_job_run, cron_run_tally
+from cronbase.store.tables import (
+    UNSUCCESSFUL,
+    UNSUCCESSFUL_STATUSES,
+    cron_job,
+    cron_job_run,
+    cron_run_tally,
+)
 from cronbase.store.types import timestamp_key
 
 
@@ -156,8 +162,13 @@ def list_runs(conn: sa.Connection, job_id: UUID, query: RunQuery) -> list[Run]:
     select = sa.select(*RUN_LISTED).where(cron_job_run.c.job_id == job_id)
     if query.status is not None:
         select = select.where(cron_job_run.c.status == query.status)
-    select = keyset.ordered(select, cron_job_run, RUN_ORDER, query.after)
-    rows = conn.execute(select.limit(query.limit).offset(query.offset))
+        if query.status in UNSUCCESSFUL_STATUSES:
+            # The partial index's predicate as written: a statement prepared for any status
+            # (PostgreSQL) and SQLite, which proves little, then both read that index.
+            select = select.where(sa.text(UNSUCCESSFUL))
+    rows = keyset.read_page(
+        conn, select, cron_job_run, RUN_ORDER, query.after, query.limit, query.offset
+    )
     return [run_from_row(row) for row in rows]
 
 
