@@ -274,6 +274,11 @@ def _summary(state: JobState, f: Facts, retry: datetime | None) -> str:
             f"{f.job.max_attempts} waits to start at {_when(retry)}."
         )
     if state == JobState.DUE:
+        if f.workers_alive == 0:  # nothing will start it: say so before it becomes overdue
+            return (
+                "It is due now, but no worker is alive to start it: start one (cronbase worker, "
+                "or cronbase serve, which runs one) or run the due jobs once (cronbase run-due)."
+            )
         free = "" if f.fleet.free_slots is None else f", {_slots(f.fleet.free_slots)}"
         return (
             "It is due now and a worker should start it shortly "

@@ -63,6 +63,23 @@ def test_an_overdue_job_says_whether_any_worker_lives_and_only_superadmins_see_h
     ]
 
 
+def test_a_due_job_with_no_worker_alive_does_not_promise_that_a_worker_starts_it(
+    callers: Callers, store: SqlStore, clock: FakeClock
+) -> None:
+    job_id = _create(callers.admin_a)
+    clock.advance(timedelta(minutes=6))  # 10:35 passed a minute ago: due, not yet overdue
+    found = callers.admin_a.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]["explanation"]
+    assert found["state"] == "due"
+    assert "no worker is alive" in found["summary"]
+    assert "cronbase worker" in found["summary"]
+    assert "a worker should start it shortly" not in found["summary"]
+    WorkerStore(store.engine).register("w-1", "host-a", 101, clock.now(), threads=4)
+    found = callers.admin_a.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]["explanation"]
+    assert found["summary"] == (
+        "It is due now and a worker should start it shortly (1 live worker, 4 free slots)."
+    )
+
+
 def test_another_tenants_job_or_no_job_is_404_and_a_bad_id_422(callers: Callers) -> None:
     job_id = _create(callers.admin_a)
     assert callers.admin_b.get(f"/api/cron/jobs/{job_id}/explain").status_code == 404
