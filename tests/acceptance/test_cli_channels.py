@@ -108,6 +108,12 @@ def test_update_a_channel_mute_it_and_unmute_it(
         ),
         "error: muted_until: must be null or a date-time with its offset, e.g. 2026-12-01T09:00:00Z",
     ]
+    # Aware, but past the year 9999 in UTC: no column holds it.
+    late = cli(
+        "channels", "update", channel["id"], "--mute-until", "9999-12-31T23:59:59-14:00", **key
+    )
+    assert late.returncode == 2, late.stderr
+    assert late.stderr.startswith("error: muted_until: 9999-12-31T23:59:59-14:00 is not an instant")
     both = cli("channels", "update", channel["id"], "--unmute", "--mute-for", "1h", **key)
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr

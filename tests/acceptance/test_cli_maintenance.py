@@ -60,3 +60,16 @@ def test_plan_list_and_end_maintenance_windows(cli: Cli, store: SqlStore) -> Non
     again = cli("maintenance", "delete", windows[0]["id"])
     assert again.returncode == 2
     assert f"no maintenance window with id {windows[0]['id']}" in again.stderr
+
+
+def test_a_window_past_the_calendar_is_refused_without_a_traceback(cli: Cli) -> None:
+    for late in (
+        ("--starts-at", "9999-12-31T23:30:00Z", "--for", "1h"),  # the end: past the year 9999
+        ("--starts-at", "9999-12-31T22:00:00-14:00", "--ends-at", "9999-12-31T23:00:00-14:00"),
+    ):
+        refused = cli("maintenance", "add", *late)
+        assert refused.returncode == 2, refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert refused.stderr.startswith("error: "), refused.stderr
+        assert "ends_at" in refused.stderr
+    assert json.loads(cli("maintenance", "list", "--json").stdout) == []

@@ -103,6 +103,18 @@ def test_bad_windows_are_refused_naming_the_field(
     assert callers.superadmin.get("/api/cron/maintenance").json()["data"]["windows"] == []
 
 
+def test_instants_off_the_calendar_in_utc_are_refused_at_their_fields(callers: Callers) -> None:
+    # Aware, in order and a year apart at most, but past the year 9999 once in UTC: no
+    # column holds them (they overflowed when written: a 500).
+    body = {"starts_at": "9999-12-31T22:00:00-14:00", "ends_at": "9999-12-31T23:00:00-14:00"}
+    response = callers.superadmin.post("/api/cron/maintenance", json=body)
+    assert response.status_code == 422, response.text
+    fields = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert set(fields) == {"starts_at", "ends_at"}
+    assert "outside the years 1 to 9999" in fields["ends_at"]
+    assert callers.superadmin.get("/api/cron/maintenance").json()["data"]["windows"] == []
+
+
 def test_a_window_suppresses_the_alerts_of_the_jobs_it_covers_only(
     callers: Callers, tenants: Tenants, clock: FakeClock, store: SqlStore
 ) -> None:

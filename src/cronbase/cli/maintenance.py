@@ -21,6 +21,7 @@ from cronbase.cli.common import (
 from cronbase.jobs import isoformat
 from cronbase.manager import SYSTEM
 from cronbase.notify.flood import MaintenanceWindow
+from cronbase.notify.maintenance import InvalidWindow
 
 
 def register(commands: Commands) -> None:
@@ -68,7 +69,12 @@ def cmd_maintenance_add(args: argparse.Namespace) -> None:
         "tenant_id": args.tenant_id,
     }
     if args.lasting is not None:
-        fields["ends_at"] = (args.starts_at or domain.clock.now()) + args.lasting
+        start = args.starts_at or domain.clock.now()
+        try:
+            fields["ends_at"] = start + args.lasting
+        except OverflowError:  # --for carries it past the calendar's last day
+            message = f"{start.isoformat()} plus {args.lasting} is past the year 9999"
+            raise InvalidWindow([("ends_at", message)]) from None
     window = domain.maintenance.create(fields, SYSTEM)
     print(window.id)
 

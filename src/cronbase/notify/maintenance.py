@@ -16,6 +16,7 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal
 from cronbase.clock import Clock
 from cronbase.errors import InvalidFields, NotFound
+from cronbase.jobs import utc_instant
 from cronbase.notify.flood import MaintenanceWindow
 from cronbase.store import SqlStore
 
@@ -139,4 +140,8 @@ def _instant(value: Any, name: str, errors: Errors) -> datetime | None:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         errors.append((name, "must be a date and time with its offset, e.g. 2026-12-01T08:00:00Z"))
         return None
-    return value
+    try:
+        return utc_instant(value)
+    except ValueError as exc:  # past the calendar's end in UTC: no column holds it
+        errors.append((name, str(exc)))
+        return None

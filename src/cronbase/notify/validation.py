@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from cronbase.jobs import utc_instant
 from cronbase.notify.events import SUBSCRIBABLE
 from cronbase.notify.model import ChannelKind
 
@@ -118,4 +119,8 @@ def check_muted_until(value: Any, errors: Errors) -> datetime | None:
             )
         )
         return None
-    return value
+    try:
+        return utc_instant(value)
+    except ValueError as exc:  # past the calendar's end in UTC: no column holds it
+        errors.append(("muted_until", str(exc)))
+        return None
