@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cronbase.cli.common import add_job_id, manager, operator
+from cronbase.cli.common import add_job_id, instant_arg, manager, operator
 from cronbase.cli.schedule import fire_time
 from cronbase.manager import SYSTEM
 
 
 def add_command(adding: argparse.ArgumentParser) -> None:
     add_job_id(adding)
-    adding.add_argument("--start", type=_instant, required=True, help="with an offset or Z")
-    adding.add_argument("--end", type=_instant, required=True, help="the range ends before it")
+    adding.add_argument("--start", type=instant_arg, required=True, help="with an offset or Z")
+    adding.add_argument("--end", type=instant_arg, required=True, help="the range ends before it")
     adding.add_argument(
         "--include-dependents", action="store_true", help="run the jobs that depend on it too"
     )
     adding.add_argument("--dry-run", action="store_true", help="list the slots, queue nothing")
-
-
-def _instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is no ISO 8601 date-time; e.g. 2026-11-30T00:00:00+01:00"
-        ) from None
-    if instant.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} needs a zone or offset, e.g. {text}+01:00 or {text}Z"
-        )
-    return instant
 
 
 def cmd_jobs_backfill(args: argparse.Namespace) -> None:

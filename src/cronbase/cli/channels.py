@@ -11,6 +11,7 @@ from cronbase.cli.common import (
     Commands,
     add_json_flag,
     duration_arg,
+    instant_arg,
     int_between,
     manager,
     print_json,
@@ -77,7 +78,7 @@ def _register_update(commands: Commands, channels: object) -> None:
     mute = updating.add_mutually_exclusive_group()
     mute.add_argument(
         "--mute-until",
-        type=datetime.fromisoformat,
+        type=instant_arg,
         metavar="T",
         help="send it nothing before this instant, e.g. 2026-12-01T08:00:00Z",
     )

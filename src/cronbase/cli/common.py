@@ -140,3 +140,20 @@ def duration_arg(value: str) -> timedelta:
     if lifetime > _MAX_DURATION:
         raise argparse.ArgumentTypeError(f"{value!r} is more than 10 years")
     return lifetime
+
+
+def instant_arg(text: str) -> datetime:
+    """An instant (--muted-until, --mute-until, --starts-at, --start, ...): ISO 8601 with its
+    offset or Z; a wall-clock time alone would be read in some zone nobody chose."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time; write one with its offset or Z, "
+            "e.g. 2026-11-30T08:00:00+01:00 or 2026-11-30T07:00:00Z"
+        ) from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs a zone or offset, e.g. {text}+01:00 or {text}Z"
+        )
+    return instant

@@ -16,6 +16,7 @@ from cronbase.cli.common import (
     Commands,
     add_job_id,
     add_json_flag,
+    instant_arg,
     int_between,
     manager,
     operator,
@@ -126,7 +127,7 @@ def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing
     elif job_field.type is not str and job_field.name != "metadata":
         kind = uuid_arg if job_field.name == "tenant_id" else job_field.type
         if job_field.type is datetime:
-            kind = datetime.fromisoformat
+            kind = instant_arg
         options["type"] = _or_null(kind) if editing and job_field.client_nullable else kind
     parser.add_argument(flag, **options)
 

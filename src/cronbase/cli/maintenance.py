@@ -14,6 +14,7 @@ from cronbase.cli.common import (
     Commands,
     add_json_flag,
     duration_arg,
+    instant_arg,
     manager,
     print_json,
     uuid_arg,
@@ -31,12 +32,12 @@ def register(commands: Commands) -> None:
     )
     adding.add_argument(
         "--starts-at",
-        type=datetime.fromisoformat,
+        type=instant_arg,
         metavar="T",
         help="with its offset, e.g. 2026-12-01T22:00:00Z (default: now)",
     )
     end = adding.add_mutually_exclusive_group(required=True)
-    end.add_argument("--ends-at", type=datetime.fromisoformat, metavar="T", help="with its offset")
+    end.add_argument("--ends-at", type=instant_arg, metavar="T", help="with its offset")
     end.add_argument(
         "--for", dest="lasting", type=duration_arg, metavar="DURATION", help="2h, 1d, ..."
     )
