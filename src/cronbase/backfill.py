@@ -17,7 +17,7 @@ from cronbase.schedule import Schedule
 
 MAX_BACKFILL_SLOTS = 1000
 # Counting the slots of a range too large to queue stops here (an every-minute job over years).
-_MAX_COUNTED = 100_000
+_MAX_COUNTED = 10_000
 _TICK = timedelta(microseconds=1)
 
 

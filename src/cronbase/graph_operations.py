@@ -73,6 +73,11 @@ class GraphOperations:
         def slots_of(job: Job) -> list[datetime]:
             return backfill_slots(parse_schedule(job.schedule, job.timezone), start, end)
 
+        # A range too large is refused here, before the store locks the job: counting its
+        # slots takes a while, and on SQLite the lock is the whole database's. Under the lock
+        # they are counted again, from the schedule as it is then.
+        slots_of(job)
+
         values = {
             "start": start,
             "end": end,

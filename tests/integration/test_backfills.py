@@ -6,6 +6,7 @@ a chain."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.runner.planning import plan_slots
 from cronbase.store import SqlStore
-from cronbase.store.tables import cron_job_run
+from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.testing import FakeClock
 from tests.helpers import MakeJob, run_history
 
@@ -186,3 +187,30 @@ def test_bad_backfills_are_refused(
         manager.backfill(lonely.id, SYSTEM, start=now - timedelta(days=1), end=now)
     with pytest.raises(InvalidJob, match="needs a zone or offset"):
         manager.backfill(hourly.id, SYSTEM, start=datetime(2025, 1, 1), end=now)
+
+
+def test_a_range_too_large_is_refused_without_waiting_for_the_job(
+    make_job: MakeJob, manager: JobManager, store: SqlStore, clock: FakeClock
+) -> None:
+    """Counting the slots of centuries of an every-minute job takes a while: the refusal comes
+    before the job is locked, so it neither waits behind a lock nor holds one (on SQLite, the
+    whole database's) while it counts."""
+    now = clock.now()
+    minutely = make_job("echo", name="M", schedule="every_1_minutes")
+    outcome: list[BaseException] = []
+
+    def backfill() -> None:
+        try:
+            manager.backfill(minutely.id, SYSTEM, start=now.replace(year=1900), end=now)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(exc)
+
+    with store.transaction() as conn:  # holds the job's row (SQLite: the write lock)
+        conn.execute(cron_job.update().where(cron_job.c.id == minutely.id).values(priority=1))
+        worker = threading.Thread(target=backfill)
+        worker.start()
+        worker.join(timeout=30)
+    worker.join(timeout=30)
+    assert len(outcome) == 1, "the backfill waited for the job's lock"
+    assert isinstance(outcome[0], InvalidJob)
+    assert "more than 10,000 slots" in str(outcome[0])
