@@ -69,3 +69,21 @@ def test_names_in_any_script_and_with_joined_emoji_are_kept(callers: Callers) ->
         created = callers.superadmin.post("/api/cron/jobs", json=job(name=name))
         assert created.status_code == 201, created.text
         assert created.json()["data"]["job"]["name"] == name
+
+
+def test_a_null_that_would_erase_a_field_is_refused_at_that_field(callers: Callers) -> None:
+    created = callers.superadmin.post("/api/cron/jobs", json=job()).json()["data"]["job"]
+    refused = callers.superadmin.put(
+        f"/api/cron/jobs/{created['id']}", json={"schedule": None, "priority": None, "name": "x"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "schedule", "message": "cannot be null; leave the field out to keep it"},
+        {"field": "priority", "message": "cannot be null; leave the field out to keep it"},
+    ]
+    kept = callers.superadmin.get(f"/api/cron/jobs/{created['id']}").json()["data"]["job"]
+    assert (kept["name"], kept["schedule"]) == ("Digest", "hourly")
+    cleared = callers.superadmin.put(
+        f"/api/cron/jobs/{created['id']}", json={"timeout_seconds": None}
+    )
+    assert cleared.status_code == 200, cleared.text

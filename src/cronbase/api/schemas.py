@@ -12,9 +12,11 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
     create_model,
-    model_validator,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from cronbase.explain import JobState
 from cronbase.job_fields import FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
@@ -80,20 +82,17 @@ JobCreate = create_model(
 
 
 class _Changes(_Input):
-    @model_validator(mode="after")
-    def _no_nulls(self) -> _Changes:
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         # Leaving a field out keeps it; null would erase it. Only a field that means something
         # when null may be null (a global job's tenant_id, no timeout, no catch-up window).
-        nulls = [
-            name
-            for name in self.model_fields_set
-            if not FIELDS[name].client_nullable and getattr(self, name) is None
-        ]
-        if nulls:
-            raise ValueError(
-                f"{', '.join(sorted(nulls))} cannot be null; leave a field out to keep it"
+        # Refused here, at the field, so the error names it (a model validator's names "body").
+        if value is None and not FIELDS[str(info.field_name)].client_nullable:
+            raise PydanticCustomError(
+                "null_not_allowed", "cannot be null; leave the field out to keep it"
             )
-        return self
+        return value
 
 
 def _optional(job_field: JobField) -> tuple[Any, Any]:
