@@ -56,6 +56,8 @@ class Worker:
     ) -> None:
         self.runner = runner
         self.listener = listener
+        if listener is not None:  # a wake-up also ends a wait for runs to end
+            listener.on_wake = runner.threads.nudge
         self.claim_early = claim_early  # seconds; runs due within it are claimed ahead
         self.pruner = pruner
         self.overdue = overdue  # the dead-man's switch: every worker looks now and then

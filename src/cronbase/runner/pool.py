@@ -24,6 +24,8 @@ JobCall = Callable[[threading.Event], dict[str, Any]]
 # A run that ended, as its thread hands it over: run id, result, error, seconds it took.
 _Done = tuple[UUID, dict[str, Any] | None, BaseException | None, float]
 
+# Put in the queue of ended runs by `nudge`: ends a wait in `collect` with no run ended.
+_NUDGE = (None, None, None, 0.0)
 # A thread with no run for this long ends; a burst starts new ones.
 IDLE_THREAD_SECONDS = 60.0
 
@@ -58,7 +60,7 @@ class JobThreads:
     def __init__(self, size: int) -> None:
         self.size = size
         self._running: dict[UUID, Execution] = {}
-        self._done: queue.Queue[_Done] = queue.Queue()
+        self._done: queue.Queue[_Done | tuple[None, None, None, float]] = queue.Queue()
         # How long a run takes, on average of the recent ones (an exponential moving average
         # of wall-clock seconds): None until one has finished.
         self.mean_run_seconds: float | None = None
@@ -105,6 +107,10 @@ class JobThreads:
             with self._lock:
                 self._idle += 1
 
+    def nudge(self) -> None:
+        """End a wait in `collect` now, with or without an ended run (new work came)."""
+        self._done.put(_NUDGE)
+
     def collect(self, timeout: float) -> list[Finished]:
         """Wait up to `timeout` seconds for a run to finish; return every finished run.
 
@@ -115,16 +121,19 @@ class JobThreads:
         while True:
             items = self._take(max(deadline - time.monotonic(), 0.0))
             finished = []
+            nudged = any(item[0] is None for item in items)
             for run_id, result, error, seconds in items:
+                if run_id is None:  # a nudge
+                    continue
                 mean = self.mean_run_seconds
                 self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
                 execution = self._running.pop(run_id, None)
                 if execution is not None:  # else it timed out earlier and was recorded then
                     finished.append(Finished(execution, result, error))
-            if finished or not items or time.monotonic() >= deadline:
+            if finished or nudged or not items or time.monotonic() >= deadline:
                 return finished
 
-    def _take(self, timeout: float) -> list[_Done]:
+    def _take(self, timeout: float) -> list[Any]:
         """Every run that ended, waiting up to `timeout` seconds for the first."""
         items = []
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 import sqlalchemy as sa
@@ -49,6 +50,9 @@ class Listener:
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
         self._connect_args = (cargs, cparams)
         self.wake = wake
+        # Also called on each wake-up: the worker's way to end a wait for its runs (a worker
+        # busy with a long run still takes new work at once).
+        self.on_wake: Callable[[], None] | None = None
         self.connected = threading.Event()
         self.backend_pid: int | None = None  # the listening session's, for tests and logs
         self._closing = threading.Event()
@@ -85,6 +89,11 @@ class Listener:
             else:
                 failures = 0
 
+    def _woken(self) -> None:
+        self.wake.set()
+        if self.on_wake is not None:
+            self.on_wake()
+
     def _listen(self) -> None:
         cargs, cparams = self._connect_args
         with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
@@ -92,10 +101,10 @@ class Listener:
             self.backend_pid = conn.info.backend_pid
             self._listened = True
             self.connected.set()
-            self.wake.set()  # whatever was sent while we were not listening: look now
+            self._woken()  # whatever was sent while we were not listening: look now
             try:
                 while not self._closing.is_set():
                     for _ in conn.notifies(timeout=_LOOK_UP_SECONDS, stop_after=1):
-                        self.wake.set()
+                        self._woken()
             finally:
                 self.connected.clear()
