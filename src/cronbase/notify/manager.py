@@ -7,6 +7,7 @@ role has no access, as for jobs. JobManager.channels is the way in for the API a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -122,7 +123,10 @@ class ChannelManager:
             "muted_until": channel.muted_until,
         }
         merged = {**current, **{k: v for k, v in changes.items() if k in CHANGEABLE}}
-        values = self._checked(merged, channel.kind, channel.tenant_id, errors)
+        # Only what changes is checked against the world as it is now: a job it follows may
+        # have been deleted since, or its host not resolve today, and the channel must still
+        # be mutable (muting a broken channel is what one wants then).
+        values = self._checked(merged, channel.kind, channel.tenant_id, errors, only=changes)
         values = {key: value for key, value in values.items() if key in changes}
         values["updated_at"] = self.clock.now()
         updated = self.store.update_channel(channel_id, values, tenant_id=_scope(caller))
@@ -179,8 +183,10 @@ class ChannelManager:
         kind: ChannelKind | None,
         tenant_id: UUID | None,
         errors: Errors,
+        only: Collection[str] | None = None,
     ) -> dict[str, Any]:
-        """Column values of the fields, after every check; InvalidChannel lists what fails."""
+        """Column values of the fields, after every check; InvalidChannel lists what fails
+        (with `only`, what fails in those fields: the others were checked when stored)."""
         if tenant_id is not None and not self.store.tenant_exists(tenant_id):
             errors.append(("tenant_id", f"no tenant with id {tenant_id}"))
         values = {
@@ -192,12 +198,19 @@ class ChannelManager:
             "job_ids": check_job_ids(fields.get("job_ids"), errors),
             "muted_until": check_muted_until(fields.get("muted_until"), errors),
         }
-        if kind in HTTP_KINDS and not any(field == "url" for field, _ in errors):
+        if only is not None:
+            errors[:] = [(field, why) for field, why in errors if field.split(".")[0] in only]
+        if (
+            kind in HTTP_KINDS
+            and (only is None or "url" in only)
+            and not any(field == "url" for field, _ in errors)
+        ):
             try:  # the same check as at every delivery, after resolving the name
                 check_destination(values["url"], allow_private=self.allow_private)
             except RefusedDestination as exc:
                 errors.append(("url", str(exc)))
-        for position, job_id in enumerate(values["job_ids"] or []):
+        following = values["job_ids"] if only is None or "job_ids" in only else None
+        for position, job_id in enumerate(following or []):
             job = self.store.get_job(job_id)
             if job is None or (tenant_id is not None and job.tenant_id != tenant_id):
                 where = "of this channel's tenant" if tenant_id else ""
