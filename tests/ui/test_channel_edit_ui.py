@@ -110,3 +110,23 @@ def test_mute_unmute_and_rotate_a_channel(ui: UI) -> None:
     assert secret.inner_text() != channel["secret"]
     page.get_by_role("button", name="I have stored it").click()
     expect(page.locator("#secret-box")).to_be_hidden()
+
+
+def test_a_channel_following_a_deleted_job_says_so_and_can_be_muted(ui: UI) -> None:
+    gone = ui.make_job("Gone soon", tenant_id=ui.tenants.a)
+    url = ui.serve()
+    headers = {"Authorization": f"Bearer {ui.tokens.admin_a}"}
+    body = {"name": "Ops", "kind": "webhook", "url": "http://127.0.0.1:9/h", "job_ids": [str(gone)]}
+    made = httpx.post(f"{url}/api/cron/channels", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    assert httpx.delete(f"{url}/api/cron/jobs/{gone}", headers=headers).status_code == 200
+    seen = ui.browse()
+    seen.sign_in(f"{url}/channels", ui.tokens.admin_a)
+    page = seen.page
+    row = page.locator("#channels-body tr")
+    expect(row).to_contain_text(f"job {gone} (deleted, or not visible to you)")
+
+    row.get_by_role("button", name="Mute…").click()
+    page.get_by_role("dialog", name="Mute “Ops”").get_by_role("button", name="For 1 hour").click()
+    expect(page.locator("#flash")).to_have_text("Muted “Ops”.")
+    expect(row.locator('[data-label="Alerts"]')).to_contain_text("muted until ")

@@ -126,7 +126,7 @@ export async function jobName(id) {
       id,
       api(`/api/cron/jobs/${id}`)
         .then(({ job }) => job.name)
-        .catch(() => `job ${id} (not visible to you)`),
+        .catch(() => `job ${id} (deleted, or not visible to you)`),
     );
   }
   return names.get(id);
