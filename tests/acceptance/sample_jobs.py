@@ -28,3 +28,13 @@ def never_returns(_ctx: JobContext) -> dict[str, Any]:
 @registry.job("alwaysFails", description="Raise an error.")
 def always_fails(ctx: JobContext) -> dict[str, Any]:
     raise RuntimeError(f"attempt {ctx.attempt} failed")
+
+
+@registry.job("logsThenFails", description="Log a line, then raise from a helper.")
+def logs_then_fails(ctx: JobContext) -> dict[str, Any]:
+    ctx.logger.info("reading the settings")
+    return _read_settings({})
+
+
+def _read_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return {"value": settings["missing"]}

@@ -149,3 +149,29 @@ def test_a_closed_pipe_ends_the_command_quietly(database_url: str, store: SqlSto
     )
     assert piped.stdout.split()[:2] == ["ID", "ACTIVE"]
     assert piped.stderr == ""  # no BrokenPipeError traceback
+
+
+def test_jobs_log_shows_a_runs_error_traceback_and_log(cli: Cli) -> None:
+    added = cli(
+        "jobs", "add", "--name", "Fails", "--function", "logsThenFails", "--schedule", "daily"
+    )
+    job = json.loads(_ok(added))
+    nothing = cli("jobs", "log", job["id"])
+    assert nothing.returncode == 2
+    assert "it has no run that started yet" in nothing.stderr
+    assert cli("jobs", "run", job["id"]).returncode == 1  # no worker: run here, and it failed
+
+    lines = _ok(cli("jobs", "log", job["id"])).splitlines()
+    assert lines[0].startswith("run ")
+    assert ": failed, scheduled for " in lines[0]
+    assert lines[1] == "error: KeyError: 'missing'"
+    assert lines[2] == "--- traceback ---"
+    assert "in _read_settings" in "\n".join(lines)
+    log = lines.index("--- log ---")
+    assert lines[log - 1] == "KeyError: 'missing'"
+    assert lines[log + 1].endswith(" INFO reading the settings")
+
+    run = json.loads(_ok(cli("jobs", "log", job["id"], "--json")))["run"]
+    again = _ok(cli("jobs", "log", job["id"], "--run", run["id"])).splitlines()
+    assert again == lines
+    assert run["log"].endswith("INFO reading the settings\n")

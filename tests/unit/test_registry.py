@@ -92,7 +92,9 @@ def test_the_default_registry_gets_the_built_ins_and_user_modules_from_load_job_
         print(",".join(registry.names()))
         """
     )
-    assert out.split(",") == sorted([*BUILTIN_NAMES, "alwaysFails", "neverReturns", "slowNoop"])
+    assert out.split(",") == sorted(
+        [*BUILTIN_NAMES, "alwaysFails", "logsThenFails", "neverReturns", "slowNoop"]
+    )
 
 
 def test_a_user_module_that_cannot_be_imported_is_a_configuration_error() -> None:

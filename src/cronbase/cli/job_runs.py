@@ -16,8 +16,10 @@ from cronbase.cli.common import (
     operator,
     print_json,
     services,
+    uuid_arg,
 )
 from cronbase.cli.schedule import fire_time
+from cronbase.errors import ConfigurationError
 from cronbase.jobs import FAILURE_STATUSES, Run, isoformat
 from cronbase.manager import SYSTEM
 from cronbase.schedule import parse_schedule
@@ -40,6 +42,13 @@ def register(commands: Commands, jobs: object) -> None:
     history.add_argument("--limit", type=int_between(1, 500), default=20)
     history.add_argument("--offset", type=int_between(0, 2**31 - 1), default=0)
     add_json_flag(history)
+
+    log = commands.add(
+        "log", cmd_jobs_log, "show a run's error, traceback and log (by default the newest)", jobs
+    )
+    add_job_id(log)
+    log.add_argument("--run", dest="run_id", type=uuid_arg, metavar="RUN_ID", help="its id")
+    add_json_flag(log)
 
     upcoming = commands.add("next", cmd_jobs_next, "list the times a job runs next", jobs)
     add_job_id(upcoming)
@@ -82,6 +91,31 @@ def cmd_jobs_history(args: argparse.Namespace) -> None:
             f"{isoformat(run.started_at) or '-':27}  {took:>9}  {run.attempt:>3}  "
             f"{run.trigger:8}  {_outcome(run)}"
         )
+
+
+def cmd_jobs_log(args: argparse.Namespace) -> None:
+    jobs = manager()
+    run_id = args.run_id
+    if run_id is None:  # the newest run that ran: missed, skipped and waiting rows log nothing
+        runs = jobs.list_runs(args.job_id, SYSTEM, limit=100).items
+        run_id = next((run.id for run in runs if run.started_at is not None), None)
+        if run_id is None:
+            raise ConfigurationError("it has no run that started yet (see cronbase jobs history)")
+    run = jobs.get_run(args.job_id, run_id, SYSTEM)
+    if args.json:
+        print_json({"run": run.to_dict()})
+        return
+    took = f", took {run.duration_ms / 1000:.3f}s" if run.duration_ms is not None else ""
+    print(
+        f"run {run.id}: {run.status}, scheduled for {isoformat(run.scheduled_for)}, "
+        f"started {isoformat(run.started_at)}{took}, attempt {run.attempt}, {run.trigger}"
+    )
+    if run.error:
+        print(f"error: {run.error}")
+    for title, text in (("traceback", run.traceback), ("log", run.log)):
+        print(f"--- {title} ---" if text else f"--- {title}: none ---")
+        if text:
+            print(text.rstrip("\n"))
 
 
 def _outcome(run: Run) -> str:
