@@ -175,3 +175,12 @@ def test_jobs_log_shows_a_runs_error_traceback_and_log(cli: Cli) -> None:
     again = _ok(cli("jobs", "log", job["id"], "--run", run["id"])).splitlines()
     assert again == lines
     assert run["log"].endswith("INFO reading the settings\n")
+
+
+def test_jobs_list_says_paused_rather_than_a_next_run_a_paused_job_will_not_have(
+    cli: Cli,
+) -> None:
+    _added(cli, "--schedule", "hourly", "--inactive")
+    header, row = _ok(cli("jobs", "list")).splitlines()
+    assert header.split()[1:3] == ["ACTIVE", "NEXT"]
+    assert row.split()[1:3] == ["no", "paused"]

@@ -173,6 +173,10 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
 def _row(job: Job) -> str:
     timeout = f"{job.timeout_seconds}s" if job.timeout_seconds else "-"
     next_run = "on demand" if job.schedule == ON_DEMAND else isoformat(job.next_run) or "-"
+    if not job.is_active and job.schedule != ON_DEMAND:
+        # A paused job runs no slot; its stored next_run is recomputed from now on resume,
+        # so it is not when it will run (the Web UI says "paused" too).
+        next_run = "paused"
     return (
         f"{job.id!s:36}  {'yes' if job.is_active else 'no':6}  "
         f"{next_run:20}  {isoformat(job.last_run) or '-':27}  "
