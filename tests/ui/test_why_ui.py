@@ -48,4 +48,8 @@ def test_the_status_box_counts_the_live_workers_free_slots(ui: UI) -> None:
     expect(page.locator("#why-state")).to_have_text("overdue_workers_busy")
     expect(page.locator("#why-summary")).to_contain_text("has 4 free slots: none claimed it")
     expect(page.locator("#why-workers")).to_have_text("1 live worker, 4 of 4 slots free.")
+    # a UTC job: its times once in UTC, not "UTC, and UTC" with +00:00 beside Z
+    expect(page.locator("#why")).to_contain_text("Next runs (UTC):")
+    expect(page.locator("#why-next li").nth(1)).to_contain_text("-01-01T00:00:00Z")
+    expect(page.locator("#why-next")).not_to_contain_text("+00:00")
     assert seen.errors == []

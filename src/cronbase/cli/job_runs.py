@@ -160,7 +160,11 @@ def cmd_jobs_explain(args: argparse.Namespace) -> None:
     print(f"  Live workers: {workers['alive']}{_slots(workers)}.")
     for worker in workers["hosts"] or []:
         print(f"    {worker['id']} on {worker['host']} (pid {worker['pid']}){_slots(worker)}")
-    if found["next_runs"]:
+    if found["next_runs"] and found["timezone"] == "UTC":  # its wall clock is UTC: once
+        print("Next runs (UTC):")
+        for instant in found["next_runs"]:
+            print(f"  {instant['utc']}")
+    elif found["next_runs"]:
         print(f"Next runs ({found['timezone']} / UTC):")
         for instant in found["next_runs"]:
             print(f"  {instant['local']}  /  {instant['utc']}")

@@ -30,6 +30,7 @@ export async function loadWhy(jobId) {
   const { alive, free_slots: free, threads } = explanation.workers;
   const slots = free === null || !alive ? "" : `, ${free} of ${threads} slots free`;
   box.dataset.state = explanation.state;
+  const utc = explanation.timezone === "UTC";
   box.replaceChildren(
     el("p", { class: "why-state" },
       el("span", { class: `badge ${TONE[explanation.state] || ""}`, id: "why-state" }, explanation.state),
@@ -42,10 +43,12 @@ export async function loadWhy(jobId) {
     ),
     ...(explanation.next_runs.length
       ? [
-          el("p", {}, `Next runs (${explanation.timezone}, and UTC):`),
+          // A UTC job's wall clock is UTC: its time once, not "UTC, and UTC" and +00:00 beside Z.
+          el("p", {}, utc ? "Next runs (UTC):" : `Next runs (${explanation.timezone}, and UTC):`),
           el("ol", { id: "why-next" },
             ...explanation.next_runs.map((t) =>
-              el("li", {}, timeElement(t.utc, { relativeText: false }), ` — ${t.local} — ${t.utc}`),
+              el("li", {}, timeElement(t.utc, { relativeText: false }),
+                utc ? ` — ${t.utc}` : ` — ${t.local} — ${t.utc}`),
             ),
           ),
         ]
