@@ -30,6 +30,7 @@ from cronbase.store import SqlStore
 from cronbase.store.engine import database_location, sqlite_file
 from cronbase.store.migrate import check_schema, current_revision, upgrade
 from cronbase.store.wakeups import Listener
+from cronbase.token_cache import TokenCache
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,14 @@ def build(
         store=store,
         registry=registry,
         clock=clock,
-        manager=JobManager(store, registry, clock, limits=job_limits(settings), channels=channels),
+        manager=JobManager(
+            store,
+            registry,
+            clock,
+            limits=job_limits(settings),
+            channels=channels,
+            token_cache=TokenCache(settings.token_cache_seconds),
+        ),
         deliverer=deliverer,
         metrics=metrics,
     )

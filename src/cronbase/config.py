@@ -14,6 +14,7 @@ from cronbase.limits import (
     DEFAULT_MAX_METADATA_DEPTH,
 )
 from cronbase.notify.sealing import parse_keys
+from cronbase.token_cache import DEFAULT_TTL_SECONDS as DEFAULT_TOKEN_CACHE_SECONDS
 
 DEFAULT_DATABASE_URL = "sqlite:///cronbase.db"
 MIN_JWT_SECRET_BYTES = 32
@@ -83,6 +84,13 @@ class Settings(BaseSettings):
         86400.0,
         gt=0,
         description="a JWT whose exp is further than this from now is refused",
+    )
+    token_cache_seconds: float = Field(
+        DEFAULT_TOKEN_CACHE_SECONDS,
+        ge=0,
+        le=60,
+        description="an API token's row is read again after this long (a revocation by another "
+        "process takes effect within it); 0 reads it on every request",
     )
     max_jobs_per_tenant: int = Field(
         DEFAULT_MAX_JOBS_PER_TENANT, ge=1, description="most jobs one tenant may have"

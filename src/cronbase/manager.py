@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from cronbase.audit import AuditOperations, Auditor
-from cronbase.auth import PermissionDenied, Principal, Role, check_holder, hash_token, new_token
+from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import (
     ConfigurationError,
@@ -40,8 +40,10 @@ from cronbase.registry import JobRegistry
 from cronbase.run_operations import RunOperations, visible_to
 from cronbase.schedule import jitter_offset, next_fire_with_offset, parse_schedule
 from cronbase.store import SqlStore
-from cronbase.store.tokens import TokenInfo, TokenStore
+from cronbase.store.tokens import TokenStore
 from cronbase.store.workers import WorkerInfo, WorkerStore
+from cronbase.token_cache import TokenCache
+from cronbase.token_operations import TokenOperations
 
 # A worker heartbeats every few seconds (at most CRONBASE_WORKER_MAX_SLEEP_SECONDS apart);
 # one silent for this long is dead or cut off.
@@ -82,7 +84,7 @@ class Counts:
 GOING = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
-class JobManager(GraphOperations, RunOperations, AuditOperations):
+class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperations):
     """The domain layer: the only way the API and the CLI reach jobs, tenants, tokens and
     workers. It checks who may do what; the store only stores."""
 
@@ -96,6 +98,7 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
         workers: WorkerStore | None = None,
         limits: JobLimits | None = None,
         channels: ChannelManager | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.store = store
         # Notification channels (the bootstrap sets them up; a bare manager has none).
@@ -104,6 +107,7 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
         self.registry = registry
         self.clock = clock
         self.tokens = tokens or TokenStore(store.engine)
+        self.token_cache = token_cache or TokenCache()
         self.workers = workers or WorkerStore(store.engine)
         # Maintenance windows, during which alerts are suppressed (notify/maintenance.py).
         self.maintenance = MaintenanceManager(store, clock)
@@ -287,7 +291,9 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
     def _validated(
         self, spec: JobSpec, *, new_metadata: bool, check_options: bool = True
     ) -> dict[str, Any]:
-        tenant_exists = spec.tenant_id is None or self.store.tenant_exists(spec.tenant_id)
+        tenant_exists = spec.tenant_id is None or (
+            self.store.tenant_name(spec.tenant_id) is not None
+        )
         function = spec.function_name
         options = self.registry.get(function).options if function in self.registry else None
         return validated(
@@ -308,7 +314,7 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
         return [row for row in self.store.list_tenants() if caller.can_see(row[0])]
 
     def tenant_name(self, tenant_id: UUID) -> str | None:
-        return dict(self.store.list_tenants()).get(tenant_id)
+        return self.store.tenant_name(tenant_id)  # one row, not every tenant's (each /me)
 
     def overdue_jobs(self, caller: Principal) -> list[Job]:
         """The jobs the caller may see that are overdue now (cronbase.overdue), longest
@@ -348,45 +354,6 @@ class JobManager(GraphOperations, RunOperations, AuditOperations):
             runs={status: runs.get(status, 0) for status in RunStatus if status not in GOING},
             in_progress={status: runs.get(status, 0) for status in GOING},
         )
-
-    # --- API tokens (the operator's: the CLI) ---------------------------------------------------
-
-    def create_token(
-        self,
-        email: str,
-        role: Role,
-        tenant_id: UUID | None,
-        expires_in: timedelta | None = None,
-    ) -> tuple[str, TokenInfo]:
-        """A new token (shown once; only its hash is kept) and what it was stored as; with
-        `expires_in`, it stops working that long from now. ValueError when the tenant does not
-        fit the role or does not exist; InvalidFields for an email that cannot name anyone."""
-        check_holder(email, role, tenant_id)
-        if tenant_id is not None and not self.store.tenant_exists(tenant_id):
-            raise ValueError(f"no tenant with id {tenant_id}")
-        token = new_token()
-        expires_at = self.clock.now() + expires_in if expires_in is not None else None
-        return token, self.tokens.add(email, role, tenant_id, hash_token(token), expires_at)
-
-    def create_first_token(self, email: str) -> str | None:
-        """A superadmin's token if no token was ever issued (the very first start), else None."""
-        token = new_token()
-        if self.tokens.add_first(email, Role.SUPERADMIN, hash_token(token)) is None:
-            return None
-        return token
-
-    def list_tokens(self) -> list[TokenInfo]:
-        """Every token ever issued, oldest first (their hashes, never the tokens)."""
-        return self.tokens.list()
-
-    def revoke_token(self, token_id: UUID) -> bool:
-        """Revoke a token; False if there is no live token with that id."""
-        return self.tokens.revoke(token_id, self.clock.now())
-
-    def principal_for_token(self, token: str) -> Principal | None:
-        """The caller a live API token speaks for, or None if it is unknown, revoked or
-        expired."""
-        return self.tokens.principal(hash_token(token), self.clock.now())
 
 
 def _reschedules(job: Job, changes: dict[str, Any]) -> bool:

@@ -22,7 +22,9 @@ from cronbase.auth import (
 from cronbase.bootstrap import Services
 
 
-def _services(request: Request) -> Services:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in a
+# thread of the pool, a hop per dependency per request.
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -53,7 +55,7 @@ def _principal(
     raise NotAuthenticated("the bearer token is neither a cronbase API token nor a valid JWT")
 
 
-def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
     # The seed: every endpoint is for admins and superadmins only.
     if principal.role is Role.USER:
         raise PermissionDenied("this needs the admin or superadmin role")
@@ -87,7 +89,7 @@ MetricsReader = Depends(_metrics_reader)
 async def authenticate(request: Request) -> Principal:
     """The caller of `request` as the routes see it, or NotAuthenticated; for error handlers."""
     credentials = await _bearer(request)
-    return await run_in_threadpool(_principal, _services(request), credentials)
+    return await run_in_threadpool(_principal, await _services(request), credentials)
 
 
 # --- query parameters -----------------------------------------------------------------------
@@ -111,7 +113,7 @@ def _walk(dependant: Dependant) -> set[str]:
     return names
 
 
-def _no_unknown_query(request: Request) -> None:
+async def _no_unknown_query(request: Request) -> None:
     """422 naming the query parameters the route does not take: `?tenant=...` for
     `?tenant_id=...` must not quietly list every job. Raised as a validation error, so the
     error handler answers 401 first to a caller without a valid token, as for any fault."""

@@ -18,7 +18,7 @@ from cronbase.cli.common import (
 )
 from cronbase.errors import ConfigurationError, InvalidFields
 from cronbase.jobs import isoformat
-from cronbase.manager import TokenInfo
+from cronbase.token_operations import TokenInfo
 
 
 def register(commands: Commands) -> None:

@@ -66,7 +66,7 @@ class MaintenanceManager:
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
             errors.append(("reason", f"must be text of at most {MAX_REASON} characters"))
         job_ids = self._job_ids(fields.get("job_ids"), tenant_id, caller, errors)
-        if tenant_id is not None and not self.store.tenant_exists(tenant_id):
+        if tenant_id is not None and self.store.tenant_name(tenant_id) is None:
             errors.append(("tenant_id", f"no tenant with id {tenant_id}"))
         if errors:
             raise InvalidWindow(sorted(errors))

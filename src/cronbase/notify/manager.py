@@ -187,7 +187,7 @@ class ChannelManager:
     ) -> dict[str, Any]:
         """Column values of the fields, after every check; InvalidChannel lists what fails
         (with `only`, what fails in those fields: the others were checked when stored)."""
-        if tenant_id is not None and not self.store.tenant_exists(tenant_id):
+        if tenant_id is not None and self.store.tenant_name(tenant_id) is None:
             errors.append(("tenant_id", f"no tenant with id {tenant_id}"))
         values = {
             "name": check_name(fields.get("name"), errors),

@@ -21,7 +21,7 @@ from cronbase.dependency_rules import Linked, Node, edge_errors, join_broken, wa
 from cronbase.errors import DependencyConflict, InvalidJob
 from cronbase.job_fields import Dependency, DependsOn, WaitFor
 from cronbase.jobs import Job
-from cronbase.store.rows import job_from_row
+from cronbase.store.rows import among, job_from_row
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 
 GRAPH_LOCK = 7245033
@@ -42,7 +42,7 @@ def upstreams_of(conn: sa.Connection, job_ids: Iterable[UUID]) -> dict[UUID, lis
         return edges
     query = (
         sa.select(cron_job_dependency)
-        .where(cron_job_dependency.c.job_id.in_(ids))
+        .where(among(conn, cron_job_dependency.c.job_id, ids))
         .order_by(cron_job_dependency.c.job_id, cron_job_dependency.c.upstream_id)
     )
     for row in conn.execute(query):

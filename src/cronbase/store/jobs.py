@@ -31,9 +31,10 @@ def list_tenants(conn: sa.Connection) -> list[tuple[UUID, str]]:
     return [(tenant_id, name) for tenant_id, name in conn.execute(query)]
 
 
-def tenant_exists(conn: sa.Connection, tenant_id: UUID) -> bool:
-    query = sa.select(tenants.c.id).where(tenants.c.id == tenant_id)
-    return conn.execute(query).first() is not None
+def tenant_name(conn: sa.Connection, tenant_id: UUID) -> str | None:
+    """The tenant's name; None if there is no such tenant."""
+    query = sa.select(tenants.c.name).where(tenants.c.id == tenant_id)
+    return conn.execute(query).scalar_one_or_none()
 
 
 def insert_job(

@@ -59,7 +59,7 @@ class Store(Protocol):
         """(id, name) of every tenant, by name."""
         ...
 
-    def tenant_exists(self, tenant_id: UUID) -> bool: ...
+    def tenant_name(self, tenant_id: UUID) -> str | None: ...  # None: no such tenant
 
     def insert_job(self, values: dict[str, Any], *, max_per_tenant: int | None = ...) -> Job:
         """Insert a job from validated values (`depends_on` to the graph, checked under its

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from cronbase.jobs import Claim, Job, Missed, Run, RunStatus, RunTrigger, isoformat
 from cronbase.store import pg_batches
@@ -42,6 +43,15 @@ def job_from_leading(row: Any) -> Job:
     """The job in a row that begins with the table's columns in order (`select(cron_job,
     ...)`): read by position, which the claims do for hundreds of rows a batch."""
     return Job(**dict(zip(_JOB_COLUMNS, row, strict=False)))
+
+
+def among(conn: sa.Connection, column: sa.Column[Any], values: list[Any]) -> sa.ColumnElement[bool]:
+    """`column` is one of `values`. On PostgreSQL one array parameter (`= ANY(...)`): the
+    statement's text is the same whatever the number of values, so it is compiled, converted
+    and prepared once, where `IN (...)` is rendered anew for each length of list."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 # A run's log and traceback, up to 64 KiB each, are read for one run at a time; listings

@@ -42,9 +42,9 @@ class JobMethods:
         with self.reading() as conn:
             return jobs.list_tenants(conn)
 
-    def tenant_exists(self, tenant_id: UUID) -> bool:
+    def tenant_name(self, tenant_id: UUID) -> str | None:
         with self.reading() as conn:
-            return jobs.tenant_exists(conn, tenant_id)
+            return jobs.tenant_name(conn, tenant_id)
 
     def insert_job(
         self,

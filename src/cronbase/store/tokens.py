@@ -54,8 +54,9 @@ class TokenStore:
             row = conn.execute(cron_api_token.insert().values(values).returning(*_columns())).one()
         return _info(row)
 
-    def principal(self, token_hash: str, now: datetime) -> Principal | None:
-        """The caller a live token (neither revoked nor expired at `now`) speaks for, or None."""
+    def principal(self, token_hash: str, now: datetime) -> tuple[Principal, datetime | None] | None:
+        """The caller a live token (neither revoked nor expired at `now`) speaks for, and when
+        the token expires (None: never); None for an unknown, revoked or expired token."""
         query = sa.select(cron_api_token).where(
             cron_api_token.c.token_hash == token_hash,
             cron_api_token.c.revoked_at.is_(None),
@@ -63,7 +64,9 @@ class TokenStore:
         )
         with self.engine.begin() as conn:
             row = conn.execute(query).first()
-        return Principal(row.email, Role(row.role), row.tenant_id) if row else None
+        if row is None:
+            return None
+        return Principal(row.email, Role(row.role), row.tenant_id), row.expires_at
 
     def revoke(self, token_id: UUID, now: datetime) -> bool:
         """Revoke a token; return False if there is no live token with that id."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
+from cronbase.api.responses import answer
 from cronbase.api.schemas import (
     Deleted,
     DependencyData,
@@ -66,7 +67,7 @@ def _run(run: Run) -> RunPublic:
     return RunPublic(**run.__dict__, duration_ms=run.duration_ms)
 
 
-@router.get("", summary="List jobs")
+@router.get("", summary="List jobs", response_model=Envelope[JobList])
 def list_jobs(
     services: ServicesDep,
     caller: AdminDep,
@@ -91,7 +92,7 @@ def list_jobs(
     cursor: Cursor = None,
     limit: Limit = 100,
     offset: Offset = None,
-) -> Envelope[JobList]:
+) -> Response:
     page = services.manager.list_jobs(
         caller,
         tenant_id=tenant_id,
@@ -106,7 +107,7 @@ def list_jobs(
         offset=offset,
     )
     jobs = [_job(j) for j in page.items]
-    return Envelope(data=JobList(jobs=jobs, pagination=_page(limit, offset, page)))
+    return answer(JobList(jobs=jobs, pagination=_page(limit, offset, page)))
 
 
 @router.post("", status_code=201, summary="Create a job")
@@ -180,7 +181,9 @@ def explain(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[E
     return Envelope(data=ExplainData(explanation=ExplanationPublic(**found.to_dict())))
 
 
-@router.get("/{job_id}/runs", summary="A job's run history, newest first")
+@router.get(
+    "/{job_id}/runs", summary="A job's run history, newest first", response_model=Envelope[RunList]
+)
 def list_runs(
     job_id: UUID,
     services: ServicesDep,
@@ -189,7 +192,7 @@ def list_runs(
     cursor: Cursor = None,
     limit: Limit = 50,
     offset: Offset = None,
-) -> Envelope[RunList]:
+) -> Response:
     page = services.manager.list_runs(
         job_id, caller, status=status, cursor=cursor, limit=limit, offset=offset
     )
@@ -205,7 +208,7 @@ def list_runs(
             if run_id in upstream
         ]
         listed.append(public)
-    return Envelope(data=RunList(runs=listed, pagination=_page(limit, offset, page)))
+    return answer(RunList(runs=listed, pagination=_page(limit, offset, page)))
 
 
 @router.get("/{job_id}/runs/{run_id}", summary="One run, with its log and traceback")
