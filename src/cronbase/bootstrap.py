@@ -29,7 +29,7 @@ from cronbase.runner.tally import RunTally
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location, sqlite_file
 from cronbase.store.migrate import check_schema, current_revision, upgrade
-from cronbase.store.wakeups import Listener
+from cronbase.store.wakeups import TOKENS_CHANNEL, Listener
 from cronbase.token_cache import TokenCache
 
 
@@ -92,6 +92,27 @@ class Services:
         if self.store.dialect != "postgresql" or self.settings.pgbouncer:
             return None
         return Listener(self.store.engine, threading.Event())
+
+    def new_revocation_listener(self) -> Listener | None:
+        """What lets an API server remember tokens without missing a revocation: LISTEN for
+        them on PostgreSQL (cronbase.token_cache). None where it cannot listen, and then the
+        server reads a token's row on every request."""
+        cache = self.manager.token_cache
+        if (
+            self.store.dialect != "postgresql"
+            or self.settings.pgbouncer
+            or cache.ttl <= timedelta(0)
+        ):
+            return None
+        listener = Listener(
+            self.store.engine,
+            threading.Event(),
+            channel=TOKENS_CHANNEL,
+            meanwhile="API tokens are read on every request meanwhile",
+        )
+        listener.on_wake = cache.clear  # each revocation heard, and each (re)connection
+        cache.live = listener.connected  # remembered only while revocations can be heard
+        return listener
 
     def new_overdue_check(self) -> OverdueCheck:
         """The look for overdue jobs every worker and worker-less API server makes."""

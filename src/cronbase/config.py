@@ -89,8 +89,8 @@ class Settings(BaseSettings):
         DEFAULT_TOKEN_CACHE_SECONDS,
         ge=0,
         le=60,
-        description="an API token's row is read again after this long (a revocation by another "
-        "process takes effect within it); 0 reads it on every request",
+        description="an API token's row is read again after this long, while revocations are "
+        "heard (PostgreSQL LISTEN; a revocation empties it at once); 0 reads it on every request",
     )
     max_jobs_per_tenant: int = Field(
         DEFAULT_MAX_JOBS_PER_TENANT, ge=1, description="most jobs one tenant may have"

@@ -57,7 +57,7 @@ class TokenOperations:
     def revoke_token(self, token_id: UUID) -> bool:
         """Revoke a token; False if there is no live token with that id."""
         revoked = self.tokens.revoke(token_id, self.clock.now())
-        self.token_cache.clear()  # refused here from the next request on
+        self.token_cache.clear()  # refused here at once; other servers hear the NOTIFY
         return revoked
 
     def principal_for_token(self, token: str) -> Principal | None:
@@ -67,9 +67,10 @@ class TokenOperations:
         known = self.token_cache.get(token_hash, now)
         if known is not None:
             return known
+        generation = self.token_cache.generation
         found = self.tokens.principal(token_hash, now)
         if found is None:
             return None
         principal, expires_at = found
-        self.token_cache.put(token_hash, principal, expires_at, now)
+        self.token_cache.put(token_hash, principal, expires_at, now, generation)
         return principal

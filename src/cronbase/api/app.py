@@ -29,6 +29,7 @@ from cronbase.notify.overdue_check import OverdueWatch
 from cronbase.registry import JobRegistry
 from cronbase.runner import Worker
 from cronbase.store import SqlStore  # only to pass a test's own store on to the bootstrap
+from cronbase.store.wakeups import Listener
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +72,22 @@ def create_app(
     # Without a worker, the API server delivers notifications itself: alerts must go out
     # from `cronbase serve --no-worker` too.
     deliveries = None if worker is not None else services.new_delivery_loop()
+    # Revocations heard at once, so that tokens can be remembered between requests.
+    revocations = services.new_revocation_listener()
     app = FastAPI(
         title="cronbase",
         summary="A database-backed cron system for multi-tenant backends",
         version="0.1.0",
-        lifespan=_lifespan(worker, overdue, deliveries, settings.shutdown_grace_seconds),
+        lifespan=_lifespan(
+            worker, overdue, deliveries, revocations, settings.shutdown_grace_seconds
+        ),
         responses=ERROR_RESPONSES,
         docs_url=None,  # install_docs serves them from the package
         redoc_url=None,
     )
     app.state.services = services
     app.state.worker = worker
+    app.state.revocations = revocations
     app.state.metrics_registry = metrics_registry(services)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
@@ -110,13 +116,17 @@ def _lifespan(
     worker: Worker | None,
     overdue: OverdueWatch | None,
     deliveries: DeliveryLoop | None,
+    revocations: Listener | None,
     grace: float,
 ) -> Callable[[FastAPI], Any]:
     """Run `worker` (if any; else the look for overdue jobs and the delivery of
-    notifications) in threads while the app is up; stop them within `grace` after."""
+    notifications) and the listening for token revocations in threads while the app is up;
+    stop them within `grace` after."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if revocations is not None:
+            revocations.start()
         if worker is not None:
             worker.start()
         if overdue is not None:
@@ -128,6 +138,8 @@ def _lifespan(
             overdue.close(timeout=RECORDING_SECONDS)
         if deliveries is not None:
             deliveries.close(timeout=deliveries.deliverer.timeout)
+        if revocations is not None:
+            revocations.close()
         if worker is not None:
             worker.stop.set()
             # It waits `grace` for its runs, then records those still going abandoned.

@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.auth import Principal, Role
+from cronbase.store import wakeups
 from cronbase.store.tables import cron_api_token
 
 
@@ -76,6 +77,8 @@ class TokenStore:
                 .where(cron_api_token.c.id == token_id, cron_api_token.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            if result.rowcount == 1:  # API servers forget the token at once (token_cache)
+                wakeups.notify(conn, self.engine.dialect.name, wakeups.TOKENS_CHANNEL)
         return result.rowcount == 1
 
     def list(self) -> list[TokenInfo]:

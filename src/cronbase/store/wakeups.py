@@ -23,18 +23,20 @@ import sqlalchemy as sa
 logger = logging.getLogger(__name__)
 
 CHANNEL = "cronbase_wakeup"
-_NOTIFY = sa.text(f"NOTIFY {CHANNEL}")
+# A token revoked: API servers forget the callers they remembered (cronbase.token_cache).
+TOKENS_CHANNEL = "cronbase_tokens"
+_NOTIFY = {channel: sa.text(f"NOTIFY {channel}") for channel in (CHANNEL, TOKENS_CHANNEL)}
 # How often the listening thread looks up from the socket to see whether it should stop.
 _LOOK_UP_SECONDS = 1.0
 FIRST_BACKOFF_SECONDS = 0.25
 MAX_BACKOFF_SECONDS = 30.0
 
 
-def notify(conn: sa.Connection, dialect: str) -> None:
+def notify(conn: sa.Connection, dialect: str, channel: str = CHANNEL) -> None:
     """Wake the listening workers once this transaction commits (PostgreSQL; on SQLite the
     workers poll). Notifications of one transaction are folded into one by PostgreSQL."""
     if dialect == "postgresql":
-        conn.execute(_NOTIFY)
+        conn.execute(_NOTIFY[channel])
 
 
 class Listener:
@@ -44,12 +46,20 @@ class Listener:
     FIRST_BACKOFF_SECONDS to MAX_BACKOFF_SECONDS; meanwhile `connected` is false and the
     worker polls."""
 
-    def __init__(self, engine: sa.Engine, wake: threading.Event) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        wake: threading.Event,
+        channel: str = CHANNEL,
+        meanwhile: str = "polling meanwhile",
+    ) -> None:
         # The engine's own connect arguments (host, user, password, query options), but a
         # connection outside its pool: this one is held for the worker's lifetime.
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
         self._connect_args = (cargs, cparams)
         self.wake = wake
+        self.channel = channel
+        self.meanwhile = meanwhile  # what the process does while not listening, for the log
         # Also called on each wake-up: the worker's way to end a wait for its runs (a worker
         # busy with a long run still takes new work at once).
         self.on_wake: Callable[[], None] | None = None
@@ -81,8 +91,10 @@ class Listener:
                 failures = 1 if self._listened else failures + 1
                 backoff = min(FIRST_BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
                 logger.warning(
-                    "listening for wake-ups failed (%s); polling meanwhile, reconnecting in %.2fs",
+                    "listening on %s failed (%s); %s, reconnecting in %.2fs",
+                    self.channel,
                     str(exc).strip() or type(exc).__name__,
+                    self.meanwhile,
                     backoff,
                 )
                 self._closing.wait(backoff)
@@ -97,11 +109,11 @@ class Listener:
     def _listen(self) -> None:
         cargs, cparams = self._connect_args
         with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
+            conn.execute(f"LISTEN {self.channel}")
             self.backend_pid = conn.info.backend_pid
             self._listened = True
-            self.connected.set()
             self._woken()  # whatever was sent while we were not listening: look now
+            self.connected.set()
             try:
                 while not self._closing.is_set():
                     for _ in conn.notifies(timeout=_LOOK_UP_SECONDS, stop_after=1):
