@@ -15,6 +15,7 @@ from cronbase.clock import Clock
 from cronbase.errors import (
     ConfigurationError,
     InvalidJob,
+    InvalidQuery,
     InvalidSchedule,
     JobNotFound,
 )
@@ -160,6 +161,9 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
     ) -> Page:
         """A page of the jobs the caller may see, oldest first unless sorted (JOB_SORTS);
         `filters`: JobQuery's has_tenant, is_active, q, function_name, last_status."""
+        if tenant_id is not None and filters.get("has_tenant") is False:
+            why = "false asks for the global jobs, which have no tenant: leave out one of the two"
+            raise InvalidQuery([("has_tenant", f"{why} (tenant_id was given)")])
         if not caller.is_superadmin:
             if tenant_id not in (None, caller.tenant_id):
                 raise PermissionDenied("an admin can list their own tenant's jobs only")

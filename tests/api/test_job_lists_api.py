@@ -156,6 +156,15 @@ def test_has_tenant_lists_the_global_jobs_or_the_tenants_only(
     refused = root.get("/api/cron/jobs", params={"has_tenant": "maybe"})
     assert refused.status_code == 422
     assert "has_tenant" in refused.text
+    both = root.get("/api/cron/jobs", params={"has_tenant": "false", "tenant_id": str(tenants.a)})
+    assert both.status_code == 422  # global jobs of a tenant: none could match, so say why
+    assert both.json()["errors"] == [
+        {
+            "field": "query.has_tenant",
+            "message": "false asks for the global jobs, which have no tenant: leave out one "
+            "of the two (tenant_id was given)",
+        }
+    ]
 
 
 @pytest.mark.usefixtures("jobs")
@@ -310,3 +319,12 @@ def test_runs_filter_by_status_and_page_by_cursor(
     assert api.get(path, params={"status": "exploded"}).status_code == 422
     assert api.get(path, params={"cursor": "zz", "offset": 1}).status_code == 422
     assert api.get(path, params={"cursor": "zz"}).json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_a_nul_in_a_search_is_refused_in_words(callers: Callers) -> None:
+    for param in ("q", "function_name"):
+        refused = callers.superadmin.get("/api/cron/jobs", params={param: "a\x00b"})
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == [
+            {"field": f"query.{param}", "message": "must not contain a NUL character (%00)"}
+        ]

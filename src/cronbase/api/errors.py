@@ -41,6 +41,17 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
+# The pattern of query strings that PostgreSQL's text could not hold (a NUL), and what to say
+# instead of the pattern itself.
+NO_NUL = r"^[^\x00]*$"
+_MESSAGES = {("string_pattern_mismatch", NO_NUL): "must not contain a NUL character (%00)"}
+
+
+def _message(problem: Any) -> str:
+    pattern = (problem.get("ctx") or {}).get("pattern")
+    return _MESSAGES.get((problem["type"], pattern), problem["msg"])
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     # ("body", "schedule") -> "schedule"; ("query", "limit") -> "query.limit"
     parts = [str(part) for part in loc]
@@ -64,7 +75,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
             "the request body is not valid JSON",
             [{"field": "body", "message": problems[0].get("msg", "invalid JSON")}],
         )
-    errors = [{"field": _field(p["loc"]), "message": p["msg"]} for p in problems]
+    errors = [{"field": _field(p["loc"]), "message": _message(p)} for p in problems]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return error_response(422, f"invalid request: {summary}", errors)
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
+from cronbase.api.errors import NO_NUL
 from cronbase.api.responses import answer
 from cronbase.api.schemas import (
     Deleted,
@@ -42,7 +43,6 @@ Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Offset = Annotated[
     int | None, Query(ge=0, le=2**31 - 1, description="rows to skip (not with cursor)")
 ]
-_NO_NUL = r"^[^\x00]*$"  # PostgreSQL's text holds no NUL: say so, not a server error
 Cursor = Annotated[
     str | None,
     Query(max_length=2000, description="next_cursor of the previous page (not with offset)"),
@@ -79,9 +79,9 @@ def list_jobs(
     is_active: bool | None = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, pattern=_NO_NUL, description="a part of the name, any case"),
+        Query(max_length=200, pattern=NO_NUL, description="a part of the name, any case"),
     ] = None,
-    function_name: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL)] = None,
+    function_name: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     last_status: Annotated[
         RunStatus | None, Query(description="the status of the job's last run that ran")
     ] = None,
