@@ -165,3 +165,28 @@ def test_a_stopping_worker_withdraws_its_claims_ahead_for_another_to_take(
     other = Runner(store, registry, clock, worker_id="other-worker")
     assert len(other.run_due().executed) == 1
     assert [ctx.scheduled_for for ctx in calls] == [SLOT]
+
+
+@pytest.mark.parametrize("trigger", ["schedule", "run now"])
+def test_a_run_claimed_by_a_worker_that_claims_ahead_ends_as_its_jobs_last_status(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+    trigger: str,
+) -> None:
+    """A run due already starts at once, before the claim's horizon: its job's last_run must
+    not be the horizon, or its ending would look older than the job's last run and the job
+    would show `running` until its next run."""
+    job = make_job("record", schedule="every_5_minutes")
+    clock.set(SLOT.replace(second=1))  # the 10:35 slot is due; a run now would be too
+    if trigger == "run now":
+        runner.step(clock.now())  # the slot's run, out of the way
+        wait_for_runs_to_end(runner)
+        manager.run_now(job.id, SYSTEM)
+    runner.step(clock.now(), ahead=AHEAD)
+    wait_for_runs_to_end(runner)
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert (stored.last_status, stored.last_run) == ("succeeded", clock.now())

@@ -15,6 +15,7 @@ from cronbase.manager import JobManager
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from tests.api.conftest import api_registry
+from tests.helpers import wait_until
 from tests.ui.conftest import SCREENSHOTS, UI, BrowserPage, Tenants, Tokens
 
 
@@ -50,6 +51,20 @@ def test_the_jobs_page_shows_last_runs_and_failures_and_filters_them(
     with httpx.Client(base_url=url, headers=headers) as api:
         jobs = {j["name"]: j["id"] for j in api.get("/api/cron/jobs").json()["data"]["jobs"]}
         assert api.post(f"/api/cron/jobs/{jobs['Send daily digest']}/run").status_code == 202
+
+        def last_statuses() -> dict[str, str | None]:
+            listed = api.get("/api/cron/jobs").json()["data"]["jobs"]
+            return {j["name"]: j["last_status"] for j in listed}
+
+        # The page shows what was recorded when it loaded (it reads again each minute).
+        wait_until(
+            lambda: (
+                last_statuses()["Sync billing"] == "failed"
+                and last_statuses()["Send daily digest"] == "succeeded"
+            ),
+            what="the worker to record the failed and the succeeded run",
+            state=last_statuses,
+        )
     seen = ui.browse()
     page = seen.page
     seen.sign_in(url, ui.tokens.superadmin)

@@ -227,7 +227,7 @@ class Runner:
         shares = self._shares()
         horizon = now + timedelta(seconds=ahead)
         claims, taken = self.store.claim_due(
-            horizon, self.worker_id, plan_slots, wanted, self.lease, shares
+            horizon, self.worker_id, plan_slots, wanted, self.lease, shares, started=now
         )
         if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
             self._leases_renewed = self.clock.monotonic()

@@ -66,15 +66,27 @@ def claim_due(
     lease_until: datetime,
     quiet: timedelta,
     shares: TenantShares | None = None,
+    started: datetime | None = None,
 ) -> tuple[list[Claim], int]:
     """Pending runs first, then due jobs, then backfill runs, up to `limit` claims (see
-    Store.claim_due)."""
+    Store.claim_due). `now` selects what is due; `started` (default `now`) is when the claimed
+    runs start at the earliest, their jobs' last_run until they end: when a worker claims ahead,
+    `now` is ahead of it, and a last_run later than the run's start would keep its ending from
+    being the job's last status (last_outcome.note_ended)."""
+    started = started or now
     claims, seen = _claim_pending_and_due(
-        conn, dialect, now, worker_id, plan, limit, lease_until, quiet, shares
+        conn, dialect, now, worker_id, plan, limit, lease_until, quiet, shares, started
     )
     if len(claims) < limit:  # backfills yield: they take only the room the due slots left
         backfill = claim_pending(
-            conn, now, worker_id, lease_until, limit - len(claims), shares, backfill=True
+            conn,
+            now,
+            worker_id,
+            lease_until,
+            limit - len(claims),
+            shares,
+            backfill=True,
+            started=started,
         )
         claims, seen = claims + backfill, seen + len(backfill)
     return claims, seen
@@ -90,8 +102,9 @@ def _claim_pending_and_due(
     lease_until: datetime,
     quiet: timedelta,
     shares: TenantShares | None,
+    started: datetime,
 ) -> tuple[list[Claim], int]:
-    queued = claim_pending(conn, now, worker_id, lease_until, limit, shares)
+    queued = claim_pending(conn, now, worker_id, lease_until, limit, shares, started=started)
     if len(queued) >= limit:
         return queued, len(queued)
     jobs = _take_due_jobs(conn, now, limit - len(queued), shares)
@@ -101,7 +114,7 @@ def _claim_pending_and_due(
     to_run, skipped = split_by_overlap(jobs, plans, running_jobs(conn, [job.id for job in jobs]))
     run_ids = _insert_runs(conn, dialect, to_run, plans, now, worker_id, lease_until)
     _insert_history(conn, dialect, jobs, plans, skipped, now, quiet)
-    _move_on(conn, jobs, plans, set(run_ids), now)
+    _move_on(conn, jobs, plans, set(run_ids), started)
     claims = [
         Claim(
             run_ids[job.id],
@@ -188,6 +201,7 @@ def claim_pending(
     shares: TenantShares | None = None,
     *,
     backfill: bool = False,
+    started: datetime | None = None,
 ) -> list[Claim]:
     """Claim pending runs (retries, manual runs, dependents' runs; with `backfill`, backfill
     runs only) whose time has come, one per job unless the job allows overlap, none of a job
@@ -202,7 +216,7 @@ def claim_pending(
         claims = shares.take(claims, lambda claim: claim.job.tenant_id, limit)
     if claims:
         hold_runs(conn, [claim.run_id for claim in claims], worker_id, now, lease_until)
-        last_outcome.note_started(conn, {claim.job.id for claim in claims}, now)
+        last_outcome.note_started(conn, {claim.job.id for claim in claims}, started or now)
     return claims
 
 

@@ -143,6 +143,7 @@ class Store(Protocol):
         limit: int = ...,
         lease: timedelta = ...,
         shares: TenantShares | None = None,
+        started: datetime | None = None,  # the real now when `now` is a horizon ahead of it
     ) -> tuple[list[Claim], int]:
         """Claim up to `limit` runs in one transaction; return the claims and how many due
         jobs and pending runs were taken off the queue.

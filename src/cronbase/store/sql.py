@@ -97,6 +97,7 @@ class SqlStore(JobMethods, NotificationMethods):
         limit: int = 100,
         lease: timedelta = DEFAULT_LEASE,
         shares: TenantShares | None = None,
+        started: datetime | None = None,
     ) -> tuple[list[Claim], int]:
         with self.transaction() as conn:
             return claims.claim_due(
@@ -109,6 +110,7 @@ class SqlStore(JobMethods, NotificationMethods):
                 now + lease,
                 self.quiet_period,
                 shares,
+                started=started,
             )
 
     def extend_leases(self, run_ids: list[UUID], worker_id: str, until: datetime) -> None:

@@ -190,12 +190,18 @@ function describeFunction() {
 function allowed(option) {
   if (option.choices) return `one of ${option.choices.join(", ")}`;
   const noun = { integer: "an integer", number: "a number" }[option.type] || `a ${option.type}`;
+  const given = (bound) => bound !== null && bound !== undefined;
+  const exclusive = given(option.exclusive_minimum) || given(option.exclusive_maximum);
+  if (given(option.minimum) && given(option.maximum) && !exclusive) {
+    const [low, high] = [option.minimum, option.maximum].map((n) => n.toLocaleString("en"));
+    return `${noun} from ${low} to ${high}`;
+  }
   const bounds = [
     [">", option.exclusive_minimum],
     ["≥", option.minimum],
     ["<", option.exclusive_maximum],
     ["≤", option.maximum],
-  ].filter(([, bound]) => bound !== null && bound !== undefined);
+  ].filter(([, bound]) => given(bound));
   return [noun, ...bounds.map(([sign, bound]) => `${sign} ${bound}`)].join(" ");
 }
 
