@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from cronbase.api.schemas import JobCreate, JobPublic, JobUpdate
 from cronbase.cli.parser import build_parser
 from cronbase.job_fields import COLUMN_FIELDS, JOB_FIELDS, SETTABLE_FIELDS, JobField
-from cronbase.jobs import Job
+from cronbase.jobs import Job, job_with, stored_job
 from cronbase.manager import JobSpec
 from cronbase.store.tables import cron_job, cron_job_dependency
 
@@ -172,3 +172,28 @@ def test_jobs_add_has_an_option_per_settable_field() -> None:
             assert getattr(args, name) == default, name
     with pytest.raises(SystemExit):
         build_parser().parse_args(["jobs", "add", "--name", "n", "--schedule", "hourly"])
+
+
+def test_a_job_read_from_the_database_is_the_job_its_init_makes() -> None:
+    # stored_job fills the Job's __dict__ without its __init__ (the claims' hot path).
+    made = _job(tenant_id=uuid.UUID(int=2), metadata={"a": 1})
+    values = {f.name: getattr(made, f.name) for f in JOB_FIELDS if f.column}
+    stored = stored_job(dict(values))
+    assert stored == made
+    assert repr(stored) == repr(made)
+    assert stored.depends_on == []  # not a column: its default, a list of its own
+    assert stored.depends_on is not stored_job(dict(values)).depends_on
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stored.name = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing \\['schedule'\\]"):
+        stored_job({k: v for k, v in values.items() if k != "schedule"})
+    with pytest.raises(TypeError, match="unknown \\['nope'\\]"):
+        stored_job({**values, "depends_on": [], "nope": 1})
+
+
+def test_job_with_is_dataclasses_replace() -> None:
+    job = _job()
+    assert job_with(job, name="m", priority=3) == dataclasses.replace(job, name="m", priority=3)
+    assert job.name == "n"
+    with pytest.raises(TypeError, match="no field"):
+        job_with(job, nope=1)

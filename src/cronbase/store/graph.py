@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from cronbase.dependency_rules import Linked, Node, edge_errors, join_broken, walk
 from cronbase.errors import DependencyConflict, InvalidJob
 from cronbase.job_fields import Dependency, DependsOn, WaitFor
-from cronbase.jobs import Job
+from cronbase.jobs import Job, job_with
 from cronbase.store.rows import among, job_from_row
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run
 
@@ -53,7 +52,7 @@ def upstreams_of(conn: sa.Connection, job_ids: Iterable[UUID]) -> dict[UUID, lis
 def with_upstreams(conn: sa.Connection, jobs: list[Job]) -> list[Job]:
     """The jobs with their depends_on read from the graph (one query however many)."""
     edges = upstreams_of(conn, [job.id for job in jobs])
-    return [replace(job, depends_on=edges[job.id]) if job.id in edges else job for job in jobs]
+    return [job_with(job, depends_on=edges[job.id]) if job.id in edges else job for job in jobs]
 
 
 def save_edges(conn: sa.Connection, job: Job, upstreams: list[Dependency] | None) -> Job:
@@ -79,7 +78,7 @@ def save_edges(conn: sa.Connection, job: Job, upstreams: list[Dependency] | None
             cron_job_dependency.insert(),
             [{"job_id": job.id, "upstream_id": d.job_id, "on": d.on.value} for d in upstreams],
         )
-    return replace(job, depends_on=sorted(upstreams, key=lambda d: d.job_id))  # as read back
+    return job_with(job, depends_on=sorted(upstreams, key=lambda d: d.job_id))  # as read back
 
 
 def _check_dependents(

@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from cronbase.jobs import Claim, Job, Missed, Run, RunStatus, RunTrigger, isoformat
+from cronbase.jobs import Claim, Job, Missed, Run, RunStatus, RunTrigger, isoformat, stored_job
 from cronbase.store import pg_batches
 from cronbase.store.engine import dialect_insert
 from cronbase.store.tables import cron_job, cron_job_run
@@ -36,13 +36,13 @@ _JOB_COLUMNS = tuple(column.name for column in cron_job.c)
 def job_from_row(row: Any, prefix: str = "") -> Job:
     """The job in `row`, whose columns carry `prefix` where a query reads them with others."""
     mapping = row._mapping
-    return Job(**{name: mapping[prefix + name] for name in _JOB_COLUMNS})
+    return stored_job({name: mapping[prefix + name] for name in _JOB_COLUMNS})
 
 
 def job_from_leading(row: Any) -> Job:
     """The job in a row that begins with the table's columns in order (`select(cron_job,
     ...)`): read by position, which the claims do for hundreds of rows a batch."""
-    return Job(**dict(zip(_JOB_COLUMNS, row, strict=False)))
+    return stored_job(dict(zip(_JOB_COLUMNS, row, strict=False)))
 
 
 def among(conn: sa.Connection, column: sa.Column[Any], values: list[Any]) -> sa.ColumnElement[bool]:
