@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from cronbase.clock import SystemClock
 from cronbase.jobs import RunStatus
@@ -20,6 +21,7 @@ from cronbase.runner.planning import plan_slots
 from cronbase.store import SqlStore
 from cronbase.store.wakeups import CHANNEL, FIRST_BACKOFF_SECONDS, Listener
 from tests.helpers import create_job, recording_registry, run_history, wait_until
+from tests.silent_proxy import SilentProxy
 
 pytestmark = pytest.mark.postgres
 
@@ -236,3 +238,49 @@ def test_each_drop_of_a_connection_that_worked_starts_the_backoff_afresh(
         listener.close()
     backoffs = [record.args[-1] for record in caplog.records if record.levelname == "WARNING"]
     assert backoffs == [FIRST_BACKOFF_SECONDS] * 3
+
+
+def _through(proxy: SilentProxy, url: str) -> sa.Engine:
+    return sa.create_engine(sa.make_url(url).set(host="127.0.0.1", port=proxy.port))
+
+
+def test_a_listening_connection_that_goes_silent_is_replaced(postgres_url: str) -> None:
+    # A NAT that forgets the idle listening connection's flow sends no reset: without its
+    # probe, the listener would wait for ever, deaf, while claiming to be connected.
+    url = sa.make_url(postgres_url)
+    wake = threading.Event()
+    with SilentProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        engine = _through(proxy, postgres_url)
+        listener = Listener(engine, wake, probe_seconds=0.2, probe_timeout=1.0)
+        listener.start()
+        try:
+            wait_until(listener.connected.is_set, what="the listener to LISTEN", timeout=PROMPTLY)
+            deaf = listener.backend_pid
+            assert proxy.silence() >= 1
+            wait_until(
+                lambda: listener.connected.is_set() and listener.backend_pid != deaf,
+                what="the listener to notice the silence and listen anew",
+                timeout=PROMPTLY,
+            )
+            wake.clear()
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                other.execute(f"NOTIFY {CHANNEL}")
+            wait_until(wake.is_set, what="a wake-up heard on the new connection", timeout=PROMPTLY)
+        finally:
+            listener.close()
+            engine.dispose()
+
+
+def test_a_listening_connection_that_answers_its_probes_is_kept(postgres_url: str) -> None:
+    listener = Listener(
+        sa.create_engine(postgres_url), threading.Event(), probe_seconds=0.1, probe_timeout=1.0
+    )
+    listener.start()
+    try:
+        wait_until(listener.connected.is_set, what="the listener to LISTEN", timeout=PROMPTLY)
+        kept = listener.backend_pid
+        wait_until(lambda: listener.probes_heard >= 5, what="five probes heard", timeout=PROMPTLY)
+        assert listener.connected.is_set()
+        assert listener.backend_pid == kept
+    finally:
+        listener.close()

@@ -14,7 +14,10 @@ LISTEN does not survive the transaction (CRONBASE_PGBOUNCER=1 turns listening of
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
+import uuid
 from collections.abc import Callable
 
 import psycopg
@@ -30,6 +33,20 @@ _NOTIFY = {channel: sa.text(f"NOTIFY {channel}") for channel in (CHANNEL, TOKENS
 _LOOK_UP_SECONDS = 1.0
 FIRST_BACKOFF_SECONDS = 0.25
 MAX_BACKOFF_SECONDS = 30.0
+# A listening connection only reads, so one that a NAT or firewall dropped without a reset
+# looks alive for ever and hears nothing: the worker misses wake-ups, and an API server keeps
+# remembering tokens revoked meanwhile. So every PROBE_SECONDS a listener has a short-lived
+# connection NOTIFY a channel of its own, and reconnects when that does not come back within
+# PROBE_TIMEOUT_SECONDS. TCP keepalives also keep idle NAT mappings warm and let the kernel
+# notice a peer that is gone (each may be set in the database URL's query instead).
+PROBE_SECONDS = 30.0
+PROBE_TIMEOUT_SECONDS = 10.0
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 def notify(conn: sa.Connection, dialect: str, channel: str = CHANNEL) -> None:
@@ -44,7 +61,8 @@ class Listener:
     each notification, and once each time it (re)connects, since notifications sent while it
     was down are lost. A lost connection is opened again after a backoff that doubles from
     FIRST_BACKOFF_SECONDS to MAX_BACKOFF_SECONDS; meanwhile `connected` is false and the
-    worker polls."""
+    worker polls. A connection that stops hearing its own probe counts as lost (see
+    PROBE_SECONDS)."""
 
     def __init__(
         self,
@@ -52,11 +70,16 @@ class Listener:
         wake: threading.Event,
         channel: str = CHANNEL,
         meanwhile: str = "polling meanwhile",
+        *,
+        probe_seconds: float = PROBE_SECONDS,
+        probe_timeout: float = PROBE_TIMEOUT_SECONDS,
     ) -> None:
         # The engine's own connect arguments (host, user, password, query options), but a
         # connection outside its pool: this one is held for the worker's lifetime.
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        self._connect_args = (cargs, cparams)
+        self._connect_args = (cargs, {**KEEPALIVES, **cparams})
+        self.probe_seconds = probe_seconds
+        self.probe_timeout = probe_timeout
         self.wake = wake
         self.channel = channel
         self.meanwhile = meanwhile  # what the process does while not listening, for the log
@@ -65,6 +88,7 @@ class Listener:
         self.on_wake: Callable[[], None] | None = None
         self.connected = threading.Event()
         self.backend_pid: int | None = None  # the listening session's, for tests and logs
+        self.probes_heard = 0  # on any connection, for tests and logs
         self._closing = threading.Event()
         self._listened = False  # whether the current attempt got as far as listening
         self._thread: threading.Thread | None = None
@@ -108,15 +132,48 @@ class Listener:
 
     def _listen(self) -> None:
         cargs, cparams = self._connect_args
+        probe = f"cronbase_probe_{uuid.uuid4().hex}"
+        look_up = min(_LOOK_UP_SECONDS, self.probe_seconds, self.probe_timeout)
         with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
             conn.execute(f"LISTEN {self.channel}")
+            conn.execute(f"LISTEN {probe}")
             self.backend_pid = conn.info.backend_pid
             self._listened = True
             self._woken()  # whatever was sent while we were not listening: look now
             self.connected.set()
+            probed = time.monotonic()  # when the last probe was sent (or the listening began)
+            unanswered = False
             try:
                 while not self._closing.is_set():
-                    for _ in conn.notifies(timeout=_LOOK_UP_SECONDS, stop_after=1):
-                        self._woken()
+                    for notice in conn.notifies(timeout=look_up, stop_after=1):
+                        if notice.channel == probe:
+                            unanswered = False
+                            self.probes_heard += 1
+                        else:
+                            self._woken()
+                    waited = time.monotonic() - probed
+                    if unanswered and waited > self.probe_timeout:
+                        raise ConnectionError(
+                            f"the connection did not hear its own probe in {waited:.1f}s"
+                        )
+                    if not unanswered and waited >= self.probe_seconds:
+                        unanswered = self._send_probe(probe)
+                        probed = time.monotonic()
             finally:
                 self.connected.clear()
+
+    def _send_probe(self, probe: str) -> bool:
+        """NOTIFY the probe channel from a connection of its own (a new one: the pool's may
+        have been dropped as silently); whether it was sent. One that cannot be sent (the
+        database is out of reach) proves nothing about the listening connection."""
+        cargs, cparams = self._connect_args
+        wait = max(2, math.ceil(self.probe_timeout))  # libpq's least connect_timeout is 2 s
+        try:
+            with psycopg.connect(
+                *cargs, **{**cparams, "autocommit": True, "connect_timeout": wait}
+            ) as conn:
+                conn.execute("SELECT pg_notify(%s, '')", [probe])
+        except psycopg.Error as exc:
+            logger.debug("could not send the listening connection's probe: %s", exc)
+            return False
+        return True
