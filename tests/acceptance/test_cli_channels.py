@@ -49,6 +49,7 @@ def test_add_list_test_and_delete_a_webhook_channel(
     assert (delivery["event"], delivery["status_code"]) == ("channel.test", 204)
     assert delivery["notification_id"] == request.webhook_id
     shown = cli("channels", "deliveries", channel["id"], **key).stdout
+    assert shown.split()[:2] == ["ATTEMPTED", "AT"]
     assert "channel.test" in shown
     assert "HTTP 204" in shown
     assert "delivered" in shown

@@ -47,6 +47,15 @@ def test_show_edit_pause_resume_and_delete_a_job(cli: Cli, store: SqlStore) -> N
     assert refused.returncode == 2
     assert "error: schedule: " in refused.stderr
     assert "0-23" in refused.stderr
+    muted = json.loads(_ok(cli("jobs", "edit", job["id"], "--mute-for", "8h")))
+    until = datetime.fromisoformat(muted["muted_until"]) - datetime.now(UTC)
+    assert timedelta(hours=7, minutes=58) < until <= timedelta(hours=8)
+    both = cli("jobs", "edit", job["id"], "--unmute", "--muted-until", "null")
+    assert (both.returncode, both.stderr.strip()) == (
+        2,
+        "error: give one of --muted-until and --unmute, not both",
+    )
+    assert json.loads(_ok(cli("jobs", "edit", job["id"], "--unmute")))["muted_until"] is None
     nothing = cli("jobs", "edit", job["id"])
     assert (nothing.returncode, "nothing to change" in nothing.stderr) == (2, True)
     [stored] = store.list_jobs()

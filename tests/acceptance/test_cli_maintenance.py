@@ -35,11 +35,16 @@ def test_plan_list_and_end_maintenance_windows(cli: Cli, store: SqlStore) -> Non
     lasting = datetime.fromisoformat(windows[0]["ends_at"]) - datetime.now(UTC)
     assert timedelta(hours=1, minutes=58) < lasting <= timedelta(hours=2)
     assert (windows[1]["starts_at"], windows[1]["job_ids"]) == (isoformat(tomorrow), [str(job.id)])
-    listed = cli("maintenance", "list").stdout.splitlines()
+    header, *listed = cli("maintenance", "list").stdout.splitlines()
+    assert header.split()[:3] == ["ID", "STATE", "STARTS"]
     assert "now" in listed[0]
     assert "every job  database upgrade" in listed[0]
     assert "planned" in listed[1]
     assert "1 job(s)" in listed[1]
+    status = cli("status").stdout  # the window in effect, not the planned one
+    assert "maintenance windows in effect: 1" in status
+    assert "database upgrade" in status
+    assert json.loads(cli("status", "--json").stdout)["maintenance"] == windows[:1]
 
     refused = cli(
         "maintenance", "add", "--ends-at", "2020-01-01T00:00:00Z", "--job-id", str(uuid.uuid4())

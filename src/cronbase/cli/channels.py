@@ -145,6 +145,7 @@ def cmd_channels_list(args: argparse.Namespace) -> None:
     if args.json:
         print_json([channel.to_dict() for channel in channels])
         return
+    print(f"{'ID':36}  {'KIND':8}  {'TENANT':36}  NAME  URL  [EVENTS; JOBS]")
     for channel in channels:
         print(_line(channel))
 
@@ -185,11 +186,15 @@ def cmd_channels_deliveries(args: argparse.Namespace) -> None:
     if args.json:
         print_json(deliveries)
         return
+    print(
+        f"{'ATTEMPTED AT':27}  {'EVENT':14}  {'ATTEMPT':9}  {'TOOK':>9}  {'STATUS':9}  "
+        f"{'NOTIFICATION':36}  ANSWER"
+    )
     for delivery in deliveries:
         answer = delivery.error or f"HTTP {delivery.status_code}"
         print(
-            f"{isoformat(delivery.attempted_at)}  {delivery.event:14}  "
-            f"attempt {delivery.attempt}  {delivery.duration_ms:>6} ms  "
+            f"{isoformat(delivery.attempted_at):27}  {delivery.event:14}  "
+            f"attempt {delivery.attempt:<2}  {delivery.duration_ms:>6} ms  "
             f"{delivery.notification_status.value:9}  {delivery.notification_id}  {answer}"
         )
 

@@ -16,6 +16,7 @@ from cronbase.cli.common import (
     Commands,
     add_job_id,
     add_json_flag,
+    duration_arg,
     instant_arg,
     int_between,
     manager,
@@ -73,6 +74,7 @@ def register(commands: Commands) -> None:
     )
     for name in _ORDERED:
         _add_option(editing, FIELDS[name], editing=True)
+    _add_mute_options(editing)
 
     add_job_id(commands.add("pause", cmd_jobs_pause, "pause a job (it runs no slot)", jobs))
     add_job_id(commands.add("resume", cmd_jobs_resume, "resume a paused job", jobs))
@@ -86,6 +88,21 @@ def register(commands: Commands) -> None:
     )
     job_runs.register(commands, jobs)
     job_audit.register(commands, jobs)
+
+
+def _add_mute_options(editing: argparse.ArgumentParser) -> None:
+    """As `channels update` mutes a channel: for a while, or no longer (beside --muted-until)."""
+    muting = editing.add_mutually_exclusive_group()
+    muting.add_argument(
+        "--mute-for",
+        type=duration_arg,
+        metavar="DURATION",
+        default=argparse.SUPPRESS,
+        help="send no alert about it for 8h, 2d, ...",
+    )
+    muting.add_argument(
+        "--unmute", action="store_true", default=argparse.SUPPRESS, help="end its mute now"
+    )
 
 
 def _add_option(parser: argparse.ArgumentParser, job_field: JobField, *, editing: bool) -> None:
@@ -244,18 +261,28 @@ def cmd_jobs_add(args: argparse.Namespace) -> None:
 
 def cmd_jobs_edit(args: argparse.Namespace) -> int:
     changes = {f.name: getattr(args, f.name) for f in SETTABLE_FIELDS if hasattr(args, f.name)}
-    if not changes:
+    muting = [flag for flag in ("mute_for", "unmute") if hasattr(args, flag)]
+    if muting and "muted_until" in changes:
+        flag = "--" + muting[0].replace("_", "-")
+        print(f"error: give one of --muted-until and {flag}, not both", file=sys.stderr)
+        return 2
+    if not changes and not muting:
         print(
             "error: nothing to change: give the fields to change, e.g. --schedule hourly "
             "(see cronbase jobs edit --help)",
             file=sys.stderr,
         )
         return 2
+    deployment = services()
+    if hasattr(args, "mute_for"):
+        changes["muted_until"] = deployment.manager.clock.now() + args.mute_for
+    elif hasattr(args, "unmute"):
+        changes["muted_until"] = None
     if "metadata" in changes:
         changes["metadata"] = _metadata(changes["metadata"])
     if "depends_on" in changes:
         changes["depends_on"] = [_dependency(text) for text in changes["depends_on"]]
-    print_json(services().manager.update_job(args.job_id, changes, operator()).to_dict())
+    print_json(deployment.manager.update_job(args.job_id, changes, operator()).to_dict())
     return 0
 
 

@@ -86,19 +86,22 @@ def cmd_maintenance_list(args: argparse.Namespace) -> None:
         print_json(windows)
         return
     now = datetime.now(UTC)
+    print(HEADER)
     for window in windows:
-        print(_line(window, now))
+        print(window_line(window, now))
 
 
-def _line(window: MaintenanceWindow, now: datetime) -> str:
+HEADER = f"{'ID':36}  {'STATE':7}  {'STARTS -> ENDS':57}  {'TENANT':36}  JOBS  REASON"
+
+
+def window_line(window: MaintenanceWindow, now: datetime) -> str:
+    """One window on a line, under HEADER (also `cronbase status`'s)."""
     state = "now" if window.starts_at <= now else "planned"
     jobs = "every job" if window.job_ids is None else f"{len(window.job_ids)} job(s)"
     tenant = window.tenant_id or "global"
     reason = f"  {window.reason}" if window.reason else ""
-    return (
-        f"{window.id}  {state:7}  {isoformat(window.starts_at)} -> {isoformat(window.ends_at)}"
-        f"  {tenant!s:36}  {jobs}{reason}"
-    )
+    span = f"{isoformat(window.starts_at)} -> {isoformat(window.ends_at)}"
+    return f"{window.id}  {state:7}  {span:57}  {tenant!s:36}  {jobs}{reason}"
 
 
 def cmd_maintenance_delete(args: argparse.Namespace) -> None:

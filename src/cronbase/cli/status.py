@@ -1,11 +1,14 @@
-"""`cronbase status`: live workers, runs in progress, due, overdue and failing jobs."""
+"""`cronbase status`: live workers, runs in progress, due, overdue and failing jobs, and the
+maintenance windows in effect (which silence alerts an operator might be waiting for)."""
 
 from __future__ import annotations
 
 import argparse
 
 from cronbase.cli.common import Commands, add_json_flag, print_json, services
+from cronbase.cli.maintenance import HEADER, window_line
 from cronbase.jobs import isoformat
+from cronbase.manager import SYSTEM
 
 
 def register(commands: Commands) -> None:
@@ -13,7 +16,8 @@ def register(commands: Commands) -> None:
         commands.add(
             "status",
             cmd_status,
-            "show live workers, runs in progress, due, overdue and failing jobs",
+            "show live workers, runs in progress, due, overdue and failing jobs, and "
+            "maintenance windows in effect",
         )
     )
 
@@ -21,6 +25,7 @@ def register(commands: Commands) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     deployment = services(functions=False)
     status = deployment.manager.status()
+    windows = [w for w in deployment.manager.maintenance.list(SYSTEM) if w.starts_at <= status.now]
     if args.json:
         print_json(
             {
@@ -30,6 +35,7 @@ def cmd_status(args: argparse.Namespace) -> None:
                 "due": status.due,
                 "overdue": [job.to_dict() for job in status.overdue],
                 "failing": [job.to_dict() for job in status.failing],
+                "maintenance": windows,
             }
         )
         return
@@ -58,3 +64,8 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(f"jobs failing: {len(status.failing)}")
     for job in status.failing:
         print(f"  {job.name} ({job.id}): {job.metadata.get('last_error')}")
+    print(f"maintenance windows in effect: {len(windows)}")
+    if windows:
+        print(f"  {HEADER}")
+    for window in windows:
+        print(f"  {window_line(window, status.now)}")
