@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,15 +58,23 @@ class StartedLate(Exception):
 
 
 def burst_once(
-    url: str, engine: sa.Engine, n: int, workers: int, log_dir: Path, spread_s: float = 0
+    url: str,
+    engine: sa.Engine,
+    n: int,
+    workers: int,
+    log_dir: Path,
+    spread_s: float = 0,
+    *,
+    before: Callable[[], object] | None = None,
 ) -> dict[str, float]:
     """Make all n jobs due LEAD_S from now (or spread over spread_s), run `workers` workers
     until every run is recorded, and measure. If a worker comes up after the due instant, the
-    burst is run again with twice the lead (up to 8 times LEAD_S)."""
+    burst is run again with twice the lead (up to 8 times LEAD_S). `before` is called once the
+    jobs are due and before the workers start (to read counters that only the burst moves)."""
     lead = LEAD_S
     while True:
         try:
-            return _burst(url, engine, n, workers, log_dir, spread_s, lead)
+            return _burst(url, engine, n, workers, log_dir, spread_s, lead, before)
         except StartedLate as late:
             if lead >= LEAD_S * 8:
                 raise
@@ -81,10 +90,13 @@ def _burst(
     log_dir: Path,
     spread_s: float,
     lead: float,
+    before: Callable[[], object] | None,
 ) -> dict[str, float]:
     reset_runs(engine)
     due = now() + timedelta(seconds=lead)
     set_next_run(engine, due, spread_s)
+    if before is not None:
+        before()
     env = cronbase_env(url)
     procs = [Proc([CRONBASE, "worker"], env, log_dir, f"worker-{i}") for i in range(workers)]
     try:
