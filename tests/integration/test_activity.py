@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from cronbase.activity import MinuteActivity
 from cronbase.auth import Principal, Role
 from cronbase.manager import SYSTEM, JobManager
-from cronbase.registry import JobContext, JobRegistry
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
@@ -26,18 +26,8 @@ InsertRows = Callable[[sa.Table, list[dict[str, Any]]], None]
 
 
 @pytest.fixture
-def registry() -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("quick")
-    def quick(_ctx: JobContext) -> dict[str, Any]:
-        return {}
-
-    @registry.job("boom")
-    def boom(_ctx: JobContext) -> dict[str, Any]:
-        raise RuntimeError("boom")
-
-    return registry
+def registry(quick_and_boom: JobRegistry) -> JobRegistry:
+    return quick_and_boom
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from cronbase.jobs import RunStatus
 from cronbase.manager import SYSTEM, JobManager
-from cronbase.registry import JobContext, JobRegistry
+from cronbase.registry import JobRegistry
 from cronbase.runner import Runner
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run, cron_run_tally
@@ -21,18 +21,8 @@ from tests.helpers import MakeJob, create_job, wait_until
 
 
 @pytest.fixture
-def registry() -> JobRegistry:
-    registry = JobRegistry()
-
-    @registry.job("quick")
-    def quick(_ctx: JobContext) -> dict[str, Any]:
-        return {}
-
-    @registry.job("boom")
-    def boom(_ctx: JobContext) -> dict[str, Any]:
-        raise RuntimeError("boom")
-
-    return registry
+def registry(quick_and_boom: JobRegistry) -> JobRegistry:
+    return quick_and_boom
 
 
 def rows_by_status(store: SqlStore) -> dict[str, int]:
