@@ -3,6 +3,7 @@ before; a pause, edit or delete committed before the instant still wins."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,10 @@ SLOT = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)  # every_5_minutes, from the cl
 CLAIMED = datetime(2025, 1, 15, 10, 34, 59, 970000, tzinfo=UTC)  # 30 ms before it
 CHANGED = datetime(2025, 1, 15, 10, 34, 59, 990000, tzinfo=UTC)  # 10 ms before it
 AHEAD = 0.05
+# The changes committed at CHANGED, between the claim and the slot.
+PAUSE = {"is_active": False}
+HOURLY = {"schedule": "hourly"}
+VERSION_2 = {"metadata": {"version": 2}}
 
 
 @pytest.fixture
@@ -36,7 +41,9 @@ def runner(store: SqlStore, registry: JobRegistry, clock: FakeClock) -> Runner:
     return Runner(store, registry, clock, worker_id="test-worker")
 
 
-def _claim_ahead(runner: Runner, clock: FakeClock, make_job: MakeJob) -> Job:
+@pytest.fixture
+def claimed_ahead(runner: Runner, clock: FakeClock, make_job: MakeJob) -> Job:
+    """A job whose 10:35 run the runner claimed 30 ms before 10:35 (held, not started)."""
     job = make_job("record", schedule="every_5_minutes", metadata={"version": 1})
     clock.set(CLAIMED)
     assert runner.step(clock.now(), ahead=AHEAD) == 1
@@ -49,10 +56,29 @@ def _at_the_slot(runner: Runner, clock: FakeClock) -> None:
     wait_for_runs_to_end(runner)
 
 
+Change = Callable[[JobManager, Job], object]
+
+
+@pytest.fixture
+def changed_before_the_slot(
+    claimed_ahead: Job, runner: Runner, clock: FakeClock, manager: JobManager
+) -> Callable[[Change], Job]:
+    """Commits a change to the job claimed ahead 10 ms before its slot, then steps the runner
+    at the slot (the run held ends, if it starts); returns the job."""
+
+    def change_then_reach_the_slot(change: Change) -> Job:
+        clock.set(CHANGED)
+        change(manager, claimed_ahead)
+        _at_the_slot(runner, clock)
+        return claimed_ahead
+
+    return change_then_reach_the_slot
+
+
+@pytest.mark.usefixtures("claimed_ahead")
 def test_a_run_claimed_ahead_starts_at_its_instant_not_before(
-    store: SqlStore, runner: Runner, clock: FakeClock, make_job: MakeJob, calls: list[JobContext]
+    store: SqlStore, runner: Runner, clock: FakeClock, calls: list[JobContext]
 ) -> None:
-    _claim_ahead(runner, clock, make_job)
     runner.wait(0.05)
     assert calls == []  # held: its instant has not come
     [run] = run_history(store)
@@ -66,18 +92,9 @@ def test_a_run_claimed_ahead_starts_at_its_instant_not_before(
 
 
 def test_a_pause_committed_before_the_instant_stops_a_run_claimed_ahead(
-    store: SqlStore,
-    runner: Runner,
-    clock: FakeClock,
-    manager: JobManager,
-    make_job: MakeJob,
-    calls: list[JobContext],
+    store: SqlStore, changed_before_the_slot: Callable[[Change], Job], calls: list[JobContext]
 ) -> None:
-    job = _claim_ahead(runner, clock, make_job)
-    clock.set(CHANGED)
-    manager.update_job(job.id, {"is_active": False}, SYSTEM)
-
-    _at_the_slot(runner, clock)
+    job = changed_before_the_slot(lambda jobs, job: jobs.update_job(job.id, PAUSE, SYSTEM))
 
     assert calls == []
     assert run_history(store) == []  # released, as if never claimed
@@ -91,15 +108,10 @@ def test_an_edit_committed_before_the_instant_wins_over_a_run_claimed_ahead(
     store: SqlStore,
     runner: Runner,
     clock: FakeClock,
-    manager: JobManager,
-    make_job: MakeJob,
+    changed_before_the_slot: Callable[[Change], Job],
     calls: list[JobContext],
 ) -> None:
-    job = _claim_ahead(runner, clock, make_job)
-    clock.set(CHANGED)
-    manager.update_job(job.id, {"metadata": {"version": 2}}, SYSTEM)
-
-    _at_the_slot(runner, clock)
+    changed_before_the_slot(lambda jobs, job: jobs.update_job(job.id, VERSION_2, SYSTEM))
     runner.step(clock.now(), ahead=AHEAD)  # the slot is due again: claimed as the job now is
     wait_for_runs_to_end(runner)
 
@@ -108,18 +120,9 @@ def test_an_edit_committed_before_the_instant_wins_over_a_run_claimed_ahead(
 
 
 def test_a_reschedule_committed_before_the_instant_wins_over_a_run_claimed_ahead(
-    store: SqlStore,
-    runner: Runner,
-    clock: FakeClock,
-    manager: JobManager,
-    make_job: MakeJob,
-    calls: list[JobContext],
+    store: SqlStore, changed_before_the_slot: Callable[[Change], Job], calls: list[JobContext]
 ) -> None:
-    job = _claim_ahead(runner, clock, make_job)
-    clock.set(CHANGED)
-    manager.update_job(job.id, {"schedule": "hourly"}, SYSTEM)
-
-    _at_the_slot(runner, clock)
+    job = changed_before_the_slot(lambda jobs, job: jobs.update_job(job.id, HOURLY, SYSTEM))
 
     assert calls == []
     assert run_history(store) == []
@@ -129,18 +132,9 @@ def test_a_reschedule_committed_before_the_instant_wins_over_a_run_claimed_ahead
 
 
 def test_a_delete_committed_before_the_instant_stops_a_run_claimed_ahead(
-    store: SqlStore,
-    runner: Runner,
-    clock: FakeClock,
-    manager: JobManager,
-    make_job: MakeJob,
-    calls: list[JobContext],
+    store: SqlStore, changed_before_the_slot: Callable[[Change], Job], calls: list[JobContext]
 ) -> None:
-    job = _claim_ahead(runner, clock, make_job)
-    clock.set(CHANGED)
-    manager.delete_job(job.id, SYSTEM)
-
-    _at_the_slot(runner, clock)
+    changed_before_the_slot(lambda jobs, job: jobs.delete_job(job.id, SYSTEM))
 
     assert calls == []
     assert run_history(store) == []
@@ -151,13 +145,12 @@ def test_a_stopping_worker_withdraws_its_claims_ahead_for_another_to_take(
     runner: Runner,
     registry: JobRegistry,
     clock: FakeClock,
-    make_job: MakeJob,
+    claimed_ahead: Job,
     calls: list[JobContext],
 ) -> None:
-    job = _claim_ahead(runner, clock, make_job)
     runner.release_queued()
     assert run_history(store) == []
-    waiting = store.get_job(job.id)
+    waiting = store.get_job(claimed_ahead.id)
     assert waiting is not None
     assert waiting.next_run == SLOT
 
