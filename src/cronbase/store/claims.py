@@ -134,7 +134,7 @@ def _take_due_jobs(
 ) -> list[Job]:
     """Up to `limit` due jobs, locked, within the tenants' shares."""
     full = shares.full() if shares is not None else None
-    rows = conn.execute(_claimable(bool(full)), _params(now, limit, full))
+    rows = conn.execute(_claimable(bool(full), conn.dialect.name), _params(now, limit, full))
     jobs = [job_from_leading(row) for row in rows]
     if shares is None:
         return jobs
@@ -155,15 +155,17 @@ def _params(now: datetime, limit: int, full: list[UUID] | None) -> dict[str, Any
     return params
 
 
-def select_claimable(now: datetime, limit: int, full: list[UUID] | None = None) -> sa.Select[Any]:
+def select_claimable(
+    now: datetime, limit: int, full: list[UUID] | None = None, dialect: str = "postgresql"
+) -> sa.Select[Any]:
     """Due jobs, highest priority first, then the longest overdue, locked; not those another
     worker holds, nor a queue or catch_up job whose previous run still goes on, nor those of
     the tenants `full`."""
-    return _claimable(bool(full)).params(_params(now, limit, full))
+    return _claimable(bool(full), dialect).params(_params(now, limit, full))
 
 
 @functools.cache
-def _claimable(leaving_out: bool) -> sa.Select[Any]:
+def _claimable(leaving_out: bool, dialect: str) -> sa.Select[Any]:
     running = sa.exists().where(
         cron_job_run.c.job_id == cron_job.c.id,
         cron_job_run.c.status == RunStatus.RUNNING.value,
@@ -172,17 +174,35 @@ def _claimable(leaving_out: bool) -> sa.Select[Any]:
         cron_job.c.overlap_policy == OverlapPolicy.QUEUE.value,
         cron_job.c.misfire_policy == MisfirePolicy.CATCH_UP.value,
     )
+    # On PostgreSQL the instant and the limit are subqueries' (InitPlans), values the planner
+    # does not see: it then walks ix_cron_job_claim in the claim's order and stops at the
+    # limit, whatever the statistics say. Given them, it estimated from the statistics how
+    # many jobs were due, and where those were older than the burst (jobs made due since
+    # the last ANALYZE) it took few to be due and read every due job through ix_cron_job_due
+    # to sort them, for each claim: 33 ms a claim of 250 at 10,000 due jobs instead of
+    # 0.2 ms, a third of the backend's CPU per run in a burst. Where few are due, the walk
+    # ends as soon (0.03-0.1 ms at 100,000 jobs).
+    instant, limit = (
+        (_hidden(_NOW, UTCDateTime()), _hidden(_LIMIT, sa.Integer()))
+        if dialect == "postgresql"
+        else (_NOW, _LIMIT)
+    )
     return (
         sa.select(cron_job)
         .where(
-            due_by(timestamp_key(_NOW)),
+            due_by(timestamp_key(instant)),
             sa.not_(sa.and_(waits_for_previous, running)),
             *_leaving_out(leaving_out),
         )
         .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
-        .limit(_LIMIT)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def _hidden(value: sa.BindParameter[Any], type_: Any) -> Any:
+    """`value` as a subquery's: a parameter whose value PostgreSQL plans without."""
+    return sa.select(sa.cast(value, type_)).scalar_subquery()
 
 
 def _leaving_out(leaving_out: bool) -> list[sa.ColumnElement[bool]]:
