@@ -30,7 +30,7 @@ from scenarios import burst_once
 
 from cronbase.fair_share import TenantShares
 from cronbase.runner.planning import plan_slots
-from cronbase.store import claims
+from cronbase.store import claim_queries, claims
 from cronbase.store.tables import tenants
 
 DUE = 100_000
@@ -63,7 +63,7 @@ def _explain(engine: sa.Engine, shares: TenantShares | None) -> str:
     """The claim query's own cost in the server (EXPLAIN ANALYZE, rolled back): its run
     time, the index it walks and how many rows of full tenants it walked past."""
     full = shares.full() if shares is not None else None
-    query = claims.select_claimable(now(), CLAIM, full, engine.dialect.name)
+    query = claim_queries.select_claimable(now(), CLAIM, full, engine.dialect.name)
     compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
     times, plan = [], []
     for _ in range(5):

@@ -19,7 +19,7 @@ import cronbase.builtin.tables  # noqa: F401  (adds the host CRM tables to `meta
 from cronbase.errors import SchemaOutOfDate
 from cronbase.listing import RunQuery
 from cronbase.store import SqlStore, create_engine
-from cronbase.store.claims import select_claimable
+from cronbase.store.claim_queries import select_claimable
 from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
 from cronbase.store.rows import due
 from cronbase.store.tables import cron_job, cron_job_run, metadata

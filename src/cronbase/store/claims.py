@@ -14,7 +14,6 @@ their due rows in the claim index: at most CRONBASE_MAX_JOBS_PER_TENANT rows eac
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,6 @@ from cronbase.fair_share import TenantShares
 from cronbase.jobs import (
     Claim,
     Job,
-    MisfirePolicy,
     OverlapPolicy,
     RunStatus,
     RunTrigger,
@@ -34,13 +32,11 @@ from cronbase.jobs import (
 )
 from cronbase.notify.events import missed_event
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
-from cronbase.store import last_outcome, pg_batches
+from cronbase.store import claim_queries, last_outcome, pg_batches
 from cronbase.store.alerts import open_episodes
 from cronbase.store.leases import hold_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import (
-    PENDING,
-    due_by,
     history_row,
     job_from_leading,
     known,
@@ -50,7 +46,6 @@ from cronbase.store.rows import (
     running_jobs,
 )
 from cronbase.store.tables import cron_job, cron_job_run
-from cronbase.store.types import UTCDateTime, timestamp_key, to_millisecond
 
 # Given a due job and "now": which slot runs, which are missed, and the next next_run.
 PlanSlots = Callable[[Job, datetime], SlotPlan]
@@ -134,82 +129,14 @@ def _take_due_jobs(
 ) -> list[Job]:
     """Up to `limit` due jobs, locked, within the tenants' shares."""
     full = shares.full() if shares is not None else None
-    rows = conn.execute(_claimable(bool(full), conn.dialect.name), _params(now, limit, full))
+    rows = conn.execute(
+        claim_queries.claimable(bool(full), conn.dialect.name),
+        claim_queries.params(now, limit, full),
+    )
     jobs = [job_from_leading(row) for row in rows]
     if shares is None:
         return jobs
     return shares.take(jobs, lambda job: job.tenant_id, limit)
-
-
-# The claim's statements are built once, with their values as parameters: building and keying
-# a Select anew for each claim cost more than running it where claims are small.
-_NOW = sa.bindparam("b_now", type_=UTCDateTime())
-_LIMIT = sa.bindparam("b_limit", type_=sa.Integer())
-_FULL = sa.bindparam("b_full", type_=sa.Uuid(), expanding=True)
-
-
-def _params(now: datetime, limit: int, full: list[UUID] | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"b_now": to_millisecond(now), "b_limit": limit}
-    if full:
-        params["b_full"] = full
-    return params
-
-
-def select_claimable(
-    now: datetime, limit: int, full: list[UUID] | None = None, dialect: str = "postgresql"
-) -> sa.Select[Any]:
-    """Due jobs, highest priority first, then the longest overdue, locked; not those another
-    worker holds, nor a queue or catch_up job whose previous run still goes on, nor those of
-    the tenants `full`."""
-    return _claimable(bool(full), dialect).params(_params(now, limit, full))
-
-
-@functools.cache
-def _claimable(leaving_out: bool, dialect: str) -> sa.Select[Any]:
-    running = sa.exists().where(
-        cron_job_run.c.job_id == cron_job.c.id,
-        cron_job_run.c.status == RunStatus.RUNNING.value,
-    )
-    waits_for_previous = sa.or_(
-        cron_job.c.overlap_policy == OverlapPolicy.QUEUE.value,
-        cron_job.c.misfire_policy == MisfirePolicy.CATCH_UP.value,
-    )
-    # On PostgreSQL the instant and the limit are subqueries' (InitPlans), values the planner
-    # does not see: it then walks ix_cron_job_claim in the claim's order and stops at the
-    # limit, whatever the statistics say. Given them, it estimated from the statistics how
-    # many jobs were due, and where those were older than the burst (jobs made due since
-    # the last ANALYZE) it took few to be due and read every due job through ix_cron_job_due
-    # to sort them, for each claim: 33 ms a claim of 250 at 10,000 due jobs instead of
-    # 0.2 ms, a third of the backend's CPU per run in a burst. Where few are due, the walk
-    # ends as soon (0.03-0.1 ms at 100,000 jobs).
-    instant, limit = (
-        (_hidden(_NOW, UTCDateTime()), _hidden(_LIMIT, sa.Integer()))
-        if dialect == "postgresql"
-        else (_NOW, _LIMIT)
-    )
-    return (
-        sa.select(cron_job)
-        .where(
-            due_by(timestamp_key(instant)),
-            sa.not_(sa.and_(waits_for_previous, running)),
-            *_leaving_out(leaving_out),
-        )
-        .order_by(cron_job.c.priority.desc(), timestamp_key(cron_job.c.next_run))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def _hidden(value: sa.BindParameter[Any], type_: Any) -> Any:
-    """`value` as a subquery's: a parameter whose value PostgreSQL plans without."""
-    return sa.select(sa.cast(value, type_)).scalar_subquery()
-
-
-def _leaving_out(leaving_out: bool) -> list[sa.ColumnElement[bool]]:
-    """The condition leaving out the rows of the tenants at their cap (b_full), if any."""
-    if not leaving_out:
-        return []
-    return [sa.or_(cron_job.c.tenant_id.is_(None), cron_job.c.tenant_id.not_in(_FULL))]
 
 
 def claim_pending(
@@ -228,8 +155,11 @@ def claim_pending(
     whose previous run is still going, and none past its tenant's share. The runs passed over
     stay pending for a later claim."""
     full = shares.full() if shares is not None else None
-    query = _select_pending(bool(full), backfill)
-    params = {**_params(now, limit, full), "b_now": now}  # run_after: the instant itself
+    query = claim_queries.select_pending(bool(full), backfill)
+    params = {
+        **claim_queries.params(now, limit, full),
+        "b_now": now,
+    }  # run_after: the instant itself
     rows = conn.execute(query, params).all()
     claims = _one_per_job(conn, rows)
     if shares is not None:
@@ -269,44 +199,6 @@ def _one_per_job(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[Claim]:
             )
         )
     return claims
-
-
-@functools.cache
-def _select_pending(leaving_out: bool, backfill: bool) -> sa.Select[Any]:
-    other = cron_job_run.alias("other")
-    running = sa.exists().where(
-        other.c.job_id == cron_job_run.c.job_id,
-        sa.text("other.status = 'running'"),  # a literal, to match ix_cron_job_run_running
-    )
-    return (
-        sa.select(
-            cron_job,
-            cron_job_run.c.id.label("run_id"),
-            cron_job_run.c.scheduled_for.label("run_slot"),
-            cron_job_run.c.attempt.label("run_attempt"),
-            cron_job_run.c.trigger.label("run_trigger"),
-            cron_job_run.c.trigger_key.label("run_trigger_key"),
-            cron_job_run.c.triggered_by.label("run_triggered_by"),
-        )
-        .join(cron_job, cron_job.c.id == cron_job_run.c.job_id)
-        .where(
-            PENDING,
-            cron_job_run.c.run_after <= _NOW,
-            # A paused job's retries wait for it to resume; a manual run is what was asked.
-            sa.or_(cron_job.c.is_active, cron_job_run.c.trigger == RunTrigger.MANUAL.value),
-            sa.or_(cron_job.c.overlap_policy == OverlapPolicy.ALLOW.value, sa.not_(running)),
-            *_leaving_out(leaving_out),
-            (cron_job_run.c.trigger == RunTrigger.BACKFILL.value)
-            if backfill
-            else (cron_job_run.c.trigger != RunTrigger.BACKFILL.value),
-        )
-        .order_by(
-            cron_job.c.priority.desc(), cron_job_run.c.run_after, cron_job_run.c.scheduled_for
-        )
-        .limit(_LIMIT)
-        # The job's row too: a worker claiming the job's next slot skips it meanwhile.
-        .with_for_update(of=[cron_job_run, cron_job], skip_locked=True)
-    )
 
 
 def _insert_runs(
