@@ -22,6 +22,7 @@ def test_make_test_and_delete_a_webhook_channel(
     seen.sign_in(serve(), tokens.admin_a)
     page.get_by_role("link", name="Channels").click()
     expect(page.get_by_role("heading", name="Notification channels")).to_be_visible()
+    expect(page).to_have_title("Channels · cronbase")  # the tab's name, no markup in it
     expect(page.locator("#channel-count")).to_contain_text("No channel yet")
     expect(page.locator("#tenant-field")).to_be_hidden()  # an admin's are their tenant's
 
