@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cronbase.jobs import MisfirePolicy, Missed, SlotPlan
-from cronbase.runner.planning import MAX_COUNTED_SLOTS, plan_slots
+from cronbase.runner.planning import MAX_COUNTED_SLOTS, batch_planner, plan_slots
 from cronbase.schedule import parse_schedule
 from tests.unit.job_factory import make_job
 
@@ -128,3 +128,25 @@ def test_coalesce_runs_the_last_slot_at_or_before_now_and_misses_each_earlier_on
         assert result.missed is not None
         assert result.missed.first == first
         assert parsed.next_after(result.missed.last) == result.run_slot or result.missed.more
+
+
+def test_a_claims_planner_plans_each_job_as_plan_slots_does_sharing_only_equal_plans() -> None:
+    # Jobs that differ in one thing each that the plan depends on, and two that differ in
+    # nothing but their id: one planner for them all, as for one claim.
+    base = {"next_run": DUE, "schedule": "every_5_minutes"}
+    jobs = [
+        make_job(**base),
+        make_job(**base),
+        make_job(**{**base, "schedule": "every_minute"}),
+        make_job(**{**base, "timezone": "Asia/Kolkata", "schedule": "hourly"}),
+        make_job(**{**base, "next_run": DUE - timedelta(minutes=20)}),
+        make_job(**{**base, "misfire_policy": MisfirePolicy.SKIP.value}),
+        make_job(**{**base, "misfire_policy": MisfirePolicy.CATCH_UP.value}),
+        make_job(**{**base, "catchup_window_seconds": 30, "misfire_policy": "skip"}),
+        make_job(**{**base, "jitter_seconds": 200, "next_run": DUE + timedelta(seconds=7)}),
+        make_job(**{**base, "jitter_seconds": 200, "next_run": DUE + timedelta(seconds=7)}),
+        make_job(**{**base, "schedule": "not a schedule"}),
+    ]
+    planner = batch_planner()
+    for now in (DUE + timedelta(seconds=9), at(11, 2)):
+        assert [planner(job, now) for job in jobs] == [plan_slots(job, now) for job in jobs]

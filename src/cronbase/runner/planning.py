@@ -5,6 +5,7 @@ Pure: it takes the job and the instant, and reads no clock and no database.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -46,6 +47,32 @@ def plan_slots(job: Job, now: datetime) -> SlotPlan:
     if not offset or plan.next_run is None:
         return plan
     return replace(plan, next_run=plan.next_run + offset)
+
+
+def batch_planner() -> Callable[[Job, datetime], SlotPlan]:
+    """plan_slots for the jobs of one claim, made once per kind of job: jobs with the same
+    schedule, zone, misfire policy, window and next_run get the same plan at the same `now`
+    (a burst, or a fleet's every-minute jobs, is mostly such jobs; a plan costs a few of the
+    schedule's next fire times). A staggered job's plan depends on its id too. Plans are
+    immutable, so sharing one is safe; the memory goes with the claim."""
+    plans: dict[tuple[Hashable, ...], SlotPlan] = {}
+
+    def plan(job: Job, now: datetime) -> SlotPlan:
+        key = (
+            job.schedule,
+            job.timezone,
+            job.next_run,
+            now,
+            job.misfire_policy,
+            job.catchup_window_seconds,
+            job.id if job.jitter_seconds else None,
+        )
+        found = plans.get(key)
+        if found is None:
+            found = plans[key] = plan_slots(job, now)
+        return found
+
+    return plan
 
 
 def _plan(job: Job, schedule: Schedule, first: datetime, now: datetime) -> SlotPlan:

@@ -24,7 +24,7 @@ from cronbase.runner import policy
 from cronbase.runner.ahead import HeldClaims, due_at
 from cronbase.runner.calling import call_job
 from cronbase.runner.outcomes import CannotRun, LeaseLapsed, ShutDown, TimedOut, build_outcome
-from cronbase.runner.planning import plan_slots
+from cronbase.runner.planning import batch_planner
 from cronbase.runner.pool import Execution, JobThreads
 from cronbase.runner.reporting import report, report_abandoned
 from cronbase.runner.tally import RunTally
@@ -227,7 +227,7 @@ class Runner:
         shares = self._shares()
         horizon = now + timedelta(seconds=ahead)
         claims, taken = self.store.claim_due(
-            horizon, self.worker_id, plan_slots, wanted, self.lease, shares, started=now
+            horizon, self.worker_id, batch_planner(), wanted, self.lease, shares, started=now
         )
         if not self._queued:  # the claims just made hold fresh leases; older ones keep theirs
             self._leases_renewed = self.clock.monotonic()
