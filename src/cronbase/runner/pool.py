@@ -4,6 +4,14 @@ A thread cannot be killed. At its deadline a run's seat in the pool is given bac
 context's `cancelled` event is set, so a well-behaved job stops; one that does not keeps its
 thread until it returns, and what it returns then is ignored (the run was recorded timed_out
 already).
+
+Runs are handed over without a round trip through the control loop for each: a thread whose
+run ended takes the next waiting run itself (through `take`, the runner's), and the ended runs
+gather in a list that the control loop collects in batches. The control loop is woken only
+when it has something to do: the first run ended since its last look (its batch of results is
+to be recorded soon), a seat left free (nothing waiting to take), or the runner's `wake` (the
+waiting runs ran low, a notification came). At thousands of short runs a second, a wake-up and
+a queue hand-off per run cost more than the runs.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,11 +29,8 @@ from cronbase.jobs import Claim
 from cronbase.runner.run_log import RunLog
 
 JobCall = Callable[[threading.Event], dict[str, Any]]
-# A run that ended, as its thread hands it over: run id, result, error, seconds it took.
-_Done = tuple[UUID, dict[str, Any] | None, BaseException | None, float]
-
-# Put in the queue of ended runs by `nudge`: ends a wait in `collect` with no run ended.
-_NUDGE = (None, None, None, 0.0)
+# The next run for a free seat (and how to call it), or None. Called with the pool's lock held.
+Take = Callable[[], "tuple[Execution, JobCall] | None"]
 # A thread with no run for this long ends; a burst starts new ones.
 IDLE_THREAD_SECONDS = 60.0
 
@@ -48,125 +53,158 @@ class Finished:
     execution: Execution
     result: dict[str, Any] | None
     error: BaseException | None
+    ended: datetime  # when the function returned (the batch is collected later)
 
 
 class JobThreads:
     """Up to `size` runs at a time, on threads that are reused from run to run.
 
-    A thread stays with its run until the function returns, even after the run's deadline
-    gave its seat back; the next run then starts on another (new) thread.
+    `fill` starts waiting runs (from `take`) on the free seats; a thread whose run ended takes
+    the next one itself. A thread stays with its run until the function returns, even after
+    the run's deadline gave its seat back; the next run then starts on another (new) thread.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(
+        self, size: int, take: Take | None = None, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.size = size
+        self._take = take or (lambda: None)
+        self._now = now or _utc_now
+        # One lock for the seats, the ended runs, and (the runner's) waiting runs: a run moves
+        # from waiting to a seat, and from a seat to ended, in one step.
+        self.lock = threading.RLock()
         self._running: dict[UUID, Execution] = {}
-        self._done: queue.Queue[_Done | tuple[None, None, None, float]] = queue.Queue()
+        self._ended: list[Finished] = []
+        self._wake = threading.Event()  # ends a wait in `collect`
         # How long a run takes, on average of the recent ones (an exponential moving average
         # of wall-clock seconds): None until one has finished.
         self.mean_run_seconds: float | None = None
         self._work: queue.SimpleQueue[tuple[Execution, JobCall]] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for work and not yet promised any
-        self._lock = threading.Lock()
 
     @property
     def free(self) -> int:
         return self.size - len(self._running)
 
-    def running(self) -> list[Execution]:
-        return list(self._running.values())
+    @property
+    def busy(self) -> bool:
+        """Whether runs are going, or ended and not collected yet."""
+        return bool(self._running or self._ended)
 
-    def start(self, execution: Execution, call: JobCall) -> None:
-        self._running[execution.claim.run_id] = execution
-        with self._lock:
-            self._work.put((execution, call))
-            if self._idle > 0:  # promised to a waiting thread
-                self._idle -= 1
-                return
-        threading.Thread(target=self._serve, name="cronbase job", daemon=True).start()
+    def running(self) -> list[Execution]:
+        with self.lock:
+            return list(self._running.values())
+
+    def fill(self) -> None:
+        """Start waiting runs (from `take`) while seats are free."""
+        while True:
+            with self.lock:
+                if len(self._running) >= self.size:
+                    return
+                item = self._take()
+                if item is None:
+                    return
+                self._running[item[0].claim.run_id] = item[0]
+                self._work.put(item)
+                if self._idle > 0:  # promised to a waiting thread
+                    self._idle -= 1
+                    continue
+            threading.Thread(target=self._serve, name="cronbase job", daemon=True).start()
 
     def _serve(self) -> None:
-        while True:
-            try:
-                execution, call = self._work.get(timeout=IDLE_THREAD_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    # Work is put under the lock; an empty queue means none was promised to
-                    # this thread, so it can go.
-                    if self._work.empty():
-                        self._idle -= 1
-                        return
-                continue
+        item = self._next_work()
+        while item is not None:
+            execution, call = item
             began = time.perf_counter()
             try:
                 result, error = call(execution.cancelled), None
             except BaseException as exc:  # noqa: BLE001 - handed to the control loop as data
                 result, error = None, exc
-            self._done.put((execution.claim.run_id, result, error, time.perf_counter() - began))
-            del result, error
-            del execution, call  # hold nothing of the last run while idle
-            with self._lock:
-                self._idle += 1
+            ended = Finished(execution, result, error, self._now())
+            del result, error, execution, call  # hold nothing of the last run while idle
+            item = self._ended_run(ended, time.perf_counter() - began) or self._next_work()
 
-    def nudge(self) -> None:
-        """End a wait in `collect` now, with or without an ended run (new work came)."""
-        self._done.put(_NUDGE)
+    def _next_work(self) -> tuple[Execution, JobCall] | None:
+        """Wait for a run `fill` hands over; None once idle for IDLE_THREAD_SECONDS."""
+        while True:
+            try:
+                return self._work.get(timeout=IDLE_THREAD_SECONDS)
+            except queue.Empty:
+                with self.lock:
+                    # Work is put under the lock; an empty queue means none was promised to
+                    # this thread, so it can go.
+                    if self._work.empty():
+                        self._idle -= 1
+                        return None
+
+    def _ended_run(self, ended: Finished, seconds: float) -> tuple[Execution, JobCall] | None:
+        """Hand over a run that ended; return the next run this thread takes, if any."""
+        with self.lock:
+            mean = self.mean_run_seconds
+            self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
+            if self._running.pop(ended.execution.claim.run_id, None) is None:
+                # It timed out (or was given up) and was recorded then; its seat went to
+                # another thread.
+                self._idle += 1
+                return None
+            first = not self._ended
+            self._ended.append(ended)
+            item = self._take()
+            if item is not None:
+                self._running[item[0].claim.run_id] = item[0]
+            else:
+                self._idle += 1
+        if first or item is None:  # a batch of results began, or a seat is free
+            self._wake.set()
+        return item
+
+    def wake(self) -> None:
+        """End a wait in `collect` now, with or without an ended run (new work came, or the
+        waiting runs ran low)."""
+        self._wake.set()
+
+    nudge = wake  # what a wake-up from LISTEN calls
 
     def collect(self, timeout: float) -> list[Finished]:
-        """Wait up to `timeout` seconds for a run to finish; return every finished run.
-
-        The late return of a run that timed out earlier does not count: it was recorded then,
-        so the wait goes on for a run that is still in the pool.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            items = self._take(max(deadline - time.monotonic(), 0.0))
-            finished = []
-            nudged = any(item[0] is None for item in items)
-            for run_id, result, error, seconds in items:
-                if run_id is None:  # a nudge
-                    continue
-                mean = self.mean_run_seconds
-                self.mean_run_seconds = seconds if mean is None else mean + (seconds - mean) / 8
-                execution = self._running.pop(run_id, None)
-                if execution is not None:  # else it timed out earlier and was recorded then
-                    finished.append(Finished(execution, result, error))
-            if finished or nudged or not items or time.monotonic() >= deadline:
-                return finished
-
-    def _take(self, timeout: float) -> list[Any]:
-        """Every run that ended, waiting up to `timeout` seconds for the first."""
-        items = []
-        try:
-            items.append(
-                self._done.get(timeout=timeout) if timeout > 0 else self._done.get_nowait()
-            )
-            while True:
-                items.append(self._done.get_nowait())
-        except queue.Empty:
-            pass
-        return items
+        """Wait up to `timeout` seconds for a wake-up (see the module's docstring); return every
+        run that ended since the last call. The late return of a run that timed out earlier is
+        not among them: it was recorded then."""
+        if timeout > 0:
+            self._wake.wait(timeout)
+        with self.lock:
+            self._wake.clear()
+            ended, self._ended = self._ended, []
+        return ended
 
     def expired(self, monotonic_now: float) -> list[Execution]:
         """Take the runs past their deadline out of the pool, telling each job to stop."""
-        late = [
-            s
-            for s in self._running.values()
-            if s.deadline is not None and s.deadline <= monotonic_now
-        ]
+        with self.lock:
+            late = [
+                s
+                for s in self._running.values()
+                if s.deadline is not None and s.deadline <= monotonic_now
+            ]
+            for execution in late:
+                del self._running[execution.claim.run_id]
         for execution in late:
             execution.cancelled.set()
-            del self._running[execution.claim.run_id]
         return late
 
     def give_up(self) -> list[Execution]:
         """Take every run out of the pool, telling each job to stop (the worker is shutting
         down)."""
-        executions = list(self._running.values())
+        with self.lock:
+            executions = list(self._running.values())
+            self._running.clear()
         for execution in executions:
             execution.cancelled.set()
-        self._running.clear()
         return executions
 
     def next_deadline(self) -> float | None:
-        deadlines = [s.deadline for s in self._running.values() if s.deadline is not None]
+        with self.lock:
+            deadlines = [s.deadline for s in self._running.values() if s.deadline is not None]
         return min(deadlines, default=None)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -9,7 +9,6 @@ import random
 import socket
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from uuid import UUID
 
 from cronbase.clock import Clock
 from cronbase.fair_share import TenantShares, default_cap
-from cronbase.jobs import Claim, Outcome, Recorded, RunSummary
+from cronbase.jobs import Outcome, Recorded, RunSummary
 from cronbase.metrics import ProcessMetrics
 from cronbase.registry import JobRegistry
 from cronbase.runner import policy
@@ -25,9 +24,10 @@ from cronbase.runner.ahead import HeldClaims, due_at
 from cronbase.runner.calling import call_job
 from cronbase.runner.outcomes import CannotRun, LeaseLapsed, ShutDown, TimedOut, build_outcome
 from cronbase.runner.planning import batch_planner
-from cronbase.runner.pool import Execution, JobThreads
+from cronbase.runner.pool import Execution, JobCall, JobThreads
 from cronbase.runner.reporting import report, report_abandoned
 from cronbase.runner.tally import RunTally
+from cronbase.runner.waiting import WaitingClaims
 from cronbase.store import Store
 from cronbase.store.ahead import ClaimsAhead
 from cronbase.store.leases import DEFAULT_LEASE
@@ -81,7 +81,9 @@ class Runner:
         self.registry = registry
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
-        self.threads = JobThreads(concurrency)
+        # A thread whose run ended takes the next waiting run itself (_take), under the pool's
+        # lock, which also guards _queued.
+        self.threads = JobThreads(concurrency, self._take, clock.now)
         self.tenant_cap = max_running_per_tenant or default_cap(concurrency)
         self._fixed_prefetch = prefetch
         self.lease = lease
@@ -93,7 +95,9 @@ class Runner:
         self._swept: float | None = None  # when lapsed leases were last looked for
         self._first_ended = 0.0  # when the oldest unrecorded run ended (monotonic)
         self._more_due = False  # the last claim took all it asked for: more may be waiting
-        self._queued: deque[Claim] = deque()  # claimed, waiting for a free thread
+        self._queued = WaitingClaims(self.threads.lock)  # claimed, waiting for a free thread
+        self._low_mark = 0  # the threads wake the loop when as few claims are left waiting
+        self._stopping: Stopping = self.stop.is_set  # run_due's own condition while it runs
         self._held = HeldClaims()  # claimed ahead, waiting for their due instant (ahead.py)
         self._claimed_until: datetime | None = None  # the horizon of the last claim ahead
         self._ahead = ClaimsAhead(store.engine)
@@ -102,9 +106,7 @@ class Runner:
     @property
     def busy(self) -> bool:
         """Whether runs are going, waiting for a thread, or waiting to be recorded."""
-        return self.threads.free < self.threads.size or bool(
-            self._queued or self._ended or self._held
-        )
+        return self.threads.busy or bool(self._queued or self._ended or self._held)
 
     @property
     def prefetch(self) -> int:
@@ -138,16 +140,20 @@ class Runner:
         def stopping() -> bool:
             return self.stop.is_set() or should_stop()
 
-        while True:
-            if stopping():
-                self.release_queued()
-                claimed = 0
-            else:
-                claimed = self._step(now, summary, stopping)
-            if self.busy:
-                self._wait(self._max_wait(stopping), summary, stopping)
-            elif not claimed:
-                break
+        self._stopping = stopping  # the threads ask it too, before they take a waiting run
+        try:
+            while True:
+                if stopping():
+                    self.release_queued()
+                    claimed = 0
+                else:
+                    claimed = self._step(now, summary, stopping)
+                if self.busy:
+                    self._wait(self._max_wait(stopping), summary, stopping)
+                elif not claimed:
+                    break
+        finally:
+            self._stopping = self.stop.is_set
         self.log_tally()
         done = {UUID(item["id"]) for item in summary.executed + summary.failed}
         summary.skipped_jobs = set(seen) - done
@@ -187,7 +193,7 @@ class Runner:
         executions = self.threads.give_up()
         for execution in executions:
             error = ShutDown(f"the worker shut down before the run ended ({why})")
-            self._end(execution, None, error)
+            self._end(execution, None, error, self.clock.now())
         self.release_queued()
         self.flush()
         return len(executions)
@@ -200,10 +206,13 @@ class Runner:
         if held:
             self._ahead.withdraw(held, self.worker_id, self.clock.now())
             self._held.drop(held)
-        if self._queued:
-            run_ids = [claim.run_id for claim in self._queued]
-            self.store.release_runs(run_ids, self.worker_id, self.clock.now())
-            self._queued.clear()
+        if queued := self._queued.take_all():
+            try:
+                run_ids = [claim.run_id for claim in queued]
+                self.store.release_runs(run_ids, self.worker_id, self.clock.now())
+            except BaseException:
+                self._queued.put_back(queued)  # to be given back at the next try
+                raise
 
     def log_tally(self) -> None:
         """Write the summary of the runs counted since the last one (with a tally), now."""
@@ -235,6 +244,8 @@ class Runner:
         # find others' runs, so claim again at once rather than at the next poll.
         self._more_due = taken >= wanted or shares.passed_over > 0
         self._claimed_until = horizon if ahead and not self._more_due else None
+        self._low_mark = self.prefetch // 2  # where claims_wanted claims again
+        ready = []
         for claim in claims:
             if summary is not None:
                 summary.tenants[claim.job.id] = claim.job.tenant_id
@@ -242,7 +253,8 @@ class Runner:
             if due > now:
                 self._held.add(due, claim)
             else:
-                self._queued.append(claim)
+                ready.append(claim)
+        self._queued.add(ready)
         self._start_queued(stopping)
         return taken
 
@@ -255,10 +267,10 @@ class Runner:
 
     def _wait(self, timeout: float, summary: RunSummary | None, stopping: Stopping) -> None:
         for finished in self.threads.collect(timeout):
-            self._end(finished.execution, finished.result, finished.error)
+            self._end(finished.execution, finished.result, finished.error, finished.ended)
         for execution in self.threads.expired(self.clock.monotonic()):
             seconds = execution.claim.job.timeout_seconds
-            self._end(execution, None, TimedOut(f"timed out after {seconds}s"))
+            self._end(execution, None, TimedOut(f"timed out after {seconds}s"), self.clock.now())
         self._start_held(stopping)
         self._start_queued(stopping)
         # Runs held ahead start soon, and their results can join this batch.
@@ -281,7 +293,7 @@ class Runner:
             )
         self._held.drop(due)
         withdrawn = {claim.run_id for claim in changed}
-        self._queued.extend(claim for claim in due if claim.run_id not in withdrawn)
+        self._queued.add(claim for claim in due if claim.run_id not in withdrawn)
 
     def _max_wait(self, stopping: Stopping) -> float:
         free = self.threads.free
@@ -302,8 +314,9 @@ class Runner:
         now = self.clock.monotonic()
         if not policy.renewal_due(self._leases_renewed, self.lease.total_seconds(), now):
             return
-        run_ids = [execution.claim.run_id for execution in self.threads.running()]
-        run_ids += [claim.run_id for claim in self._queued]
+        with self.threads.lock:  # a claim moves from queued to running under it
+            run_ids = [execution.claim.run_id for execution in self.threads.running()]
+            run_ids += self._queued.run_ids()
         run_ids += [claim.run_id for claim in self._held.claims()]
         self.store.extend_leases(run_ids, self.worker_id, self.clock.now() + self.lease)
         self._leases_renewed = now
@@ -329,36 +342,53 @@ class Runner:
     def _start_queued(self, stopping: Stopping) -> None:
         if stopping():
             return
-        since = self.clock.monotonic()
-        if self._queued and policy.leases_stale(
-            self._leases_renewed, self.lease.total_seconds(), since
-        ):
+        if self._queued and self._leases_stale():
             # Cut off from the database for most of a lease: other workers may soon record
             # these claims abandoned (and retry them). Drop them rather than run them twice.
-            logger.warning(
-                "dropping %d claim(s) whose lease could not be renewed", len(self._queued)
-            )
-            self._queued.clear()
+            dropped = self._queued.take_all()
+            logger.warning("dropping %d claim(s) whose lease could not be renewed", len(dropped))
             return
-        while self._queued and self.threads.free:
-            claim = self._queued.popleft()
-            timeout = claim.job.timeout_seconds
-            deadline = self.clock.monotonic() + timeout if timeout else None
-            execution = Execution(claim, self.clock.now(), deadline, threading.Event())
-            if claim.error:  # cannot run at all: record it without a thread
-                self._end(execution, None, CannotRun(claim.error))
-                continue
-            call = functools.partial(call_job, self.store, self.registry, execution)
-            self.threads.start(execution, call)
+        while True:
+            self.threads.fill()  # from the front of the queue, up to a claim that cannot run
+            claim = self._queued.cannot_run() if self.threads.free else None
+            if claim is None:
+                return
+            # It cannot run at all (a broken schedule): record it without a thread.
+            execution = Execution(claim, self.clock.now(), None, threading.Event())
+            self._end(execution, None, CannotRun(claim.error), execution.started)
+
+    def _leases_stale(self) -> bool:
+        renewed, lease = self._leases_renewed, self.lease.total_seconds()
+        return policy.leases_stale(renewed, lease, self.clock.monotonic())
+
+    def _take(self) -> tuple[Execution, JobCall] | None:
+        """The next waiting claim, as an Execution starting now, and its call; None if there is
+        none, the runner is stopping, the leases are too old to trust, or it cannot run (the
+        loop records those). Called under the pool's lock, by the loop or a thread whose run
+        ended."""
+        stale = self._stopping() or self._leases_stale()
+        claim = self._queued.next_to_run() if self._queued and not stale else None
+        if claim is None:
+            return None
+        if len(self._queued) == self._low_mark:
+            self.threads.wake()  # time to claim more (policy.claims_wanted)
+        timeout = claim.job.timeout_seconds
+        deadline = self.clock.monotonic() + timeout if timeout else None
+        execution = Execution(claim, self.clock.now(), deadline, threading.Event())
+        return execution, functools.partial(call_job, self.store, self.registry, execution)
 
     def _end(
-        self, execution: Execution, result: dict[str, Any] | None, error: BaseException | None
+        self,
+        execution: Execution,
+        result: dict[str, Any] | None,
+        error: BaseException | None,
+        ended: datetime,
     ) -> None:
         """Queue the outcome of a run that ended, to be recorded with the next batch."""
         outcome = build_outcome(
             execution.claim,
             execution.started,
-            self.clock.now(),
+            ended,
             result,
             error,
             self.jitter(),
