@@ -127,15 +127,21 @@ _END_RUNS = (
     " traceback = v.traceback, lease_until = NULL"
     " FROM unnest(%(ids)b::uuid[], %(status)b::text[], %(started)b::timestamptz[],"
     " %(finished)b::timestamptz[], %(result)b::text[], %(error)b::text[], %(log)b::text[],"
-    " %(traceback)b::text[])"
-    " AS v(id, status, started_at, finished_at, result, error, log, traceback)"
-    " WHERE cron_job_run.id = v.id"
+    " %(traceback)b::text[], %(lapsed)b::bool[])"
+    " AS v(id, status, started_at, finished_at, result, error, log, traceback, lapsed)"
+    # Only a run still going, and for an outcome built for a lapsed lease, only while that
+    # lease is still lapsed (its owner may have renewed it): what recording.py's verdicts
+    # say, decided by the row as this statement locks it.
+    " WHERE cron_job_run.id = v.id AND cron_job_run.status = 'running'"
+    " AND (NOT v.lapsed OR cron_job_run.lease_until < v.finished_at)"
+    " RETURNING cron_job_run.id"
 )
 
 
-def end_runs(conn: sa.Connection, outcomes: Sequence[Any]) -> None:
-    """Write how the runs of these Outcomes ended, in one statement."""
-    conn.exec_driver_sql(
+def end_runs(conn: sa.Connection, outcomes: Sequence[Any]) -> set[UUID]:
+    """Write how the runs of these Outcomes ended, in one statement, where they may still be
+    recorded; return the ids of the runs it wrote."""
+    rows = conn.exec_driver_sql(
         _END_RUNS,
         {
             "ids": [o.claim.run_id for o in outcomes],
@@ -146,8 +152,10 @@ def end_runs(conn: sa.Connection, outcomes: Sequence[Any]) -> None:
             "error": [o.error for o in outcomes],
             "log": [o.log for o in outcomes],
             "traceback": [o.traceback for o in outcomes],
+            "lapsed": [o.lapsed for o in outcomes],
         },
     )
+    return {run_id for (run_id,) in rows.all()}
 
 
 _NOTE_ENDED = (

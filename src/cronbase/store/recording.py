@@ -30,11 +30,9 @@ def record_outcomes(
     # Lock the jobs before the runs, in id order: the order in which a DELETE of a job
     # cascades, so the two cannot deadlock.
     jobs = _lock_jobs(conn, dialect, {outcome.claim.job.id for outcome in outcomes})
-    runs = _lock_runs(conn, dialect, [outcome.claim.run_id for outcome in outcomes])
-    verdicts = [_verdict(outcome, jobs.metadata, runs) for outcome in outcomes]
+    verdicts = _end_runs(conn, dialect, outcomes, jobs.metadata)
     recorded = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
     if recorded:
-        _update_runs(conn, dialect, recorded)
         retries = [retry_row(o.claim, o.retry_at) for o in recorded if o.retry_at is not None]
         if retries:
             conn.execute(run_insert(dialect), retries)
@@ -92,12 +90,32 @@ def _any_channel(conn: sa.Connection, dialect: str) -> bool:
     return bool(conn.execute(sa.select(sa.exists().select_from(cron_channel))).scalar())
 
 
-def _lock_runs(
-    conn: sa.Connection, dialect: str, run_ids: list[UUID]
-) -> dict[UUID, tuple[str, Any]]:
+def _end_runs(
+    conn: sa.Connection, dialect: str, outcomes: list[Outcome], metadata: dict[UUID, Any]
+) -> list[Recorded]:
+    """Write the endings of the runs that may still be recorded (see _verdict); say for each
+    outcome what happened. On PostgreSQL the UPDATE itself decides, by the rows it locks, and
+    the runs it did not write are read for why (rarely any): one statement instead of a
+    locking read and an update. On SQLite the runs are read and then written."""
+    if dialect != "postgresql":
+        runs = _lock_runs(conn, [outcome.claim.run_id for outcome in outcomes])
+        verdicts = [_verdict(outcome, metadata, runs) for outcome in outcomes]
+        ending = [o for o, v in zip(outcomes, verdicts, strict=True) if v is Recorded.RECORDED]
+        if ending:
+            _update_runs(conn, ending)
+        return verdicts
+    ending = [outcome for outcome in outcomes if outcome.claim.job.id in metadata]
+    ended = pg_batches.end_runs(conn, ending) if ending else set()
+    others = [outcome.claim.run_id for outcome in outcomes if outcome.claim.run_id not in ended]
+    runs = pg_batches.lock_runs(conn, others) if others else {}
+    return [
+        Recorded.RECORDED if outcome.claim.run_id in ended else _verdict(outcome, metadata, runs)
+        for outcome in outcomes
+    ]
+
+
+def _lock_runs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[str, Any]]:
     """Lock the runs' rows; return {run id: (status, lease_until)} of those that exist."""
-    if dialect == "postgresql":
-        return pg_batches.lock_runs(conn, run_ids)
     query = (
         sa.select(cron_job_run.c.id, cron_job_run.c.status, cron_job_run.c.lease_until)
         .where(cron_job_run.c.id.in_(run_ids))
@@ -124,10 +142,7 @@ def _lapsed(lease_until: datetime | None, at: datetime) -> bool:
     return lease_until is not None and lease_until < at
 
 
-def _update_runs(conn: sa.Connection, dialect: str, outcomes: list[Outcome]) -> None:
-    if dialect == "postgresql":
-        pg_batches.end_runs(conn, outcomes)
-        return
+def _update_runs(conn: sa.Connection, outcomes: list[Outcome]) -> None:
     conn.execute(
         cron_job_run.update()
         .where(cron_job_run.c.id == sa.bindparam("b_id"))
