@@ -22,7 +22,7 @@ from cronbase.store import SqlStore, create_engine
 from cronbase.store.claim_queries import select_claimable
 from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
 from cronbase.store.rows import due
-from cronbase.store.tables import cron_job, cron_job_run, metadata
+from cronbase.store.tables import SEARCH_TRIGRAM_INDEX, cron_job, cron_job_run, metadata
 
 
 def test_the_migrated_schema_equals_the_table_definitions(store: SqlStore) -> None:
@@ -31,7 +31,9 @@ def test_the_migrated_schema_equals_the_table_definitions(store: SqlStore) -> No
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
         warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []
+    # The trigram index of the jobs list's name search is made where pg_trgm can be had.
+    optional = [d for d in diff if d[0] == "remove_index" and d[1].name == SEARCH_TRIGRAM_INDEX]
+    assert [d for d in diff if d not in optional] == []
 
 
 def test_every_migrated_sqlite_index_is_the_one_the_tables_define(sqlite_url: str) -> None:

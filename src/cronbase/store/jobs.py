@@ -14,7 +14,7 @@ from cronbase.audit import AuditEntry
 from cronbase.errors import QuotaExceeded
 from cronbase.jobs import Job, Run, RunStatus, RunTrigger
 from cronbase.listing import JobQuery
-from cronbase.store import audit, graph, keyset
+from cronbase.store import audit, graph, keyset, search
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
 from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run, tenants
 
@@ -106,6 +106,7 @@ def update_job(
     ).first()
     if row is None:
         return None
+    search.write_fields(conn, job_id, values)
     if touches_graph:
         job = graph.save_edges(conn, job_from_row(row), upstreams)
     else:

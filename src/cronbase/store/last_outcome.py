@@ -19,7 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from cronbase.jobs import Outcome, RunStatus
-from cronbase.store import pg_batches
+from cronbase.store import pg_batches, search
 from cronbase.store.tables import cron_job, cron_job_run
 from cronbase.store.types import UTCDateTime
 
@@ -89,7 +89,8 @@ def refresh(
     history: after a claimed run went back to pending unstarted, and once when the columns
     were added. `keep_unknown` keeps the last_run of a job with no run that ran (one its
     history no longer holds, or that plain SQL set)."""
-    jobs = sa.true() if job_ids is None else cron_job.c.id.in_(sorted(set(job_ids)))
+    ids = None if job_ids is None else sorted(set(job_ids))
+    jobs = sa.true() if ids is None else cron_job.c.id.in_(ids)
     newest = (
         sa.select(cron_job_run.c.started_at, cron_job_run.c.status)
         .where(
@@ -123,3 +124,5 @@ def refresh(
         .scalar_subquery()
     )
     conn.execute(cron_job.update().where(jobs).values(missed_since_last_run=missed))
+    if ids is not None:  # rare (a hand-back): the list's copy at once, not at its refresh
+        search.copy_outcomes(conn, ids)

@@ -186,30 +186,47 @@ def _starts_no_kept_dependent(batch: sa.FromClause) -> sa.ColumnElement[bool]:
 
 
 def _try_lock(conn: sa.Connection, dialect: str, holder: str, now: datetime) -> bool:
+    return try_fleet_lock(conn, dialect, (_PRUNE_LOCK, _LOCK_NAME), holder, now)
+
+
+def try_fleet_lock(
+    conn: sa.Connection, dialect: str, lock_id: tuple[int, str], holder: str, now: datetime
+) -> bool:
+    """Take, for this transaction, the lock of work one process of the fleet does at a time
+    (`lock_id`: its advisory lock key on PostgreSQL, its cron_lock row's name on SQLite);
+    False, at once, if another holder has it."""
+    key, name = lock_id
     if dialect == "postgresql":
-        query = sa.select(sa.func.pg_try_advisory_xact_lock(_PRUNE_LOCK))
+        query = sa.select(sa.func.pg_try_advisory_xact_lock(key))
         return bool(conn.execute(query).scalar_one())
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so read-then-write
     # is safe here. The lock is ours if free, lapsed or ours already; each batch renews it.
     lock = cron_lock.c
     taken = conn.execute(
         cron_lock.update()
-        .where(lock.name == _LOCK_NAME, sa.or_(lock.holder == holder, lock.expires_at <= now))
+        .where(lock.name == name, sa.or_(lock.holder == holder, lock.expires_at <= now))
         .values(holder=holder, expires_at=now + LOCK_TTL)
     ).rowcount
     if taken:
         return True
     first = dialect_insert(dialect)(cron_lock).values(
-        name=_LOCK_NAME, holder=holder, expires_at=now + LOCK_TTL
+        name=name, holder=holder, expires_at=now + LOCK_TTL
     )
     return bool(conn.execute(first.on_conflict_do_nothing()).rowcount)
 
 
 def release_lock(conn: sa.Connection, dialect: str, holder: str, now: datetime) -> None:
     """End `holder`'s pass: free the SQLite lock row at once (PostgreSQL's is freed already)."""
+    release_fleet_lock(conn, dialect, (_PRUNE_LOCK, _LOCK_NAME), holder, now)
+
+
+def release_fleet_lock(
+    conn: sa.Connection, dialect: str, lock_id: tuple[int, str], holder: str, now: datetime
+) -> None:
+    """Free `holder`'s SQLite lock row at once (PostgreSQL's is freed at commit)."""
     if dialect != "postgresql":
         conn.execute(
             cron_lock.update()
-            .where(cron_lock.c.name == _LOCK_NAME, cron_lock.c.holder == holder)
+            .where(cron_lock.c.name == lock_id[1], cron_lock.c.holder == holder)
             .values(expires_at=now)
         )
