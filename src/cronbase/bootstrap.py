@@ -25,6 +25,7 @@ from cronbase.registry import JobRegistry
 from cronbase.runner import Runner, Worker
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import default_worker_id
+from cronbase.runner.search_refresh import SearchRefresher
 from cronbase.runner.tally import RunTally
 from cronbase.store import SqlStore
 from cronbase.store.engine import database_location, sqlite_file
@@ -81,6 +82,7 @@ class Services:
             max_sleep=self.settings.worker_max_sleep_seconds,
             grace=self.settings.shutdown_grace_seconds,
             pruner=pruner,
+            refresher=self.new_search_refresher(runner.worker_id),
             overdue=self.new_overdue_check(),
             deliveries=self.new_delivery_loop(),
             listener=self.new_listener(),
@@ -113,6 +115,13 @@ class Services:
         listener.on_wake = cache.clear  # each revocation heard, and each (re)connection
         cache.live = listener.connected  # remembered only while revocations can be heard
         return listener
+
+    def new_search_refresher(self, holder: str) -> SearchRefresher:
+        """What keeps the jobs list's copy of last runs up to date (store/search.py): every
+        worker has one, and `cronbase run-due` makes one pass before it exits."""
+        return SearchRefresher(
+            self.store, self.clock, holder, every=self.settings.search_refresh_seconds
+        )
 
     def new_overdue_check(self) -> OverdueCheck:
         """The look for overdue jobs every worker and worker-less API server makes."""

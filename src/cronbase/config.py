@@ -182,6 +182,13 @@ class Settings(BaseSettings):
     overdue_check_seconds: float = Field(
         15.0, gt=0, le=3600, description="how often workers and API servers look for overdue jobs"
     )
+    search_refresh_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="how often the workers copy jobs' last run and status to the jobs list's "
+        "search table (its filter and sort by them lag by up to this)",
+    )
 
     @field_validator("smtp_url")
     @classmethod

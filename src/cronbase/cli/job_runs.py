@@ -69,7 +69,9 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         return 0
     # No worker runs: run the due work here, as the Web UI's "Run now" does then.
     print("no worker is running: running it here", file=sys.stderr)
-    deployment.new_runner().run_due()
+    runner = deployment.new_runner()
+    runner.run_due()
+    deployment.new_search_refresher(runner.worker_id).refresh(before_exit=True)  # as run-due does
     run = jobs.get_run(args.job_id, queued.id, SYSTEM)
     print(f"{run.status}: {_outcome(run)}")
     return 1 if run.status in FAILURE_STATUSES else 0

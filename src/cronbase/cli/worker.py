@@ -41,7 +41,11 @@ def cmd_run_due(_args: argparse.Namespace) -> int:
     Before exiting, deliver the notifications the round created (its failures' alerts):
     under a system crontab no other cronbase process may be running to deliver them."""
     built = services()
-    summary = built.new_runner().run_due()
+    runner = built.new_runner()
+    summary = runner.run_due()
+    # The jobs list's filter and sort by last run see this round's runs at once, though no
+    # worker may be running to refresh them.
+    built.new_search_refresher(runner.worker_id).refresh(before_exit=True)
     print_json(summary.to_dict())
     try:
         built.deliverer.deliver_before_exit()

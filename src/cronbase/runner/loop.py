@@ -15,6 +15,7 @@ from cronbase.notify.overdue_check import OverdueCheck
 from cronbase.runner.policy import CLAIM_EARLY_SECONDS
 from cronbase.runner.pruning import Pruner
 from cronbase.runner.runner import Runner
+from cronbase.runner.search_refresh import SearchRefresher
 from cronbase.store.wakeups import Listener
 from cronbase.store.workers import WorkerStore
 
@@ -39,6 +40,8 @@ class Worker:
 
     With a `pruner`, each turn also does its share of the run-history retention (see
     Pruner): after the due runs are claimed, and within the time left before the next is due.
+    With a `refresher`, it keeps the jobs list's copy of last runs up to date (a pass every few
+    seconds, by one worker of the fleet at a time; see SearchRefresher).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class Worker:
         max_sleep: float = 5.0,
         grace: float = 30.0,
         pruner: Pruner | None = None,
+        refresher: SearchRefresher | None = None,
         overdue: OverdueCheck | None = None,
         deliveries: DeliveryLoop | None = None,
         listener: Listener | None = None,
@@ -60,6 +64,7 @@ class Worker:
             listener.on_wake = runner.threads.nudge
         self.claim_early = claim_early  # seconds; runs due within it are claimed ahead
         self.pruner = pruner
+        self.refresher = refresher
         self.overdue = overdue  # the dead-man's switch: every worker looks now and then
         # Notifications are delivered on a thread of their own while the worker runs, so a
         # slow receiver never holds up a job.
@@ -100,6 +105,8 @@ class Worker:
             # keep the results of runs that ended meanwhile (the runner holds them).
             return self._failed("turn of the worker loop failed")
         self._failures = 0
+        if self.refresher is not None:
+            self.refresher.turn()
         if taken and not self.runner.busy:
             return 0.0  # it took slots that did not run (missed, skipped): look again at once
         wait = self.max_sleep

@@ -31,6 +31,7 @@ from cronbase.store import (
     notifications,
     recording,
     retention,
+    search,
     status,
     wakeups,
 )
@@ -186,6 +187,29 @@ class SqlStore(JobMethods, NotificationMethods):
     def end_pruning(self, holder: str, now: datetime) -> None:
         with self.transaction() as conn:
             retention.release_lock(conn, self.dialect, holder, now)
+
+    def refresh_job_search(
+        self,
+        *,
+        holder: str,
+        now: datetime,
+        every: timedelta,
+        full: bool = False,
+        before_exit: bool = False,
+    ) -> search.RefreshPass | None:
+        """One pass of the jobs list's copy of last_run and last_status (store/search.py), in
+        a short transaction of its own; None when another process made one within `every`
+        or is making one (unless `before_exit`)."""
+        with self.transaction() as conn:
+            return search.refresh(
+                conn,
+                self.dialect,
+                holder=holder,
+                now=now,
+                every=every,
+                full=full,
+                before_exit=before_exit,
+            )
 
     # --- status ------------------------------------------------------------------------------
 
