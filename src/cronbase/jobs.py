@@ -181,6 +181,26 @@ def job_with(job: Job, **changes: Any) -> Job:
     return stored_job({**vars(job), **changes})
 
 
+# A job as a list sorted by last run read it: `listed_last_run` is the value the list was
+# ordered by, its copy of last_run (store/search.py, which may lag last_run by a few seconds),
+# so that the page's cursor goes on in that order. The API shows the job's own fields.
+ListedJob = make_dataclass(
+    "ListedJob",
+    [("listed_last_run", datetime | None, field(default=None, compare=False))],
+    bases=(Job,),
+    frozen=True,
+    kw_only=True,
+)
+ListedJob.__module__ = __name__
+
+
+def listed_job(job: Job, listed_last_run: datetime | None) -> Job:
+    """`job` as a ListedJob (made as stored_job makes a Job: by filling its __dict__)."""
+    made = _new_object(ListedJob)
+    object.__setattr__(made, "__dict__", {**vars(job), "listed_last_run": listed_last_run})
+    return made
+
+
 @dataclass(frozen=True)
 class Run:
     """A row of cron_job_run: one execution of a job."""

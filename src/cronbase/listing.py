@@ -26,9 +26,12 @@ _TIME, _TEXT, _INT = "time", "text", "int"
 
 @dataclass(frozen=True)
 class SortField:
-    name: str  # the attribute of the listed object and the column of its table
+    name: str  # the column of its table (and the attribute of the listed object)
     kind: str  # _TIME or _TEXT
     nullable: bool
+    # The listed object's attribute holding the value the list was ordered by, where it is
+    # not `name`'s (the jobs list's copy of last_run, store/search.py).
+    attribute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Sort:
     descending: bool
 
     def key_of(self, item: Any) -> list[Any]:
-        return [getattr(item, f.name) for f in self.fields] + [item.id]
+        return [getattr(item, f.attribute or f.name) for f in self.fields] + [item.id]
 
     def cursor_after(self, item: Any) -> str:
         """The cursor of the page after the one `item` ends."""
@@ -132,7 +135,9 @@ JOB_SORTS: dict[str, tuple[SortField, ...]] = {
     "": (CREATED,),  # oldest first, as lists always were
     "name": (SortField("name", _TEXT, nullable=False),),
     "next_run": (SortField("next_run", _TIME, nullable=True),),
-    "last_run": (SortField("last_run", _TIME, nullable=True),),
+    # Ordered by the list's copy of last_run (store/search.py), which the rows carry as
+    # listed_last_run (jobs.ListedJob); it may lag the job's own by a few seconds.
+    "last_run": (SortField("last_run", _TIME, nullable=True, attribute="listed_last_run"),),
 }
 # A job's runs: newest slot first, then the latest attempt (the order history always had).
 RUN_ORDER = Sort(

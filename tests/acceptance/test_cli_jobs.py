@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from cronbase.listing import JOB_SORTS, JobQuery, parse_sort
 from cronbase.store import SqlStore
 from tests.acceptance.cli import add_job, cli_command, cli_env
 from tests.acceptance.conftest import Cli
@@ -107,6 +108,8 @@ def test_run_here_and_run_due_exit_1_when_a_job_failed(cli: Cli, store: SqlStore
     ran = cli("jobs", "run", str(broken.id))
     assert ran.returncode == 1, ran.stderr
     assert ran.stdout.startswith("failed: ")
+    # The jobs list's filter sees it at once, though no worker refreshes the list's copy.
+    assert [j.name for j in store.list_jobs(JobQuery(last_status="failed"))] == ["Broken"]
 
     clean = cli("run-due")
     assert clean.returncode == 0, clean.stderr  # nothing due, nothing failed
@@ -114,6 +117,8 @@ def test_run_here_and_run_due_exit_1_when_a_job_failed(cli: Cli, store: SqlStore
     failed = cli("run-due")
     assert failed.returncode == 1, failed.stderr
     assert json.loads(failed.stdout)["summary"]["failed"] == 1
+    by_last_run = store.list_jobs(JobQuery(sort=parse_sort("-last_run", JOB_SORTS)))
+    assert [j.last_run for j in by_last_run] == [j.listed_last_run for j in by_last_run]
 
 
 def test_every_read_command_takes_json(cli: Cli) -> None:

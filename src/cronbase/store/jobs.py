@@ -12,11 +12,17 @@ import sqlalchemy as sa
 
 from cronbase.audit import AuditEntry
 from cronbase.errors import QuotaExceeded
-from cronbase.jobs import Job, Run, RunStatus, RunTrigger
+from cronbase.jobs import Job, Run, RunStatus, RunTrigger, listed_job
 from cronbase.listing import JobQuery
 from cronbase.store import audit, graph, keyset, search
 from cronbase.store.rows import PENDING, job_from_row, run_from_row, this_job
-from cronbase.store.tables import cron_job, cron_job_dependency, cron_job_run, tenants
+from cronbase.store.tables import (
+    cron_job,
+    cron_job_dependency,
+    cron_job_run,
+    cron_job_search,
+    tenants,
+)
 
 # Serializes seeding on PostgreSQL (SQLite's BEGIN IMMEDIATE serializes it already).
 _SEED_LOCK = 7245032
@@ -160,28 +166,42 @@ def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
 
 
 def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
+    """A page of jobs. The name search, the filters on function_name and last_status and the
+    sort by last run read the list's copy (cron_job_search: its indexes, which cron_job cannot
+    carry, see store/search.py), joined to the jobs by id; the rest reads cron_job's indexes."""
+    search = cron_job_search
+    by_last_run = bool(query.sort.fields) and query.sort.fields[0].name == "last_run"
+    joined = by_last_run or bool(query.q or query.function_name or query.last_status)
+    # The tenant where the page's order is read: (tenant_id, last_run, job_id) of the copy
+    # for the sort by last run, cron_job's (tenant_id, created_at, id) for the others.
+    tenant = search.c.tenant_id if by_last_run else cron_job.c.tenant_id
     select = sa.select(cron_job)
+    if by_last_run:
+        select = select.add_columns(search.c.last_run.label("listed_last_run"))
+    if joined:
+        select = select.select_from(cron_job.join(search, search.c.job_id == cron_job.c.id))
     if query.tenant_id is not None:
-        select = select.where(cron_job.c.tenant_id == query.tenant_id)
+        select = select.where(tenant == query.tenant_id)
     if query.has_tenant is not None:
-        select = select.where(
-            cron_job.c.tenant_id.is_not(None)
-            if query.has_tenant
-            else cron_job.c.tenant_id.is_(None)
-        )
+        select = select.where(tenant.is_not(None) if query.has_tenant else tenant.is_(None))
     if query.is_active is not None:
         select = select.where(cron_job.c.is_active.is_(query.is_active))
     if query.q:
-        # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite; % and _ in q match themselves.
-        select = select.where(cron_job.c.name.icontains(query.q, autoescape=True))
+        # ILIKE on PostgreSQL (the trigram index's operator), lower() LIKE lower() on SQLite;
+        # % and _ in q match themselves.
+        select = select.where(search.c.name.icontains(query.q, autoescape=True))
     if query.function_name is not None:
-        select = select.where(cron_job.c.function_name == query.function_name)
+        select = select.where(search.c.function_name == query.function_name)
     if query.last_status is not None:
-        select = select.where(cron_job.c.last_status == query.last_status)
+        select = select.where(search.c.last_status == query.last_status)
+    table, ids = (search, search.c.job_id) if by_last_run else (cron_job, cron_job.c.id)
     rows = keyset.read_page(
-        conn, select, cron_job, query.sort, query.after, query.limit, query.offset
+        conn, select, table, query.sort, query.after, query.limit, query.offset, ids
     )
-    return graph.with_upstreams(conn, [job_from_row(row) for row in rows])
+    jobs = graph.with_upstreams(conn, [job_from_row(row) for row in rows])
+    if by_last_run:  # the value each was ordered by, for the page's cursor
+        return [listed_job(j, row.listed_last_run) for j, row in zip(jobs, rows, strict=True)]
+    return jobs
 
 
 def enqueue_run(

@@ -28,12 +28,14 @@ def read_page(
     after: list[Any] | None,
     limit: int,
     offset: int = 0,
+    ids: sa.Column[Any] | None = None,
 ) -> list[sa.Row[Any]]:
     """The rows of `query` (on `table`) on the page of `limit` after the key `after`, or
-    `offset` rows from the start, in the order `sort`."""
+    `offset` rows from the start, in the order `sort` (`ids`: the table's id column, if it is
+    not `id`)."""
     rows: list[sa.Row[Any]] = []
     skip = offset
-    for part in ranges(query, table, sort, after):
+    for part in ranges(query, table, sort, after, ids):
         found = conn.execute(part.limit(limit - len(rows)).offset(skip)).all()
         rows += found
         if len(rows) >= limit:
@@ -47,22 +49,27 @@ def read_page(
 
 
 def ranges(
-    query: sa.Select[Any], table: sa.Table, sort: Sort, after: list[Any] | None
+    query: sa.Select[Any],
+    table: sa.Table,
+    sort: Sort,
+    after: list[Any] | None,
+    ids: sa.Column[Any] | None = None,
 ) -> list[sa.Select[Any]]:
     """The ranges that, read in turn, give the rows of `query` after `after` in `sort`."""
+    ids = table.c.id if ids is None else ids
     if not any(f.nullable for f in sort.fields):
-        return [ordered(query, table, sort, after)]
+        return [ordered(query, table, sort, after, ids)]
     if len(sort.fields) != 1:
         raise ValueError("a sort on a nullable column sorts on that column alone")
     (field,) = sort.fields
     column = table.c[field.name]
-    nulls = _nulls(query, column, table.c.id, sort.descending, after)
+    nulls = _nulls(query, column, ids, sort.descending, after)
     if after is not None and after[0] is None:  # the page starts among the nulls
         return [nulls]
     # In an order without NULLS LAST, which would keep PostgreSQL from reading the index
     # backward (there are no nulls in this range).
     no_nulls = Sort(sort.token, (replace(field, nullable=False),), sort.descending)
-    return [ordered(query.where(column.is_not(None)), table, no_nulls, after), nulls]
+    return [ordered(query.where(column.is_not(None)), table, no_nulls, after, ids), nulls]
 
 
 def _nulls(
@@ -90,10 +97,11 @@ def ordered(
     table: sa.Table,
     sort: Sort,
     after: list[Any] | None,
+    ids: sa.Column[Any] | None = None,
 ) -> sa.Select[Any]:
     """`query` in the order `sort` (nulls last), from the row after the key `after`, whose
     sort values must not be null."""
-    columns = [table.c[f.name] for f in sort.fields] + [table.c.id]
+    columns = [table.c[f.name] for f in sort.fields] + [table.c.id if ids is None else ids]
     order = [c.desc() if sort.descending else c.asc() for c in columns]
     # NULLS LAST only where nulls can be: on a column without them it would keep PostgreSQL
     # from reading a plain index backward (a descending scan yields NULLS FIRST).

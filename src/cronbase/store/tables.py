@@ -266,7 +266,8 @@ cron_job_run = sa.Table(
 
 # Settings kept in the database, by name: what every process of an installation must agree
 # on and that was decided when the installation was made (the run-history retention of a new
-# installation, written by the migration run_retention).
+# installation, written by the migration run_retention), and where the jobs list's refresher
+# got to (store/search.py).
 cron_setting = sa.Table(
     "cron_setting",
     metadata,

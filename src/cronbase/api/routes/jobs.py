@@ -83,11 +83,19 @@ def list_jobs(
     ] = None,
     function_name: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     last_status: Annotated[
-        RunStatus | None, Query(description="the status of the job's last run that ran")
+        RunStatus | None,
+        Query(
+            description="the status of the job's last run that ran (as the list's copy has it: "
+            "it may lag a run that started or ended in the last CRONBASE_SEARCH_REFRESH_SECONDS)"
+        ),
     ] = None,
     sort: Annotated[
         str | None,
-        Query(description="name, next_run or last_run; a leading - reverses; nulls last"),
+        Query(
+            description="name, next_run or last_run; a leading - reverses; nulls last "
+            "(last_run as the list's copy has it, which may lag by "
+            "CRONBASE_SEARCH_REFRESH_SECONDS; the jobs show their own)"
+        ),
     ] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
