@@ -117,11 +117,21 @@ def check_name(value: Any, errors: Errors) -> str:
         errors.append(("name", "must not be blank"))
     elif len(name) > MAX_NAME_LENGTH:
         errors.append(("name", f"is {len(name)} characters long; at most {MAX_NAME_LENGTH}"))
-    elif _CONTROL_CHARACTERS.search(name):
-        errors.append(("name", "must be one line of printable text (no control characters)"))
     else:
-        errors.extend(("name", problem) for problem in _invisible_problems(name))
+        problem = text_problem(name)
+        if problem:
+            errors.append(("name", problem))
     return name
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot stand as one line that people read (a name, a reason), or None: a
+    control character (a NUL, which PostgreSQL cannot store, a line break) or an invisible or
+    bidirectional one (U+202E turns the rest of a sentence that quotes it around)."""
+    if _CONTROL_CHARACTERS.search(text):
+        return "must be one line of printable text (no control characters)"
+    problems = _invisible_problems(text)
+    return problems[0] if problems else None
 
 
 # The zero-width joiner is a format character too, but it joins emoji (family, flags): allowed

@@ -75,6 +75,9 @@ def test_the_secret_is_shown_once_and_admins_see_their_own_tenants_channels_only
         ({"events": ["run.failed", "run.exploded"]}, "events", "'run.exploded'"),
         ({"job_ids": []}, "job_ids", "null (every job)"),
         ({"url": "https://127.0.0.1/a b"}, "url", "spaces"),
+        # A NUL was stored on SQLite and refused by PostgreSQL without naming the field.
+        ({"url": "https://127.0.0.1/a\x00b"}, "url", "control characters"),
+        ({"url": "https://127.0.0.1/a\x7fb"}, "url", "control characters"),
     ],
 )
 def test_a_bad_channel_is_refused_with_the_field_and_nothing_is_stored(

@@ -103,6 +103,23 @@ def test_bad_windows_are_refused_naming_the_field(
     assert callers.superadmin.get("/api/cron/maintenance").json()["data"]["windows"] == []
 
 
+def test_a_reason_that_is_not_printable_text_is_refused(callers: Callers, clock: FakeClock) -> None:
+    # A NUL was stored on SQLite and refused by PostgreSQL as "the database refused a value";
+    # a right-to-left override turned the rest of the job page's sentence around.
+    for reason, says in [
+        ("db\x00upgrade", "control characters"),
+        ("db\nupgrade", "control characters"),
+        ("db upgrade\u202e", "U+202E"),
+    ]:
+        body = {"ends_at": iso(clock, timedelta(hours=1)), "reason": reason}
+        response = callers.superadmin.post("/api/cron/maintenance", json=body)
+        assert response.status_code == 422, (reason, response.text)
+        [error] = response.json()["errors"]
+        assert error["field"] == "reason"
+        assert says in error["message"], response.text
+    assert callers.superadmin.get("/api/cron/maintenance").json()["data"]["windows"] == []
+
+
 def test_instants_off_the_calendar_in_utc_are_refused_at_their_fields(callers: Callers) -> None:
     # Aware, in order and a year apart at most, but past the year 9999 once in UTC: no
     # column holds them (they overflowed when written: a 500).

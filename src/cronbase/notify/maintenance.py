@@ -16,6 +16,7 @@ from uuid import UUID
 from cronbase.auth import PermissionDenied, Principal
 from cronbase.clock import Clock
 from cronbase.errors import InvalidFields, NotFound
+from cronbase.job_validation import text_problem
 from cronbase.jobs import utc_instant
 from cronbase.notify.flood import MaintenanceWindow
 from cronbase.store import SqlStore
@@ -65,6 +66,8 @@ class MaintenanceManager:
         reason = fields.get("reason") or ""
         if not isinstance(reason, str) or len(reason) > MAX_REASON:
             errors.append(("reason", f"must be text of at most {MAX_REASON} characters"))
+        elif reason.strip() and (problem := text_problem(reason.strip())):
+            errors.append(("reason", problem))
         job_ids = self._job_ids(fields.get("job_ids"), tenant_id, caller, errors)
         if tenant_id is not None and self.store.tenant_name(tenant_id) is None:
             errors.append(("tenant_id", f"no tenant with id {tenant_id}"))

@@ -62,8 +62,8 @@ def check_url(value: Any, kind: ChannelKind | None, errors: Errors) -> str:
         errors.append(("url", "must not be blank"))
     elif len(url) > MAX_URL_LENGTH:
         errors.append(("url", f"is {len(url)} characters long; at most {MAX_URL_LENGTH}"))
-    elif re.search(r"\s", url):
-        errors.append(("url", "must not contain spaces or line breaks"))
+    elif re.search(r"\s", url) or not url.isprintable():
+        errors.append(("url", "must not contain spaces, line breaks or control characters"))
     elif kind is not None:
         problem = ADDRESS_CHECKS[kind](url)
         if problem:
