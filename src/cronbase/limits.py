@@ -56,8 +56,11 @@ def json_depth(value: Any) -> int:
 
 
 def json_size(value: Any) -> int:
-    """The bytes of `value` as compact UTF-8 JSON: what the database stores and clients get."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    """The bytes of `value` as compact UTF-8 JSON: what the database stores and clients get.
+    Half a surrogate pair (JSON may escape one: "\\ud800") is counted, not raised on: whether
+    it may be stored is jobs.json_problem's question, answered with the field."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def document_problem(value: Any, *, max_bytes: int, max_depth: int) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -177,6 +178,32 @@ def test_malformed_requests_get_a_4xx_in_the_envelope(callers: Callers) -> None:
     assert responses[0].status_code == 400
     assert responses[7].status_code == 413
     assert responses[8].status_code == 404
+
+
+def test_metadata_with_an_unpaired_surrogate_is_refused_at_metadata(callers: Callers) -> None:
+    # JSON may escape half of a surrogate pair ("\\ud800"); measuring the metadata's size
+    # encoded it as UTF-8 and raised: a 500 for a POST or a PUT with such a value or key.
+    api = callers.superadmin
+    body = {"name": "half a pair", "schedule": "hourly", "function_name": "echo"}
+    job = api.post("/api/cron/jobs", json=body).json()["data"]["job"]
+    for metadata in ({"k": "a\ud800"}, {"\udfff": 1}, {"deep": [{"k": "\ud83d"}]}):
+        sent = {"content-type": "application/json"}  # json.dumps escapes it, as clients do
+        for response in (
+            api.post(
+                "/api/cron/jobs", content=json.dumps({**body, "metadata": metadata}), headers=sent
+            ),
+            api.put(
+                f"/api/cron/jobs/{job['id']}",
+                content=json.dumps({"metadata": metadata}),
+                headers=sent,
+            ),
+        ):
+            assert response.status_code == 422, (metadata, response.text)
+            [error] = response.json()["errors"]
+            assert error["field"] == "metadata"
+            assert "unpaired surrogate" in error["message"]
+    assert api.get(f"/api/cron/jobs/{job['id']}").json()["data"]["job"]["metadata"] == {}
+    assert len(api.get("/api/cron/jobs").json()["data"]["jobs"]) == 1
 
 
 def test_functions_preview_and_health(callers: Callers) -> None:
