@@ -408,12 +408,15 @@ def test_the_cli_creates_expiring_tokens_and_lists_when_they_expire(cli: Cli) ->
 
 
 def test_the_cli_refuses_a_duration_it_cannot_read(cli: Cli) -> None:
-    for bad in ("90", "abc", "0d", "90y", "-5d", "99999w"):
+    # A number past what a timedelta holds was a traceback (OverflowError, exit 1), and a digit
+    # that is not 0-9 ("²") passed isdigit() and failed int(): "invalid duration_arg value".
+    for bad in ("90", "abc", "0d", "90y", "-5d", "99999w", "99999999999999999999d", "²d"):
         refused = cli(
             "token", "create", "--email", "ci@x.test", "--role", "superadmin", "--expires-in", bad
         )
         assert refused.returncode == 2, bad
         assert "--expires-in" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and "duration_arg" not in refused.stderr
     assert cli("token", "list").stdout == ""  # nothing was created
 
 

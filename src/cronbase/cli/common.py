@@ -7,6 +7,7 @@ import dataclasses
 import enum
 import getpass
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -131,15 +132,17 @@ def duration_arg(value: str) -> timedelta:
     """A length of time (--expires-in, --mute-for, --for): a whole number and a unit (s, m, h, d
     or w), e.g. 90d."""
     number, unit = value[:-1], value[-1:].lower()
-    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+    # ASCII digits only: str.isdigit() also passes "²", which int() then refuses.
+    if unit not in _UNITS or not re.fullmatch(r"[0-9]+", number) or int(number) == 0:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a duration; write a whole number and a unit: s, m, h, d or w "
             "(for example 90d or 12h)"
         )
-    lifetime = timedelta(seconds=int(number) * _UNITS[unit])
-    if lifetime > _MAX_DURATION:
+    seconds = int(number) * _UNITS[unit]
+    # Compared before a timedelta is made: one of more than a billion days raises.
+    if seconds > _MAX_DURATION.total_seconds():
         raise argparse.ArgumentTypeError(f"{value!r} is more than 10 years")
-    return lifetime
+    return timedelta(seconds=seconds)
 
 
 def instant_arg(text: str) -> datetime:
