@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from cronbase.errors import InvalidJob
+from cronbase.jobs import Job, isoformat, job_offset
 from cronbase.schedule import Schedule
 
 MAX_BACKFILL_SLOTS = 1000
@@ -73,3 +74,24 @@ def backfill_slots(schedule: Schedule, start: datetime, end: datetime) -> list[d
         )
         raise InvalidJob([("end", why)])
     return slots
+
+
+def refuse_the_future(end: datetime, now: datetime) -> None:
+    """InvalidJob (422 at `end`) for a range that reaches past now. A slot to come would run
+    at once, before its time, and then again when the schedule reached it."""
+    if end > now:
+        why = (
+            f"is in the future (now is {isoformat(now)}): a backfill replays slots that have "
+            "passed, and the schedule runs the ones to come; give an end at or before now"
+        )
+        raise InvalidJob([("end", why)])
+
+
+def passed_by_the_schedule(job: Job, slots: list[datetime]) -> list[datetime]:
+    """The slots the job's schedule has moved past. From an active job's next fire time on
+    (its next_run less the jitter offset), even one that is due already, the schedule runs
+    them itself (or records them missed): a backfill of one would run it twice."""
+    if not job.is_active or job.next_run is None:
+        return slots
+    next_slot = job.next_run - job_offset(job)
+    return [slot for slot in slots if slot < next_slot]

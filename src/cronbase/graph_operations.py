@@ -10,7 +10,12 @@ from uuid import UUID
 
 from cronbase.audit import Auditor
 from cronbase.auth import Principal
-from cronbase.backfill import Backfill, backfill_slots
+from cronbase.backfill import (
+    Backfill,
+    backfill_slots,
+    passed_by_the_schedule,
+    refuse_the_future,
+)
 from cronbase.dependency_rules import Linked
 from cronbase.errors import BackfillNotFound, InvalidJob, JobNotFound
 from cronbase.jobs import Job, Run
@@ -70,8 +75,11 @@ class GraphOperations:
             if instant.tzinfo is None or instant.utcoffset() is None:
                 raise InvalidJob([(name, "needs a zone or offset, e.g. 2026-11-30T00:00:00+01:00")])
 
+        refuse_the_future(end, now)
+
         def slots_of(job: Job) -> list[datetime]:
-            return backfill_slots(parse_schedule(job.schedule, job.timezone), start, end)
+            slots = backfill_slots(parse_schedule(job.schedule, job.timezone), start, end)
+            return passed_by_the_schedule(job, slots)
 
         # A range too large is refused here, before the store locks the job: counting its
         # slots takes a while, and on SQLite the lock is the whole database's. Under the lock

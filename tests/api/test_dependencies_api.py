@@ -3,6 +3,7 @@ and DELETE refused (409) for a job others depend on unless ?detach=true."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from cronbase.registry import JobRegistry
@@ -130,6 +131,32 @@ def test_a_backfill_over_http_previews_queues_shows_progress_and_cancels(
     assert "at most 1,000 per backfill" in too_many.json()["message"]
     assert admin.get(f"{path}/{job['id']}").status_code == 404  # no such backfill
     assert callers.admin_b.post(path, json=day).status_code == 404  # another tenant's job
+
+
+def test_a_backfill_replays_only_the_slots_the_schedule_has_passed(
+    callers: Callers, clock: FakeClock
+) -> None:
+    # A range reaching into the future queued runs of slots to come: they ran at once, before
+    # their time, and the schedule then ran each of them again.
+    admin = callers.admin_a
+    job = create(admin, "Hourly")  # made at 10:30: its next run is 11:00
+    path = f"/api/cron/jobs/{job['id']}/backfills"
+    ahead = {"start": "2025-01-15T08:00:00Z", "end": "2025-01-15T12:00:00Z"}
+    for dry_run in (True, False):
+        refused = admin.post(path, json={**ahead, "dry_run": dry_run})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["field"] == "end"
+        assert "the future" in error["message"]
+        assert "2025-01-15T10:30:00Z" in error["message"]  # now, so the fix is plain
+    assert admin.get(f"/api/cron/jobs/{job['id']}/runs").json()["data"]["runs"] == []
+
+    # 11:00 has passed but the schedule has not run it yet: it is the schedule's to run.
+    clock.advance(timedelta(minutes=31))
+    until_now = {"start": "2025-01-15T09:00:00Z", "end": "2025-01-15T11:01:00Z"}
+    queued = admin.post(path, json=until_now)
+    assert queued.status_code == 201, queued.text
+    assert queued.json()["data"]["slots"] == ["2025-01-15T09:00:00Z", "2025-01-15T10:00:00Z"]
 
 
 def test_a_tenant_admin_sees_which_upstream_run_started_a_run(
