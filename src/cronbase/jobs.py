@@ -72,9 +72,14 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+_NO_OFFSET = timedelta(0)
+
+
 def job_offset(job: Any) -> timedelta:
     """A Job's jitter offset: each of its slots is due this long after its fire time (none
     while its stored schedule does not parse). See schedule/jitter.py."""
+    if not job.jitter_seconds:  # no jitter, no offset: the schedule need not be looked up
+        return _NO_OFFSET
     try:
         schedule = parse_schedule(job.schedule, job.timezone)
     except ValueError:
