@@ -77,22 +77,30 @@ class ProcessMetrics(Collector):
         abandoned for a dead worker (`lapsed`) tells nothing about how long runs take here.
         Retries are left out of the start lag: they wait for their retry delay on purpose.
         """
+        self.runs_recorded([outcome], functions)
+
+    def runs_recorded(self, outcomes: list[Outcome], functions: Container[str]) -> None:
+        """Count the runs of one recorded batch as run_recorded does, under one lock."""
+        with self._lock:
+            for outcome in outcomes:
+                self._count(outcome, functions)
+
+    def _count(self, outcome: Outcome, functions: Container[str]) -> None:
         claim = outcome.claim
         name = claim.job.function_name
         function = name if name in functions else UNREGISTERED
         key = (function, outcome.status.value, claim.trigger.value)
-        with self._lock:
-            self._runs[key] = self._runs.get(key, 0) + 1
-            if outcome.lapsed:
-                return
-            duration = self._durations.get(function)
-            if duration is None:
-                duration = self._durations[function] = _Histogram(RUN_DURATION_BUCKETS)
-            duration.observe((outcome.finished_at - outcome.started_at).total_seconds())
-            if claim.attempt == 1:
-                offset = job_offset(claim.job)
-                lag = start_lag(claim.slot, outcome.started_at, claim.trigger, offset)
-                self._start_lag.observe(max(lag.total_seconds(), 0.0))
+        self._runs[key] = self._runs.get(key, 0) + 1
+        if outcome.lapsed:
+            return
+        duration = self._durations.get(function)
+        if duration is None:
+            duration = self._durations[function] = _Histogram(RUN_DURATION_BUCKETS)
+        duration.observe((outcome.finished_at - outcome.started_at).total_seconds())
+        if claim.attempt == 1:
+            offset = job_offset(claim.job)
+            lag = start_lag(claim.slot, outcome.started_at, claim.trigger, offset)
+            self._start_lag.observe(max(lag.total_seconds(), 0.0))
 
     def notification_failed(self, kind: str) -> None:
         """Count a failed delivery attempt to a channel of `kind` (webhook, slack, email): the

@@ -183,8 +183,8 @@ class Runner:
         self._ended = []
         for outcome, verdict in zip(ended, verdicts, strict=True):
             report(outcome, verdict, summary, self.tally)
-            if verdict is Recorded.RECORDED:
-                self.metrics.run_recorded(outcome, self.registry)
+        recorded = [o for o, v in zip(ended, verdicts, strict=True) if v is Recorded.RECORDED]
+        self.metrics.runs_recorded(recorded, self.registry)
 
     def give_up(self, why: str = "after its grace period") -> int:
         """The worker is stopping: give the claims that never started back to the queue, and
