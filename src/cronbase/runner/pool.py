@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cronbase.jobs import Claim
@@ -35,7 +35,9 @@ Take = Callable[[], "tuple[Execution, JobCall] | None"]
 IDLE_THREAD_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one of these
+# is made per run (they are not changed after they are made).
+@dataclass(slots=True)
 class Execution:
     """A claimed run going on in the pool (or about to start)."""
 
@@ -48,8 +50,7 @@ class Execution:
     log: RunLog = field(default_factory=RunLog)
 
 
-@dataclass(frozen=True)
-class Finished:
+class Finished(NamedTuple):
     execution: Execution
     result: dict[str, Any] | None
     error: BaseException | None

@@ -15,6 +15,7 @@ A run that logs nothing costs one logger object and one lock, and stores NULL.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -72,6 +73,13 @@ class RunLog:
             return storable_text(self._text.text())
 
 
+@functools.cache
+def _shared_logger(name: str) -> logging.Logger:
+    """logging.getLogger(name), remembered: a run's logger is made per run, and getLogger
+    takes logging's module lock each time. Its loggers live as long as the process anyway."""
+    return logging.getLogger(name)
+
+
 class RunLogger(logging.Logger):
     """A logger for one run, made per run and never registered (logging.getLogger would keep
     it forever). It hands each record to `sink`, then to the shared logger of the same name
@@ -79,7 +87,7 @@ class RunLogger(logging.Logger):
     its ancestors' as usual."""
 
     def __init__(self, name: str, sink: Callable[[logging.LogRecord], None]) -> None:
-        shared = logging.getLogger(name)
+        shared = _shared_logger(name)
         super().__init__(name, min(logging.INFO, shared.getEffectiveLevel()))
         self.parent = shared
         self.propagate = False  # the shared logger is called below, after its level check
