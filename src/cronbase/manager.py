@@ -14,6 +14,7 @@ from cronbase.auth import PermissionDenied, Principal, Role
 from cronbase.clock import Clock
 from cronbase.errors import (
     ConfigurationError,
+    InvalidFields,
     InvalidJob,
     InvalidQuery,
     InvalidSchedule,
@@ -30,7 +31,7 @@ from cronbase.explain import (
 )
 from cronbase.graph_operations import GraphOperations, scope
 from cronbase.job_fields import SETTABLE_FIELDS, JobSpec
-from cronbase.job_validation import unknown_field_errors, validated
+from cronbase.job_validation import check_name, unknown_field_errors, validated
 from cronbase.jobs import Job, Run, RunStatus
 from cronbase.limits import JobLimits
 from cronbase.listing import JOB_SORTS, JobQuery, Page, page_of, parse_sort, start_after
@@ -311,6 +312,12 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
     # --- tenants, workers and the deployment's health ------------------------------------------
 
     def create_tenant(self, name: str) -> UUID:
+        """The new tenant's id; InvalidFields for a name that reads as nothing or as another
+        (blank, control characters, bidirectional ones), held to what a job's name is."""
+        errors: list[tuple[str, str]] = []
+        name = check_name(name, errors)
+        if errors:
+            raise InvalidFields(errors)
         return self.store.insert_tenant(name)
 
     def list_tenants(self, caller: Principal) -> list[tuple[UUID, str]]:

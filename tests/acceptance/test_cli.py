@@ -257,6 +257,25 @@ def test_serve_prints_a_working_token_on_first_start_only(database_url: str) -> 
     assert "cb_" not in second  # shown once, on the first start only
 
 
+def test_a_tenant_name_that_reads_as_nothing_is_refused(cli: Cli) -> None:
+    # A blank name, one with a tab or a NUL, or 5,000 characters were all stored: the Web UI's
+    # tenant column and filter then showed nothing, or a name that ran off the page.
+    for name, says in [
+        ("", "must not be blank"),
+        ("   ", "must not be blank"),
+        ("Acme\tCorp", "control characters"),
+        ("Acme\u202eproC", "U+202E"),
+        ("x" * 5000, "at most 200"),
+    ]:
+        refused = cli("tenant", "add", name)
+        assert refused.returncode == 2, (name, refused.stdout)
+        assert refused.stderr.startswith("error: name: "), refused.stderr
+        assert says in refused.stderr, refused.stderr
+    assert cli("tenant", "list").stdout == ""  # nothing was created
+    assert cli("tenant", "add", " Acme ").returncode == 0
+    assert cli("tenant", "list").stdout.split()[1:] == ["Acme"]
+
+
 def test_tokens_for_tenant_admins_are_created_checked_and_revoked(cli: Cli) -> None:
     tenant = cli("tenant", "add", "Acme").stdout.strip()
     refused = cli("token", "create", "--email", "a@acme.test", "--role", "admin")
