@@ -92,3 +92,29 @@ def test_no_client_input_reaches_a_500_through_the_unauthenticated_path(
         content=b"[",
     )
     assert response.status_code == 401
+
+
+def test_a_body_that_is_not_a_json_object_says_how_to_send_one(callers: Callers) -> None:
+    # `curl -d '{...}'` without -H sends the JSON as a form: it was "body: Input should be a
+    # valid dictionary or object to extract fields from", which names neither cause nor fix.
+    api = callers.superadmin
+    job = '{"name": "Digest", "schedule": "hourly", "function_name": "echo"}'
+    for content_type in ("application/x-www-form-urlencoded", "text/plain"):
+        response = api.post("/api/cron/jobs", content=job, headers={"content-type": content_type})
+        assert response.status_code == 415, response.text
+        message = response.json()["message"]
+        assert "Content-Type: application/json" in message, message
+        assert content_type in message, message
+    for body, says in [
+        ("[1, 2]", "must be a JSON object"),
+        ("null", "must be a JSON object"),
+        ("", "needs a JSON object"),
+    ]:
+        response = api.post(
+            "/api/cron/jobs", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, (body, response.text)
+        [error] = response.json()["errors"]
+        assert error["field"] == "body"
+        assert says in error["message"], (body, response.text)
+    assert api.get("/api/cron/jobs").json()["data"]["jobs"] == []

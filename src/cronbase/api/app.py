@@ -44,6 +44,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         404: "Unknown or invisible job or channel",
         409: "Conflict with a concurrent change, or the tenant's job quota reached",
         413: "Request body too large",
+        415: "Request body not sent as JSON (Content-Type: application/json)",
         422: "Invalid input",
         429: "Too many failed authentications from this address",
         # From the HTTP server, before the app: a long query (many job_id) can reach it.

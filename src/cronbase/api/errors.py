@@ -47,9 +47,28 @@ NO_NUL = r"^[^\x00]*$"
 _MESSAGES = {("string_pattern_mismatch", NO_NUL): "must not contain a NUL character (%00)"}
 
 
+# What is wrong with a body as a whole (its location is ("body",)), in words that say the fix.
+_BODY_MESSAGES = {
+    "missing": 'needs a JSON object as its body, e.g. {"name": "..."}',
+    "model_attributes_type": "must be a JSON object ({...}), not an array, a string or null",
+}
+
+
 def _message(problem: Any) -> str:
+    if tuple(problem["loc"]) == ("body",) and problem["type"] in _BODY_MESSAGES:
+        return _BODY_MESSAGES[problem["type"]]
     pattern = (problem.get("ctx") or {}).get("pattern")
     return _MESSAGES.get((problem["type"], pattern), problem["msg"])
+
+
+def _not_json(request: Request, problems: list[Any]) -> str | None:
+    """The media type of a body FastAPI did not read as JSON because it came as something
+    else (`curl -d` without -H sends a form), or None."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media_type or media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    whole_body = any(tuple(problem["loc"]) == ("body",) for problem in problems)
+    return media_type if whole_body else None
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -74,6 +93,13 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
             400,
             "the request body is not valid JSON",
             [{"field": "body", "message": problems[0].get("msg", "invalid JSON")}],
+        )
+    media_type = _not_json(request, problems)
+    if media_type:
+        return error_response(
+            415,
+            "send the body as JSON with the header Content-Type: application/json "
+            f"(it came as {media_type})",
         )
     errors = [{"field": _field(p["loc"]), "message": _message(p)} for p in problems]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
