@@ -58,7 +58,9 @@ def _message(problem: Any) -> str:
     if tuple(problem["loc"]) == ("body",) and problem["type"] in _BODY_MESSAGES:
         return _BODY_MESSAGES[problem["type"]]
     pattern = (problem.get("ctx") or {}).get("pattern")
-    return _MESSAGES.get((problem["type"], pattern), problem["msg"])
+    message = _MESSAGES.get((problem["type"], pattern), problem["msg"])
+    # A validator's own ValueError already says what is wrong: pydantic's prefix adds nothing.
+    return message.removeprefix("Value error, ") if problem["type"] == "value_error" else message
 
 
 def _not_json(request: Request, problems: list[Any]) -> str | None:
