@@ -52,7 +52,8 @@ def check_identity(role: Role, tenant_id: UUID | None) -> None:
     if role is Role.SUPERADMIN and tenant_id is not None:
         raise ValueError("a superadmin has no tenant: leave the tenant out")
     if role is not Role.SUPERADMIN and tenant_id is None:
-        raise ValueError(f"a {role.value} belongs to a tenant: give its id")
+        article = "an" if role is Role.ADMIN else "a"
+        raise ValueError(f"{article} {role.value} belongs to a tenant: give its id")
 
 
 MAX_EMAIL_LENGTH = 320  # the longest address mail allows (64 + @ + 255)
