@@ -82,6 +82,27 @@ def test_create_a_job_fixing_its_schedule_as_the_form_says_then_find_it(
     )
 
 
+def test_a_form_refused_in_the_browser_still_says_what_is_wrong_with_the_schedule(
+    serve: Callable[..., str], browse: Callable[..., BrowserPage], tokens: Tokens
+) -> None:
+    # No function chosen: the browser refuses the form itself, and the schedule's error, shown
+    # as it was typed, went away with the others: only "choose a function" was left to fix.
+    seen = browse()
+    page = seen.page
+    seen.sign_in(serve(), tokens.admin_a)
+    page.get_by_role("link", name="New job").first.click()
+    page.get_by_label("Name").fill("Nightly report")
+    page.get_by_label("Schedule", exact=True).fill("every_7_minutes")
+    expect(page.locator("#schedule-error")).to_contain_text("N = 7 is not allowed")
+
+    page.get_by_role("button", name="Create job").click()
+    summary = page.locator("#form-errors")
+    expect(summary).to_contain_text("choose a function")
+    expect(summary).to_contain_text("N = 7 is not allowed")
+    expect(page.locator("#schedule-error")).to_contain_text("N = 7 is not allowed")
+    expect(page.locator("#function_name-error")).to_have_text("choose a function")
+
+
 def test_an_admin_of_tenant_a_never_sees_tenant_b_jobs(
     ui: UI,
 ) -> None:

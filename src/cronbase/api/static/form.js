@@ -165,7 +165,12 @@ async function save(event) {
   event.preventDefault();
   errors.clear();
   const body = formBody();
-  if (!body) return errors.show(fieldErrors(), "The job was not saved: fix the fields marked below.");
+  if (!body) {
+    // clear() took the schedule's problem, found as it was typed, away with the others: look
+    // again, so that the summary lists everything to fix, not the browser's checks alone.
+    await runPreview();
+    return errors.show(fieldErrors(), "The job was not saved: fix the fields marked below.");
+  }
   const button = document.getElementById("save");
   button.disabled = true;
   try {
