@@ -549,3 +549,17 @@ def test_a_token_for_an_email_that_names_nobody_is_refused_at_email(
     assert why in refused.stderr
     assert "Traceback" not in refused.stderr
     assert cli("token", "list").stdout == ""
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable_and_the_fix(cli: Cli) -> None:
+    # The check's own message came after pydantic's "Value error, ": "CRONBASE_RUN_RETENTION_DAYS:
+    # Value error, CRONBASE_RUN_RETENTION_DAYS is 3; ...".
+    refused = cli("status", CRONBASE_RUN_RETENTION_DAYS="3")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "error: CRONBASE_RUN_RETENTION_DAYS is 3; it must be 0 (keep every run) or at least 7 "
+        "(dependent jobs look a week back at their upstreams' runs)\n"
+    )
+    refused = cli("status", CRONBASE_RUN_RETENTION_DAYS="abc")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: CRONBASE_RUN_RETENTION_DAYS: "), refused.stderr

@@ -48,10 +48,16 @@ def settings() -> Settings:
     try:
         return Settings()
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"CRONBASE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_setting_problem(error) for error in exc.errors())
         raise ConfigurationError(problems) from exc
+
+
+def _setting_problem(error: Any) -> str:
+    """'CRONBASE_X: what is wrong', or a check's own sentence where it names the variable
+    already (without pydantic's 'Value error, ' before it)."""
+    variable = f"CRONBASE_{'_'.join(map(str, error['loc'])).upper()}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith(f"{variable} ") else f"{variable}: {message}"
 
 
 def services(*, functions: bool = True) -> Services:
