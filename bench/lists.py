@@ -9,8 +9,10 @@ or with --keep NAME in the database NAME, which is loaded on first use and kept 
 to the head again each time): the load takes many minutes, the measurement one.
 
 The statements are the store's own (SqlStore.list_jobs and SqlStore.list_runs, captured as
-they are issued), each then run under EXPLAIN (ANALYZE, BUFFERS). It prints a Markdown report
-(see bench/README.md, "Lists at scale").
+they are issued), each then run under EXPLAIN (ANALYZE, BUFFERS); then the name searches
+without the trigram index, and what a pass of the workers' refresher of the list's copy of last
+runs costs (store/search.py). It prints a Markdown report (see bench/README.md, "Lists at
+scale").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,9 +45,9 @@ from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from cronbase.listing import JOB_SORTS, RUN_ORDER, JobQuery, RunQuery, parse_sort
-from cronbase.store import SqlStore
+from cronbase.store import SqlStore, search
 from cronbase.store.migrate import upgrade
-from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.store.tables import SEARCH_TRIGRAM_INDEX, cron_job, cron_job_run, cron_setting
 
 PAGE = 100  # the API's default page of jobs (the UI asks for 100)
 RUN_PAGE = 50  # ... and of runs
@@ -387,9 +390,14 @@ LISTING_INDEXES = [  # what migration 0022 adds to cron_job
     "ix_cron_job_name_order",
     "ix_cron_job_next_run_order",
 ]
-# The optional trigram index of the name search (README, "Searching many jobs").
+# A trigram index of the name on cron_job itself, as README advised before migration 0023 (which
+# drops it and puts one on cron_job_search, which claims never touch).
 NAME_SEARCH = (
     "CREATE INDEX IF NOT EXISTS ix_cron_job_name_search ON cron_job USING gin (name gin_trgm_ops)"
+)
+SEARCH_TRIGRAM = (
+    f"CREATE INDEX IF NOT EXISTS {SEARCH_TRIGRAM_INDEX} ON cron_job_search "
+    "USING gin (name gin_trgm_ops)"
 )
 
 
@@ -428,23 +436,26 @@ def write_cost(store: SqlStore, jobs: int = 10_000, batch: int = 500) -> None:
         )
 
 
-def with_name_search(store: SqlStore, callers: list[tuple[str, UUID | None]]) -> None:
-    """The name searches again with the optional trigram index (made, measured, dropped)."""
+def without_name_search(store: SqlStore, callers: list[tuple[str, UUID | None]]) -> None:
+    """The name searches again without the trigram index (as where pg_trgm cannot be had):
+    dropped, measured, made again."""
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        t0 = time.perf_counter()
-        conn.exec_driver_sql(NAME_SEARCH)
-        built = time.perf_counter() - t0
-        conn.exec_driver_sql("ANALYZE cron_job")
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {SEARCH_TRIGRAM_INDEX}")
     say("")
-    say(f"With the optional trigram index (built in {built:.1f} s):")
+    say("Without the trigram index of cron_job_search (where pg_trgm cannot be had):")
     say("")
     say(HEADER)
     say("|---|---:|---:|---:|---|")
     for label, tenant_id in callers:
         search_rows(store, label, tenant_id)
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("DROP INDEX ix_cron_job_name_search")
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        t0 = time.perf_counter()
+        conn.exec_driver_sql(SEARCH_TRIGRAM)
+        built = time.perf_counter() - t0
+        conn.exec_driver_sql("ANALYZE cron_job_search")
+    say("")
+    say(f"- the trigram index of cron_job_search built again in {built:.1f} s")
 
 
 HEADER = "| List | rows | DB ms | round trip ms | each statement: DB ms, plan |"
@@ -457,7 +468,90 @@ def search_rows(store: SqlStore, label: str, tenant_id: UUID | None) -> None:
     for q, share in [("sync", "1/8"), ("deals-4", "1/50"), ("77777", "1 job"), ("zzz", "none")]:
         row(store, f"{label}, q={q} (matches {share})", page(q=q))
     row(store, f"{label}, q=sync, sort -next_run", page(q="sync", sort="-next_run"))
+    row(store, f"{label}, q=77777, sort -last_run", page(q="77777", sort="-last_run"))
+    row(store, f"{label}, q=sy (2 letters, 1/8)", page(q="sy"))
     row(store, f"{label}, q=zz (2 letters, none)", page(q="zz"))
+
+
+def refresh_cost(store: SqlStore, runs: int = 10_000) -> None:
+    """What a pass of the workers' refresher (store/search.py) costs: with `runs` runs of as
+    many jobs started since the previous pass (each job's last run and status changed), with
+    none, and a full pass (every job compared). Each pass runs in a transaction rolled back
+    (so the three see the same state), three times; then once for real."""
+    at = now()
+    with store.engine.begin() as conn:
+        ids = [i for (i,) in conn.execute(sa.select(cron_job.c.id).order_by(cron_job.c.id))]
+        ids = ids[:: max(len(ids) // runs, 1)][:runs]  # spread over the table
+        conn.execute(
+            sa.text(
+                "INSERT INTO cron_job_run (job_id, tenant_id, scheduled_for, started_at,"
+                " finished_at, status, trigger, worker_id)"
+                " SELECT id, tenant_id, :at, :at, :at, 'succeeded', 'manual', 'bench-refresh'"
+                " FROM cron_job WHERE id = ANY(:ids)"
+            ),
+            {"at": at, "ids": ids},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE cron_job SET last_run = :at, last_status = 'succeeded' WHERE id = ANY(:ids)"
+            ),
+            {"at": at, "ids": ids},
+        )
+    cases = [
+        (f"{len(ids):,} runs of as many jobs since the mark", at - timedelta(seconds=1), False),
+        ("no run since the mark", at + timedelta(seconds=10), False),
+        ("full (every job compared)", None, True),
+    ]
+    for label, mark, full in cases:
+        wall, copied, statements = [], 0, []
+        for _ in range(3):
+            with store.engine.connect() as conn, conn.begin():
+                conn.execute(sa.delete(cron_setting).where(cron_setting.c.name == search.MARK))
+                if mark is not None:
+                    conn.execute(
+                        sa.insert(cron_setting).values(name=search.MARK, value=mark.isoformat())
+                    )
+                seen: list[Statement] = []
+                event.listen(conn, "before_cursor_execute", _capture_into(seen))
+                t0 = time.perf_counter()
+                done = search.refresh(
+                    conn, "postgresql", holder="bench", now=at + timedelta(seconds=20),
+                    every=timedelta(seconds=2), full=full,
+                )  # fmt: skip
+                wall.append((time.perf_counter() - t0) * 1000)
+                copied = done.copied if done else -1
+                statements = [st for st in seen if st[0].lstrip().upper().startswith("UPDATE")]
+                conn.rollback()
+        plan = _explain_rolled_back(store, statements[0]) if statements else []
+        execution = next((ln for ln in plan if ln.startswith("Execution Time")), "")
+        say(
+            f"- refresher pass, {label}: {median(wall):.1f} ms a pass (median of 3, "
+            f"round trip), {copied:,} rows copied; the UPDATE {execution.lower()}: {gist(plan)}"
+        )
+        plans.extend(["", f"refresher pass, {label}:", ""])
+        plans.extend(f"    {line}" for line in plan)
+    store.refresh_job_search(holder="bench", now=now(), every=timedelta(0))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM cron_job_run WHERE worker_id = 'bench-refresh'"))
+
+
+def _capture_into(seen: list[Statement]) -> Callable[..., None]:
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, *_rest: Any) -> None:
+        seen.append((statement, params))
+
+    return capture
+
+
+def _explain_rolled_back(store: SqlStore, statement: Statement) -> list[str]:
+    with store.engine.connect() as conn, conn.begin():
+        plan = [
+            line
+            for (line,) in conn.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) {statement[0]}", statement[1]
+            )
+        ]
+        conn.rollback()
+    return plan
 
 
 def vacuum(store: SqlStore) -> None:
@@ -465,10 +559,15 @@ def vacuum(store: SqlStore) -> None:
     versions stay until a VACUUM): a kept database would otherwise grow with each run."""
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE cron_job")
+        conn.exec_driver_sql("VACUUM ANALYZE cron_job_search")
+        conn.exec_driver_sql("VACUUM ANALYZE cron_job_last_run")
 
 
 def measure(store: SqlStore) -> None:
     vacuum(store)
+    # The list's copy as the workers keep it (a kept database loaded before migration 0023, or
+    # changed by an earlier run of this script, is brought up to date first).
+    store.refresh_job_search(holder="bench", now=now(), every=timedelta(0), full=True)
     with store.engine.connect() as conn:
         counts = conn.execute(
             sa.select(cron_job.c.tenant_id, sa.func.count())
@@ -505,7 +604,9 @@ def measure(store: SqlStore) -> None:
     row(store, "beside a page of 100 jobs: their latest run", lambda: store.latest_runs(ids))
     for job_id, count in jobs:
         run_rows(store, f"runs of a job with {count:,}", job_id)
-    with_name_search(store, callers[:2])
+    without_name_search(store, callers[:2])
+    say("")
+    refresh_cost(store)
     say("")
     write_cost(store)
     vacuum(store)

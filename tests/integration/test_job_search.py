@@ -1,6 +1,6 @@
-"""The jobs list's copy of what it searches, filters and sorts on (cron_job_search): name,
-tenant and function exact at once, last run and status copied by the workers' refresher (one
-pass at a time across the fleet), on both databases."""
+"""The jobs list's copy of what it searches, filters and sorts on (cron_job_search,
+cron_job_last_run): name, tenant and function exact at once, last run and status copied by the
+workers' refresher (one pass at a time across the fleet), on both databases."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cronbase.runner import Runner, Worker
 from cronbase.runner.search_refresh import SearchRefresher
 from cronbase.store import SqlStore
 from cronbase.store.search import LOCK
-from cronbase.store.tables import cron_job, cron_job_search, cron_lock
+from cronbase.store.tables import cron_job, cron_job_last_run, cron_job_search, cron_lock
 from cronbase.testing import FakeClock
 from tests.helpers import MakeJob, wait_for_runs_to_end
 
@@ -154,8 +154,8 @@ def test_a_deleted_job_leaves_the_copy_with_it(
     job = make_job("note", name="gone")
     manager.delete_job(job.id, SYSTEM)
     with store.reading() as conn:
-        left = conn.execute(sa.select(sa.func.count()).select_from(cron_job_search)).scalar()
-    assert left == 0
+        for table in (cron_job_search, cron_job_last_run):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
     assert names(manager, q="gone") == []
 
 

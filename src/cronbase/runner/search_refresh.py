@@ -1,5 +1,5 @@
 """The refresher: a worker's share of keeping the jobs list's copy of last_run and last_status
-(cron_job_search, see store/search.py) up to date, a pass every few seconds between its turns
+(cron_job_last_run, see store/search.py) up to date, a pass every few seconds between its turns
 of running jobs. One process of the fleet makes a pass at a time, and at most one pass is made
 per interval whatever the number of workers (the store keeps the mark of the last one)."""
 

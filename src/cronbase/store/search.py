@@ -1,10 +1,11 @@
-"""The jobs list's copy (cron_job_search, see tables.py): what the list searches, filters and
-sorts on that cron_job itself cannot index.
+"""The jobs list's copy (cron_job_search and cron_job_last_run, see tables.py): what the list
+searches, filters and sorts on that cron_job itself cannot index.
 
-- name, tenant_id, function_name, created_at are exact at once: the row is inserted by a
-  trigger on cron_job's INSERT (migration 0023), written by `write_fields` in the transaction
-  of a job's update, and deleted with the job (foreign key).
-- last_run and last_status are copied from cron_job by `refresh`, a pass every few seconds
+- name, tenant_id, function_name, created_at are exact at once: the rows are inserted by a
+  trigger on cron_job's INSERT (migrations 0023, 0024), written by `write_fields` in the
+  transaction of a job's update, and deleted with the job (foreign keys).
+- last_run and last_status (cron_job_last_run) are copied from cron_job by `refresh`, a pass
+  every few seconds
   run by one worker of the fleet at a time, never by the claims or the recording of a run
   (each run would then write a second row, and this table's indexes). A list filtered or sorted
   on them may lag the job's own values by up to the refresh interval; it shows the job's own.
@@ -29,7 +30,13 @@ import sqlalchemy as sa
 from cronbase.jobs import RunStatus
 from cronbase.store.engine import dialect_insert
 from cronbase.store.retention import release_fleet_lock, try_fleet_lock
-from cronbase.store.tables import cron_job, cron_job_run, cron_job_search, cron_setting
+from cronbase.store.tables import (
+    cron_job,
+    cron_job_last_run,
+    cron_job_run,
+    cron_job_search,
+    cron_setting,
+)
 
 # The fleet's one refresher at a time: PostgreSQL's advisory lock key (next to pruning's
 # 7245033), SQLite's cron_lock row.
@@ -40,9 +47,11 @@ MARK = "job_search_refreshed_at"
 # commit a little after the instant it wrote as the run's start, and workers' clocks differ a
 # little. Anything later still is mended by the next full pass.
 OVERLAP = timedelta(seconds=5)
-# The fields a job's update writes here at once.
+# The fields a job's update writes here at once, and those the refresher copies.
 FIELDS = ("tenant_id", "name", "function_name", "created_at")
 COPIED = ("last_run", "last_status")
+copy = cron_job_search.c
+last = cron_job_last_run.c
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,12 @@ def write_fields(conn: sa.Connection, job_id: UUID, values: Mapping[str, Any]) -
     """A job's update set `values`: carry those the list searches over, in its transaction."""
     changed = {name: values[name] for name in FIELDS if name in values}
     if changed:
+        conn.execute(cron_job_search.update().where(copy.job_id == job_id).values(**changed))
+    if "tenant_id" in changed:
         conn.execute(
-            cron_job_search.update().where(cron_job_search.c.job_id == job_id).values(**changed)
+            cron_job_last_run.update()
+            .where(last.job_id == job_id)
+            .values(tenant_id=changed["tenant_id"])
         )
 
 
@@ -65,7 +78,7 @@ def copy_outcomes(conn: sa.Connection, job_ids: Iterable[UUID]) -> None:
     usual path, which `refresh` follows: a claimed run handed back unstarted)."""
     ids = sorted(set(job_ids))
     if ids:
-        _copy(conn, cron_job_search.c.job_id.in_(ids), COPIED)
+        _copy(conn, cron_job_last_run, last.job_id.in_(ids), COPIED)
 
 
 def refresh(
@@ -91,13 +104,10 @@ def refresh(
         if mark is not None and mark > now - every and not before_exit:
             return None  # a pass (this process's or another's) was recent enough
         if full or mark is None:
-            copied = _copy(conn, sa.true(), (*FIELDS, *COPIED))
+            _copy(conn, cron_job_search, sa.true(), FIELDS)
+            copied = _copy(conn, cron_job_last_run, sa.true(), ("tenant_id", *COPIED))
         else:
-            ran = sa.select(cron_job_run.c.job_id).where(
-                cron_job_run.c.started_at >= mark - OVERLAP
-            )
-            running = cron_job_search.c.last_status == RunStatus.RUNNING.value
-            copied = _copy(conn, sa.or_(cron_job_search.c.job_id.in_(ran), running), COPIED)
+            copied = _copy(conn, cron_job_last_run, _ran_since(mark - OVERLAP), COPIED)
         _set_mark(conn, dialect, now)
         return RefreshPass(copied, full or mark is None)
     finally:
@@ -111,15 +121,26 @@ def _wait_for_lock(conn: sa.Connection, dialect: str) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK[0])))
 
 
-def _copy(conn: sa.Connection, which: sa.ColumnElement[bool], names: Iterable[str]) -> int:
-    """UPDATE ... FROM cron_job: the rows of `which` whose `names` differ from the job's.
-    Nothing of cron_job is locked, so claims and the recording of runs go on meanwhile."""
-    search, job = cron_job_search.c, cron_job.c
+def _ran_since(since: datetime) -> sa.ColumnElement[bool]:
+    """The jobs with a run started since `since` (ix_cron_job_run_started) and those the copy
+    says are running: one derived table, whose few rows the planner joins by primary keys (an
+    OR of the two made it scan both tables: 136 ms for 10,000 jobs, 12 ms for none)."""
+    ran = sa.select(cron_job_run.c.job_id.label("id")).where(cron_job_run.c.started_at >= since)
+    running = sa.select(last.job_id).where(last.last_status == RunStatus.RUNNING.value)
+    return last.job_id.in_(sa.union(ran, running))
+
+
+def _copy(
+    conn: sa.Connection, table: sa.Table, which: sa.ColumnElement[bool], names: Iterable[str]
+) -> int:
+    """UPDATE ... FROM cron_job: the rows of `table` in `which` whose `names` differ from the
+    job's. Nothing of cron_job is locked, so claims and the recording of runs go on."""
+    mine, job = table.c, cron_job.c
     names = list(names)
-    differs = sa.or_(*(search[n].is_distinct_from(job[n]) for n in names))
+    differs = sa.or_(*(mine[n].is_distinct_from(job[n]) for n in names))
     update = (
-        cron_job_search.update()
-        .where(search.job_id == job.id, which, differs)
+        table.update()
+        .where(mine.job_id == job.id, which, differs)
         .values({n: job[n] for n in names})
     )
     return conn.execute(update).rowcount
