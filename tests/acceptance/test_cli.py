@@ -563,3 +563,17 @@ def test_a_bad_setting_is_one_line_naming_the_variable_and_the_fix(cli: Cli) -> 
     refused = cli("status", CRONBASE_RUN_RETENTION_DAYS="abc")
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: CRONBASE_RUN_RETENTION_DAYS: "), refused.stderr
+
+
+def test_a_database_that_does_not_answer_is_one_line_saying_what_to_check(cli: Cli) -> None:
+    # A server that is down, or a database name mistyped, was a SQLAlchemy traceback (exit 1).
+    url = f"postgresql://cron:hunter2@127.0.0.1:{free_port()}/cronbase"  # nothing listens there
+    for command in (("status",), ("migrate",), ("jobs", "list")):
+        refused = cli(*command, CRONBASE_DATABASE_URL=url)
+        assert refused.returncode == 2, (command, refused.stderr)
+        assert "Traceback" not in refused.stderr, refused.stderr
+        [line] = refused.stderr.splitlines()
+        assert line.startswith("error: the database did not answer: "), line
+        assert "Connection refused" in line or "connection failed" in line, line
+        assert "CRONBASE_DATABASE_URL" in line, line
+        assert "hunter2" not in line  # the password stays out of the message

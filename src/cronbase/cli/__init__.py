@@ -8,8 +8,12 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
+from cronbase.cli.common import settings
 from cronbase.cli.parser import build_parser
 from cronbase.errors import CronbaseError, InvalidFields
+from cronbase.store.engine import database_location
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,3 +39,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CronbaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except sa.exc.OperationalError as exc:
+        # A server that is down or a database name mistyped: what the driver said, and where.
+        print(f"error: {_unreachable(exc)}", file=sys.stderr)
+        return 2
+
+
+def _unreachable(exc: sa.exc.OperationalError) -> str:
+    said = " ".join(str(exc.orig or exc).split())
+    try:
+        where = f" ({database_location(settings().database_url)})"
+    except CronbaseError:
+        where = ""
+    return (
+        f"the database did not answer: {said}; check CRONBASE_DATABASE_URL{where}, and that "
+        "the server is up and the database exists"
+    )
