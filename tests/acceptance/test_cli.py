@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -443,10 +444,15 @@ def test_the_cli_refuses_a_duration_it_cannot_read(cli: Cli) -> None:
 def test_serve_on_a_busy_port_says_so_in_one_line_and_starts_nothing(
     database_url: str, cli: Cli
 ) -> None:
-    with socket.socket() as taken:
+    with socket.socket() as taken, socket.socket() as next_one:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        try:  # the next port is busy too: it was suggested all the same
+            next_one.bind(("127.0.0.1", port + 1))
+            next_one.listen()
+        except OSError:
+            pass  # something else holds it: busy either way
         refused = subprocess.run(
             cli_command("serve", "--port", str(port)),
             env=cli_env(database_url),
@@ -455,14 +461,16 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_starts_nothing(
             check=False,
             timeout=60,  # a server that started would still be serving: a failure
         )
-    assert refused.returncode == 2
-    assert "Traceback" not in refused.stderr
-    [line] = refused.stderr.splitlines()
-    assert line.startswith(
-        f"error: cannot serve on 127.0.0.1:{port}: the address is already in use"
-    )
-    assert "--port" in line
-    assert "make run PORT=" in line
+        assert refused.returncode == 2
+        assert "Traceback" not in refused.stderr
+        [line] = refused.stderr.splitlines()
+        assert line.startswith(
+            f"error: cannot serve on 127.0.0.1:{port}: the address is already in use"
+        )
+        suggested = re.search(r"--port (\d+) \(make run PORT=(\d+)\)", line)
+        assert suggested is not None, line
+        assert suggested[1] == suggested[2]
+        assert int(suggested[1]) not in (port, port + 1)
     assert refused.stdout == ""  # no banner, and no first token shown and then lost
     assert cli("token", "list").stdout.strip() == ""  # the first start is still to come
 

@@ -65,10 +65,11 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
+        other = _free_port_after(host, port)
         return (
             f"cannot serve on {host}:{port}: the address is already in use (another cronbase "
-            f"serve?); pick another port with --port, e.g. --port {_other(port)} "
-            f"(make run PORT={_other(port)})"
+            f"serve?); pick another port with --port, e.g. --port {other} "
+            f"(make run PORT={other})"
         )
     return (
         f"cannot serve on {host}:{port}: {exc.strerror or exc}; pick another address with "
@@ -76,7 +77,17 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> str:
     )
 
 
-def _other(port: int) -> int:
+def _free_port_after(host: str, port: int) -> int:
+    """A port after `port` that nothing holds now, to suggest (the next one may be busy too: a
+    second `make run` beside a first on 8000 and 8001)."""
+    for candidate in [*range(port + 1, min(port + 100, 65535) + 1), 8000]:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
     return port + 1 if port < 65535 else 8000
 
 
