@@ -202,7 +202,7 @@ def test_the_worker_runs_due_jobs_and_stops_cleanly_on_a_signal(
     _, stderr = worker.communicate(timeout=30)
 
     assert worker.returncode == 0, stderr
-    assert "finishing the run in progress" in stderr, stderr
+    assert "finishing the runs in progress, if any, then stopping" in stderr, stderr
     assert "run succeeded: Now (slowNoop)" in stderr, stderr  # the run in progress finished
     [run] = store.list_runs(store.list_jobs()[0].id)
     assert run.status == "succeeded"
