@@ -56,7 +56,9 @@ class TwoStepStop:
             if self.worker is None:
                 logger.info("%s received: stopping", name)
             else:
-                logger.info("%s received: finishing the runs in progress, if any, then stopping", name)
+                logger.info(
+                    "%s received: finishing the runs in progress, if any, then stopping", name
+                )
                 self.worker.stop.set()  # the worker then says what it waits for
             return False
         if not self.forced:
