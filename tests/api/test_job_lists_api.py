@@ -15,7 +15,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
+from cronbase.testing import FakeClock
 from tests.api.conftest import Callers, Tenants
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -328,3 +330,20 @@ def test_a_nul_in_a_search_is_refused_in_words(callers: Callers) -> None:
         assert refused.json()["errors"] == [
             {"field": f"query.{param}", "message": "must not contain a NUL character (%00)"}
         ]
+
+
+def test_runs_made_by_post_run_are_in_the_last_status_filter_at_once(
+    callers: Callers, store: SqlStore, clock: FakeClock
+) -> None:
+    """No worker refreshes the list's copy of last runs here: POST /api/cron/run does."""
+    body = {"name": "Fails", "schedule": "cron:0 0 1 1 *", "function_name": "boom"}
+    created = callers.admin_a.post("/api/cron/jobs", json=body)
+    assert created.status_code == 201, created.text
+    store.update_job(uuid.UUID(created.json()["data"]["job"]["id"]), {"next_run": clock.now()})
+    assert names(callers.admin_a.get("/api/cron/jobs", params={"last_status": "failed"})) == []
+    clock.advance(timedelta(seconds=1))
+    assert callers.superadmin.post("/api/cron/run").status_code == 200
+    failed = callers.admin_a.get("/api/cron/jobs", params={"last_status": "failed"})
+    assert names(failed) == ["Fails"]
+    by_last_run = callers.admin_a.get("/api/cron/jobs", params={"sort": "-last_run"})
+    assert names(by_last_run) == ["Fails"]

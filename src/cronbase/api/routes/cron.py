@@ -37,7 +37,11 @@ router = APIRouter(prefix="/api/cron", tags=["cron"], dependencies=[KnownQueryOn
 @router.post("/run", summary="Execute all due jobs")
 def run_due(services: ServicesDep, caller: AdminDep) -> Envelope[RunSummaryData]:
     """Runs every due job; an admin's summary counts and lists only their tenant's jobs."""
-    summary = services.new_runner().run_due().visible_to(caller.can_see)
+    runner = services.new_runner()
+    summary = runner.run_due().visible_to(caller.can_see)
+    # The jobs list's last_status filter and last_run sort see these runs at once, whether or
+    # not a worker runs to refresh its copy (store/search.py), as after `cronbase run-due`.
+    services.new_search_refresher(runner.worker_id).refresh(before_exit=True)
     return Envelope(data=RunSummaryData.model_validate(summary.to_dict()))
 
 
