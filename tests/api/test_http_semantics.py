@@ -118,3 +118,19 @@ def test_a_body_that_is_not_a_json_object_says_how_to_send_one(callers: Callers)
         assert error["field"] == "body"
         assert says in error["message"], (body, response.text)
     assert api.get("/api/cron/jobs").json()["data"]["jobs"] == []
+
+
+def test_a_body_that_cannot_be_read_as_json_says_why(callers: Callers) -> None:
+    # FastAPI's own words were "There was an error parsing the body", with no hint of the fix.
+    api = callers.superadmin
+    sent = {"content-type": "application/json"}
+    for body in (
+        b'{"name": "\xff\xfe", "schedule": "hourly", "function_name": "echo"}',  # not UTF-8
+        b'{"metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # past the parser's recursion
+    ):
+        response = api.post("/api/cron/jobs", content=body, headers=sent)
+        assert response.status_code == 400, response.text
+        message = response.json()["message"]
+        assert message.startswith("the request body could not be read as JSON"), message
+        assert "UTF-8" in message, message
+    assert api.get("/api/cron/jobs").json()["data"]["jobs"] == []

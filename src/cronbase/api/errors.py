@@ -166,7 +166,20 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 405:
         # Starlette names only the first route on the path; RFC 9110 wants every method it takes.
         headers["Allow"] = ", ".join(_allowed_methods(request))
-    return error_response(exc.status_code, str(exc.detail), **headers)
+    return error_response(
+        exc.status_code, _HTTP_MESSAGES.get(str(exc.detail), str(exc.detail)), **headers
+    )
+
+
+# FastAPI's words for what it raises itself, where they name no fix. Its body parser says only
+# "There was an error parsing the body" for bytes that are not UTF-8 and for JSON nested past
+# Python's recursion limit.
+_HTTP_MESSAGES = {
+    "There was an error parsing the body": (
+        "the request body could not be read as JSON: send it as UTF-8, nested at most a few "
+        "hundred levels deep"
+    ),
+}
 
 
 def _allowed_methods(request: Request) -> list[str]:
