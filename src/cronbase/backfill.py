@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from cronbase.errors import InvalidJob
+from cronbase.errors import InvalidBackfill
 from cronbase.jobs import Job, isoformat, job_offset
 from cronbase.schedule import Schedule
 
@@ -46,16 +46,16 @@ class Backfill:
 
 
 def backfill_slots(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
-    """The schedule's fire times in [start, end), oldest first; InvalidJob (422) if the range
+    """The schedule's fire times in [start, end), oldest first; InvalidBackfill (422) if the range
     is empty or reversed, the job has no schedule, or it holds more than MAX_BACKFILL_SLOTS."""
     if end <= start:
-        raise InvalidJob([("end", f"must be after start ({start.isoformat()})")])
+        raise InvalidBackfill([("end", f"must be after start ({start.isoformat()})")])
     if schedule.on_demand:
         why = (
             "an on_demand job has no slots to backfill: backfill the jobs it runs after, "
             "with include_dependents"
         )
-        raise InvalidJob([("schedule", why)])
+        raise InvalidBackfill([("schedule", why)])
     slots: list[datetime] = []
     try:
         slot = schedule.next_after(start - _TICK)
@@ -65,26 +65,26 @@ def backfill_slots(schedule: Schedule, start: datetime, end: datetime) -> list[d
     except OverflowError as exc:  # the calendar's first instant, or a fire time past its last
         if not slots:
             why = "must be later: the range falls off the calendar"
-            raise InvalidJob([("start", why)]) from exc
+            raise InvalidBackfill([("start", why)]) from exc
     if len(slots) > MAX_BACKFILL_SLOTS:
         count = f"{len(slots):,}" if len(slots) < _MAX_COUNTED else f"more than {_MAX_COUNTED:,}"
         why = (
             f"the range holds {count} slots of the job's schedule; at most "
             f"{MAX_BACKFILL_SLOTS:,} per backfill: split it"
         )
-        raise InvalidJob([("end", why)])
+        raise InvalidBackfill([("end", why)])
     return slots
 
 
 def refuse_the_future(end: datetime, now: datetime) -> None:
-    """InvalidJob (422 at `end`) for a range that reaches past now. A slot to come would run
+    """InvalidBackfill (422 at `end`) for a range that reaches past now. A slot to come would run
     at once, before its time, and then again when the schedule reached it."""
     if end > now:
         why = (
             f"is in the future (now is {isoformat(now)}): a backfill replays slots that have "
             "passed, and the schedule runs the ones to come; give an end at or before now"
         )
-        raise InvalidJob([("end", why)])
+        raise InvalidBackfill([("end", why)])
 
 
 def passed_by_the_schedule(job: Job, slots: list[datetime]) -> list[datetime]:

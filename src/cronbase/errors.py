@@ -55,6 +55,12 @@ class InvalidJob(InvalidFields):
     what = "job"
 
 
+class InvalidBackfill(InvalidJob):
+    """A backfill's range that cannot be queued (an InvalidJob as before, named for what it is)."""
+
+    what = "backfill"
+
+
 class InvalidChannel(InvalidFields):
     """A notification channel that cannot be stored."""
 

@@ -17,7 +17,7 @@ from cronbase.backfill import (
     refuse_the_future,
 )
 from cronbase.dependency_rules import Linked
-from cronbase.errors import BackfillNotFound, InvalidJob, JobNotFound
+from cronbase.errors import BackfillNotFound, InvalidBackfill, JobNotFound
 from cronbase.jobs import Job, Run
 from cronbase.schedule import parse_schedule
 
@@ -68,12 +68,14 @@ class GraphOperations:
         dry_run: bool = False,
     ) -> tuple[Backfill | None, list[datetime]]:
         """Queue the job's slots in [start, end) that have no succeeded, running or pending
-        run (see cronbase.backfill); with `dry_run`, only list them. InvalidJob for a bad range,
+        run (see cronbase.backfill); with `dry_run`, only list them. InvalidBackfill for a bad range,
         an on_demand job or more than MAX_BACKFILL_SLOTS slots."""
         job, now = self.get_job(job_id, caller), self.clock.now()
         for name, instant in (("start", start), ("end", end)):
             if instant.tzinfo is None or instant.utcoffset() is None:
-                raise InvalidJob([(name, "needs a zone or offset, e.g. 2026-11-30T00:00:00+01:00")])
+                raise InvalidBackfill(
+                    [(name, "needs a zone or offset, e.g. 2026-11-30T00:00:00+01:00")]
+                )
 
         refuse_the_future(end, now)
 

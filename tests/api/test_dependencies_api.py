@@ -148,6 +148,7 @@ def test_a_backfill_replays_only_the_slots_the_schedule_has_passed(
         [error] = refused.json()["errors"]
         assert error["field"] == "end"
         assert "the future" in error["message"]
+        assert refused.json()["message"].startswith("invalid backfill: end: ")  # not "job"
         assert "2025-01-15T10:30:00Z" in error["message"]  # now, so the fix is plain
     assert admin.get(f"/api/cron/jobs/{job['id']}/runs").json()["data"]["runs"] == []
 
