@@ -100,15 +100,17 @@ def move_on(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
 
 _LOCK_JOBS = (
     "SELECT id, metadata, alerting_since,"
-    " EXISTS (SELECT 1 FROM cron_job_dependency d WHERE d.upstream_id = cron_job.id)"
+    " EXISTS (SELECT 1 FROM cron_job_dependency d WHERE d.upstream_id = cron_job.id),"
+    " EXISTS (SELECT 1 FROM cron_channel)"  # not correlated: evaluated once
     " FROM cron_job WHERE id = ANY(%(ids)b::uuid[]) ORDER BY id FOR UPDATE"
 )
 
 
-def lock_jobs(conn: sa.Connection, job_ids: list[UUID]) -> list[tuple[UUID, Any, Any, bool]]:
-    """Lock the jobs' rows in id order; (id, metadata, alerting_since, has dependents) each."""
+def lock_jobs(conn: sa.Connection, job_ids: list[UUID]) -> list[tuple[UUID, Any, Any, bool, bool]]:
+    """Lock the jobs' rows in id order; (id, metadata, alerting_since, has dependents, any
+    channel exists) each."""
     rows = conn.exec_driver_sql(_LOCK_JOBS, {"ids": job_ids})
-    return [(job_id, meta, _utc(since), deps) for job_id, meta, since, deps in rows.all()]
+    return [(job_id, meta, _utc(since), deps, any_) for job_id, meta, since, deps, any_ in rows]
 
 
 def lock_runs(conn: sa.Connection, run_ids: list[UUID]) -> dict[UUID, tuple[str, Any]]:
@@ -184,8 +186,3 @@ def note_ended(conn: sa.Connection, rows: Sequence[tuple[UUID, datetime, str, An
             "metadata": [_json(row[3]) for row in rows],
         },
     )
-
-
-def any_channel(conn: sa.Connection) -> bool:
-    """Whether any notification channel exists (else no event needs building)."""
-    return bool(conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM cron_channel)").scalar())

@@ -63,31 +63,32 @@ class _Locked:
 def _lock_jobs(conn: sa.Connection, dialect: str, job_ids: set[UUID]) -> _Locked:
     """Lock the jobs' rows, in id order, and read in that statement what recording needs of
     them (_Locked): asked here, so that where no job has dependents, starting them costs no
-    statement of its own, and the alert episodes are not read again."""
+    statement of its own, the alert episodes are not read again, and whether any channel
+    exists costs no round trip of its own."""
     if dialect == "postgresql":
         rows = pg_batches.lock_jobs(conn, sorted(job_ids))
     else:
         has_dependents = sa.exists().where(cron_job_dependency.c.upstream_id == cron_job.c.id)
         query = (
-            sa.select(cron_job.c.id, cron_job.c.metadata, cron_job.c.alerting_since, has_dependents)
+            sa.select(
+                cron_job.c.id,
+                cron_job.c.metadata,
+                cron_job.c.alerting_since,
+                has_dependents,
+                sa.exists().select_from(cron_channel),
+            )
             .where(cron_job.c.id.in_(sorted(job_ids)))
             .order_by(cron_job.c.id)
             .with_for_update()
         )
         rows = [tuple(row) for row in conn.execute(query)]
-    locked = _Locked(channels=bool(rows) and _any_channel(conn, dialect))
-    for job_id, metadata, alerting_since, depended_on in rows:
+    locked = _Locked(channels=bool(rows) and bool(rows[0][4]))
+    for job_id, metadata, alerting_since, depended_on, _ in rows:
         locked.metadata[job_id] = metadata
         locked.alerting_since[job_id] = alerting_since
         if depended_on:
             locked.depended_on.add(job_id)
     return locked
-
-
-def _any_channel(conn: sa.Connection, dialect: str) -> bool:
-    if dialect == "postgresql":
-        return pg_batches.any_channel(conn)
-    return bool(conn.execute(sa.select(sa.exists().select_from(cron_channel))).scalar())
 
 
 def _end_runs(
