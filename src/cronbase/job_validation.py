@@ -29,6 +29,7 @@ from cronbase.monitoring import MONITORING_KEYS
 from cronbase.schedule import parse_schedule, validate_timezone
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 Errors = list[tuple[str, str]]
 
@@ -130,6 +131,8 @@ def text_problem(text: str) -> str | None:
     bidirectional one (U+202E turns the rest of a sentence that quotes it around)."""
     if _CONTROL_CHARACTERS.search(text):
         return "must be one line of printable text (no control characters)"
+    if _SURROGATES.search(text):  # a command line's bytes that were not UTF-8 come as these
+        return "must be text: it holds bytes that are not UTF-8, which cannot be stored"
     problems = _invisible_problems(text)
     return problems[0] if problems else None
 

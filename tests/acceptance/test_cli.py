@@ -585,3 +585,24 @@ def test_a_database_that_does_not_answer_is_one_line_saying_what_to_check(cli: C
         assert "Connection refused" in line or "connection failed" in line, line
         assert "CRONBASE_DATABASE_URL" in line, line
         assert "hunter2" not in line  # the password stays out of the message
+
+
+def test_arguments_that_are_not_utf8_are_refused_at_their_field(cli: Cli) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates ("\udcff"): a job's name, a
+    # tenant's or a window's reason holding one passed the checks and failed in the driver, a
+    # traceback (exit 1).
+    not_utf8 = "Nightly\udcff"  # subprocess passes it on as the byte 0xff
+    for command, field in [
+        (
+            ("jobs", "add", "--name", not_utf8, "--schedule", "hourly", "--function", "slowNoop"),
+            "name",
+        ),
+        (("tenant", "add", not_utf8), "name"),
+        (("maintenance", "add", "--for", "1h", "--reason", not_utf8), "reason"),
+    ]:
+        refused = cli(*command)
+        assert refused.returncode == 2, (command, refused.stderr)
+        assert refused.stderr.startswith(f"error: {field}: "), refused.stderr
+        assert "not UTF-8" in refused.stderr, refused.stderr
+    assert cli("jobs", "list", "--json").stdout.count('"id"') == 0
+    assert cli("tenant", "list").stdout == ""
