@@ -143,6 +143,54 @@ class Proc:
         self._log.close()
 
 
+def superadmin_token(env: dict[str, str]) -> str:
+    """A new superadmin API token, made by `cronbase token create` with `env`."""
+    command = [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"]
+    created = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return created.stdout.strip().splitlines()[-1]
+
+
+def start_api(
+    env: dict[str, str], log_dir: Path, name: str, processes: int = 1
+) -> tuple[Proc, str]:
+    """An API server without a worker (`uvicorn --factory cronbase.api.app:create_app_from_env`,
+    `processes` worker processes, no access log) on a free loopback port, once its /readyz
+    answers: (the process, its base URL). The caller stops it."""
+    import httpx
+
+    port = free_port()
+    command = [
+        str(BIN / "uvicorn"),
+        "--factory",
+        "cronbase.api.app:create_app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(processes),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    server = Proc(command, env, log_dir, name)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.popen.poll() is not None:
+            raise RuntimeError(f"uvicorn exited:\n{server.log()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                if processes > 1:  # one process answered: give the others time to come up
+                    time.sleep(1.0 + 0.5 * processes)
+                return server, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise TimeoutError(f"uvicorn not ready:\n{server.log()[-3000:]}")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -11,7 +11,6 @@ with the worker polling only (`CRONBASE_PGBOUNCER=1`, as behind PgBouncer: no LI
 from __future__ import annotations
 
 import random
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,17 +19,17 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from harness import (
-    BIN,
     CRONBASE,
     Proc,
     cronbase_env,
     engine_for,
-    free_port,
     insert_noop_jobs,
     median,
     now,
     percentile,
     scratch_postgres,
+    start_api,
+    superadmin_token,
 )
 
 from cronbase.store.tables import cron_job, cron_job_run
@@ -65,14 +64,11 @@ def _measure(
         with engine.connect() as conn:
             job_id = conn.execute(sa.select(cron_job.c.id)).scalar_one()
         env = cronbase_env(url, **extra)
-        token = _superadmin_token(env)
-        port = free_port()
-        server = Proc(_uvicorn(port), env, log_dir, "uvicorn-run-now")
+        token = superadmin_token(env)
+        server, base = start_api(env, log_dir, "uvicorn-run-now")
         worker = Proc([CRONBASE, "worker"], env, log_dir, "worker-run-now")
         try:
             worker.wait_for_log("started")
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server)
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
                 runs = [_latencies(http, engine, job_id, requests) for _ in range(repeats)]
         finally:
@@ -110,38 +106,3 @@ def _wait_finished(engine: sa.Engine, run_id: str, timeout: float = 30.0) -> dat
             return started
         time.sleep(0.01)
     raise TimeoutError(f"run {run_id} did not finish within {timeout}s")
-
-
-def _superadmin_token(env: dict[str, str]) -> str:
-    command = [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"]
-    created = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    return created.stdout.strip().splitlines()[-1]
-
-
-def _uvicorn(port: int) -> list[str]:
-    return [
-        str(BIN / "uvicorn"),
-        "--factory",
-        "cronbase.api.app:create_app_from_env",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-
-
-def _wait_ready(base: str, server: Proc, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.popen.poll() is not None:
-            raise RuntimeError(f"uvicorn exited:\n{server.log()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"uvicorn not ready:\n{server.log()[-3000:]}")

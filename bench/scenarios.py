@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from harness import (
-    BIN,
     CRONBASE,
     CpuWindow,
     Proc,
@@ -25,7 +24,6 @@ from harness import (
     cronbase_env,
     engine_for,
     finished_runs,
-    free_port,
     insert_noop_jobs,
     median,
     memory_kib,
@@ -35,6 +33,8 @@ from harness import (
     scratch_postgres,
     scratch_sqlite,
     set_next_run,
+    start_api,
+    superadmin_token,
 )
 
 from cronbase.builtin.tables import employees, users
@@ -360,47 +360,17 @@ async def _load(base: str, token: str, method: str, seconds: float, concurrency:
 def scenario_api(
     n: int, seconds: float, repeats: int, log_dir: Path, concurrency: int = 32
 ) -> list[Row]:
+    print(f"   load generator: {LOADGEN} ({WRK or 'wrk is not on PATH'})", file=sys.stderr)  # noqa: T201
     rows: list[Row] = []
     with scratch_postgres("api") as url:
         engine = engine_for(url)
         insert_noop_jobs(engine, n, now() + timedelta(days=1))
         engine.dispose()
         env = cronbase_env(url)
-        token = (
-            subprocess.run(
-                [CRONBASE, "token", "create", "--email", "bench@x", "--role", "superadmin"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = superadmin_token(env)
         for processes in (1, 4):
-            port = free_port()
-            server = Proc(
-                [
-                    str(BIN / "uvicorn"),
-                    "--factory",
-                    "cronbase.api.app:create_app_from_env",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(processes),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                env,
-                log_dir,
-                f"uvicorn-{processes}",
-            )
+            server, base = start_api(env, log_dir, f"uvicorn-{processes}", processes)
             try:
-                _wait_healthy(f"http://127.0.0.1:{port}", server, processes)
-                base = f"http://127.0.0.1:{port}"
                 for method in ("GET", "POST"):
                     _measure(base, token, method, 1.0, 8, log_dir)  # warm up
                     results = [
@@ -423,7 +393,7 @@ def scenario_api(
                         (
                             "5 API",
                             setting,
-                            "latency p50 / p99 (ms)",
+                            f"latency p50 / p99 (ms, {LOADGEN})",
                             (
                                 f"{median([r[1] for r in results]) * 1000:.1f} / "
                                 f"{median([r[2] for r in results]) * 1000:.1f}"
@@ -477,23 +447,6 @@ def _measure(
         return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
     return rps, pct("50"), pct("99"), errors
-
-
-def _wait_healthy(base: str, server: Proc, processes: int, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.popen.poll() is not None:
-            raise RuntimeError(f"uvicorn exited:\n{server.log()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                time.sleep(1.0 + 0.5 * processes)  # let every worker process come up
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"uvicorn not ready:\n{server.log()[-3000:]}")
 
 
 # --- 6 built-in jobs at scale ---------------------------------------------------------------
