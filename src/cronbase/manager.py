@@ -149,7 +149,19 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
             raise JobNotFound(job_id)
         return job
 
-    def list_jobs(
+    def list_jobs(self, caller: Principal, **request: Any) -> Page:
+        """A page of the jobs the caller may see, oldest first unless sorted (JOB_SORTS).
+        `request`: tenant_id, sort, cursor, limit (100), offset, and JobQuery's filters
+        has_tenant, is_active, q, function_name, last_status."""
+        query = self._job_query(caller, **request)
+        return page_of(self.store.list_jobs(query), query.sort, query.limit - 1)
+
+    def list_jobs_json(self, caller: Principal, **request: Any) -> Page:
+        """list_jobs' page with each job as the JSON the API sends (store/job_json.py)."""
+        query = self._job_query(caller, **request)
+        return page_of(self.store.list_jobs_json(query), query.sort, query.limit - 1)
+
+    def _job_query(
         self,
         caller: Principal,
         *,
@@ -159,9 +171,8 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
         limit: int = 100,
         offset: int | None = None,
         **filters: Any,
-    ) -> Page:
-        """A page of the jobs the caller may see, oldest first unless sorted (JOB_SORTS);
-        `filters`: JobQuery's has_tenant, is_active, q, function_name, last_status."""
+    ) -> JobQuery:
+        """The query of a page of `limit` jobs, plus one: whether there is a next page."""
         if tenant_id is not None and filters.get("has_tenant") is False:
             why = "false asks for the global jobs, which have no tenant: leave out one of the two"
             raise InvalidQuery([("has_tenant", f"{why} (tenant_id was given)")])
@@ -171,11 +182,9 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
             tenant_id = caller.tenant_id
         order = parse_sort(sort, JOB_SORTS)
         after = start_after(order, cursor, offset)  # InvalidQuery for a bad cursor
-        # One more than the page: whether there is a next one.
-        query = JobQuery(
+        return JobQuery(
             tenant_id, sort=order, after=after, limit=limit + 1, offset=offset or 0, **filters
         )
-        return page_of(self.store.list_jobs(query), order, limit)
 
     def update_job(self, job_id: UUID, changes: dict[str, Any], caller: Principal) -> Job:
         """Apply `changes` (any JobSpec fields) after validating the result as a whole.

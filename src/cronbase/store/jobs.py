@@ -4,6 +4,7 @@ given, inside the caller's transaction (see SqlStore)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -167,10 +168,42 @@ def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
 
 
 def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
-    """A page of jobs. The name search and the function filter read the list's copy of them
-    (cron_job_search), the last-status filter and the sort by last run its copy of the last
-    run (cron_job_last_run): indexes that cron_job cannot carry (see store/search.py), joined
-    to the jobs by id. The rest reads cron_job's indexes."""
+    """A page of jobs (what it reads: `listing`)."""
+    page = listing(sa.select(cron_job), query)
+    rows = keyset.read_page(
+        conn,
+        page.select,
+        page.table,
+        query.sort,
+        query.after,
+        query.limit,
+        query.offset,
+        page.ids,
+    )
+    jobs = graph.with_upstreams(conn, [job_from_row(row) for row in rows])
+    if page.by_last_run:  # the value each was ordered by, for the page's cursor
+        return [listed_job(j, row.listed_last_run) for j, row in zip(jobs, rows, strict=True)]
+    return jobs
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a page of jobs reads: `select` narrowed to the jobs the query lists, in the order
+    of `table`'s columns (the sort's, then `ids`), and whether that is the sort by last run
+    (whose rows carry listed_last_run, the value they were ordered by)."""
+
+    select: sa.Select[Any]
+    table: sa.Table
+    ids: sa.Column[Any]
+    by_last_run: bool
+
+
+def listing(select: sa.Select[Any], query: JobQuery) -> Listing:
+    """`select` (of cron_job's columns, or expressions of them: store/job_json.py) for a
+    page of the jobs `query` lists. The name search and the function filter read the list's
+    copy of them (cron_job_search), the last-status filter and the sort by last run its copy
+    of the last run (cron_job_last_run): indexes that cron_job cannot carry (see
+    store/search.py), joined to the jobs by id. The rest reads cron_job's indexes."""
     copy, last = cron_job_search, cron_job_last_run
     sorted_by = query.sort.fields[0].name if query.sort.fields else ""
     by_last_run = sorted_by == "last_run"
@@ -186,7 +219,6 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     tenants = [order.c.tenant_id]
     if searched and order is cron_job:
         tenants.append(copy.c.tenant_id)
-    select = sa.select(cron_job)
     joined: sa.FromClause = cron_job
     if searched:
         joined = joined.join(copy, copy.c.job_id == cron_job.c.id)
@@ -211,13 +243,7 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     if query.last_status is not None:
         select = select.where(last.c.last_status == query.last_status)
     ids = cron_job.c.id if order is cron_job else order.c.job_id
-    rows = keyset.read_page(
-        conn, select, order, query.sort, query.after, query.limit, query.offset, ids
-    )
-    jobs = graph.with_upstreams(conn, [job_from_row(row) for row in rows])
-    if by_last_run:  # the value each was ordered by, for the page's cursor
-        return [listed_job(j, row.listed_last_run) for j, row in zip(jobs, rows, strict=True)]
-    return jobs
+    return Listing(select, order, ids, by_last_run)
 
 
 def enqueue_run(

@@ -17,7 +17,7 @@ from cronbase.errors import ConcurrentChange, ValueRefused
 from cronbase.explain import Evidence
 from cronbase.fair_share import TenantShares
 from cronbase.jobs import Claim, Job, Outcome, Recorded, Run, RunStatus
-from cronbase.listing import RunQuery
+from cronbase.listing import JobQuery, RunQuery
 from cronbase.notify.flood import DEFAULT_QUIET_PERIOD, MaintenanceWindow
 from cronbase.notify.model import (
     Event,
@@ -27,6 +27,7 @@ from cronbase.store import (
     alerts,
     claims,
     evidence,
+    job_json,
     leases,
     notifications,
     recording,
@@ -36,6 +37,7 @@ from cronbase.store import (
     wakeups,
 )
 from cronbase.store.engine import DEFERRED, create_engine
+from cronbase.store.job_json import JsonJob
 from cronbase.store.leases import DEFAULT_LEASE
 from cronbase.store.protocol import PlanSlots
 from cronbase.store.retention import PruneBatch, RunKey
@@ -78,6 +80,24 @@ class SqlStore(JobMethods, NotificationMethods):
             conn.execution_options(**{DEFERRED: True})
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def reading_once(self) -> Iterator[sa.Connection]:
+        """A connection for reads that need no snapshot shared between their statements. On
+        PostgreSQL it is in autocommit: a statement is one round trip, with no BEGIN and
+        COMMIT around it (in READ COMMITTED a transaction would not give its statements one
+        snapshot anyway). Elsewhere, reading()."""
+        if self.dialect != "postgresql":
+            with self.reading() as conn:
+                yield conn
+            return
+        with _translated(), self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    def list_jobs_json(self, query: JobQuery) -> list[JsonJob]:
+        """list_jobs' page, each job as the JSON the API sends (job_json.py)."""
+        with self.reading_once() as conn:
+            return job_json.read_page(conn, query)
 
     @contextmanager
     def connection(self) -> Iterator[sa.Connection]:

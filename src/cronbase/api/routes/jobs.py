@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
 from cronbase.api.errors import NO_NUL
-from cronbase.api.responses import answer
+from cronbase.api.responses import answer, answer_jobs
 from cronbase.api.schemas import (
     Deleted,
     DependencyData,
@@ -101,7 +101,7 @@ def list_jobs(
     limit: Limit = 100,
     offset: Offset = None,
 ) -> Response:
-    page = services.manager.list_jobs(
+    page = services.manager.list_jobs_json(
         caller,
         tenant_id=tenant_id,
         has_tenant=has_tenant,
@@ -114,27 +114,25 @@ def list_jobs(
         limit=limit,
         offset=offset,
     )
-    jobs = [_job(j) for j in page.items]
-    return answer(JobList(jobs=jobs, pagination=_page(limit, offset, page)))
+    return answer_jobs([job.json for job in page.items], _page(limit, offset, page))
 
 
-@router.post("", status_code=201, summary="Create a job")
-def create_job(body: JobCreate, services: ServicesDep, caller: AdminDep) -> Envelope[JobData]:
+# A job's routes answer with the envelope serialized once (api/responses.py).
+@router.post("", status_code=201, summary="Create a job", response_model=Envelope[JobData])
+def create_job(body: JobCreate, services: ServicesDep, caller: AdminDep) -> Response:
     job = services.manager.create_job(JobSpec(**body.model_dump()), caller)
-    return Envelope(data=JobData(job=_job(job)))
+    return answer(JobData(job=_job(job)), status_code=201)
 
 
-@router.get("/{job_id}", summary="Read a job")
-def get_job(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Envelope[JobData]:
-    return Envelope(data=JobData(job=_job(services.manager.get_job(job_id, caller))))
+@router.get("/{job_id}", summary="Read a job", response_model=Envelope[JobData])
+def get_job(job_id: UUID, services: ServicesDep, caller: AdminDep) -> Response:
+    return answer(JobData(job=_job(services.manager.get_job(job_id, caller))))
 
 
-@router.put("/{job_id}", summary="Update a job's given fields")
-def update_job(
-    job_id: UUID, body: JobUpdate, services: ServicesDep, caller: AdminDep
-) -> Envelope[JobData]:
+@router.put("/{job_id}", summary="Update a job's given fields", response_model=Envelope[JobData])
+def update_job(job_id: UUID, body: JobUpdate, services: ServicesDep, caller: AdminDep) -> Response:
     job = services.manager.update_job(job_id, body.model_dump(exclude_unset=True), caller)
-    return Envelope(data=JobData(job=_job(job)))
+    return answer(JobData(job=_job(job)))
 
 
 @router.delete("/{job_id}", summary="Delete a job and its run history")
