@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,49 @@ def create_engine(
         return _sqlite_engine(url, sqlite_busy_timeout, **kwargs)
     if pgbouncer:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    _ping_when_in_doubt(engine)
+    return engine
+
+
+# A pooled connection is pinged before use only when it may be dead. SQLAlchemy's
+# pool_pre_ping pinged it at every checkout: a round trip (and a wake-up of the server) before
+# every transaction, a fifth of a cheap read's cost. A connection the server closed while it
+# sat in the pool (a restart, pg_terminate_backend, a crash of another backend) has something
+# to read, the server's notice or the closing itself, which a poll() with no wait sees without
+# a round trip. One idle longer than PING_AFTER_IDLE_S is pinged anyway, in case a firewall
+# dropped it without a word. A ping that fails discards every pooled connection older than
+# it, as pool_pre_ping did; a connection that dies in use still fails that use.
+PING_AFTER_IDLE_S = 30.0
+_RETURNED = "cronbase_returned_at"  # in a pool entry's info: when it was last checked in
+
+
+def _ping_when_in_doubt(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None:  # just connected (a reconnection clears the info too)
+            return
+        if time.monotonic() - returned < PING_AFTER_IDLE_S and not _has_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: reconnect, as pool_pre_ping does
+            raise sa.exc.InvalidatePoolError(f"ping failed: {exc}") from exc
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether the server sent something to a connection that sent it nothing."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    except Exception:  # noqa: BLE001 - closed, or no socket: doubtful
+        return True
+    return bool(poller.poll(0))
 
 
 def sqlite_file(url: str | sa.URL) -> Path | None:
