@@ -60,6 +60,10 @@ class TokenOperations:
         self.token_cache.clear()  # refused here at once; other servers hear the NOTIFY
         return revoked
 
+    def remembered_principal(self, token: str) -> Principal | None:
+        """principal_for_token's answer if the cache has it (no I/O), else None."""
+        return self.token_cache.get(hash_token(token), self.clock.now())
+
     def principal_for_token(self, token: str) -> Principal | None:
         """The caller a live API token speaks for, or None if it is unknown, revoked or
         expired; remembered for a few seconds (cronbase.token_cache: how stale it may be)."""

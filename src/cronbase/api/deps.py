@@ -37,10 +37,8 @@ _bearer = HTTPBearer(
 )
 
 
-def _principal(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def _resolve(services: Services, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller the credentials speak for (an API token's row may be read: blocking I/O)."""
     if credentials is None:
         raise NotAuthenticated("send an API token: Authorization: Bearer <token>")
     token = credentials.credentials
@@ -53,6 +51,20 @@ def _principal(
     if settings.jwt_secret and token.count(".") == 2:
         return principal_from_jwt(token, settings.jwt_secret, settings.jwt_max_ttl_seconds)
     raise NotAuthenticated("the bearer token is neither a cronbase API token nor a valid JWT")
+
+
+async def _principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    # Only an API token whose row must be read (token_cache.py) does I/O, and takes a hop to
+    # a thread of the pool; a remembered one, a JWT or none is answered here.
+    if credentials is None or not credentials.credentials.startswith(TOKEN_PREFIX):
+        return _resolve(services, credentials)
+    remembered = services.manager.remembered_principal(credentials.credentials)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(_resolve, services, credentials)
 
 
 async def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
@@ -76,7 +88,7 @@ def _metrics_reader(
     # (a Prometheus on a private network that holds no token).
     if services.settings.metrics_public:
         return
-    if not _principal(services, credentials).is_superadmin:
+    if not _resolve(services, credentials).is_superadmin:
         raise PermissionDenied(
             "/metrics needs a superadmin token (or CRONBASE_METRICS_PUBLIC=1 on the server)"
         )
@@ -88,8 +100,7 @@ MetricsReader = Depends(_metrics_reader)
 
 async def authenticate(request: Request) -> Principal:
     """The caller of `request` as the routes see it, or NotAuthenticated; for error handlers."""
-    credentials = await _bearer(request)
-    return await run_in_threadpool(_principal, await _services(request), credentials)
+    return await _principal(await _services(request), await _bearer(request))
 
 
 # --- query parameters -----------------------------------------------------------------------
