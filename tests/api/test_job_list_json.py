@@ -104,7 +104,10 @@ SUPERADMIN = Principal("root@x.test", Role.SUPERADMIN, None)
         {"sort": "last_run", "limit": 4},
         {"sort": "-last_run", "offset": 2, "limit": 6},
         {"has_tenant": True, "q": "JOB 1"},
+        {"has_tenant": False, "sort": "-name", "limit": 2},
         {"last_status": "failed"},
+        {"function_name": "echo", "sort": "-last_run", "limit": 4},
+        {"function_name": ""},
     ],
 )
 @pytest.mark.usefixtures("listed")
