@@ -1,6 +1,7 @@
-"""Pooled PostgreSQL connections are checked before use only when in doubt (store/engine.py):
+"""Pooled PostgreSQL connections (store/engine.py) are checked before use only when in doubt:
 one the server closed while it sat in the pool is replaced, so reads and writes go on after
-a restart; one reused at once is not pinged (no round trip before the statement)."""
+a restart; one reused at once is not pinged (no round trip before the statement). And those
+opened for a busy moment are kept, not closed as they are returned."""
 
 from __future__ import annotations
 
@@ -65,5 +66,19 @@ def test_a_connection_reused_at_once_is_not_pinged(
             # pg_stat_activity shows a backend's last statement: a ping would be there.
             ((_pid, query),) = _backends(postgres_admin_url, database)
             assert query == "SELECT 'the last statement'"
+    finally:
+        store.close()
+
+
+def test_connections_opened_for_a_busy_moment_are_kept(postgres_url: str) -> None:
+    """SQLAlchemy's default pool closes every connection past 5 as it is returned; an API
+    server answering more than 5 requests at a time then opened a connection for most."""
+    store = SqlStore.from_url(postgres_url)
+    try:
+        held = [store.engine.connect() for _ in range(8)]
+        for conn in held:
+            conn.exec_driver_sql("SELECT 1")
+            conn.close()
+        assert store.engine.pool.checkedin() == 8  # type: ignore[attr-defined]
     finally:
         store.close()

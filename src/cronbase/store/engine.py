@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 # Execution option: begin this connection's transactions without taking SQLite's write lock.
 DEFERRED = "cronbase_deferred"
+# A PostgreSQL engine's connections at most, all kept in its pool once opened (create_engine).
+POOL_SIZE = 15
 
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:
@@ -36,6 +38,13 @@ def create_engine(
         return _sqlite_engine(url, sqlite_busy_timeout, **kwargs)
     if pgbouncer:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
+    # At most 15 connections at once, as SQLAlchemy's default pool (5, and 10 more "overflow"
+    # ones), but all of them kept: the default closes an overflow connection as it is returned
+    # whenever 5 others wait in the pool, so an API server answering more than 5 requests at
+    # a time opened and closed a connection (a new server process) for most of them, about
+    # 30 a second under bench scenario 5.
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", 0)
     engine = sa.create_engine(url, **kwargs)
     _ping_when_in_doubt(engine)
     return engine
