@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner, Worker
-from cronbase.runner.search_refresh import SearchRefresher
+from cronbase.runner.search_refresh import BURST_DEFERRAL, SearchRefresher
 from cronbase.store import SqlStore
 from cronbase.store.search import LOCK
 from cronbase.store.tables import cron_job, cron_job_last_run, cron_job_search, cron_lock
@@ -194,6 +194,48 @@ def test_a_worker_refreshes_between_its_turns(
     wait_for_runs_to_end(runner)
     clock.advance(timedelta(seconds=2))
     worker.tick()
+    assert names(manager, last_status="failed") == ["failing"]
+
+
+def _ran_and_failed(
+    make_job: MakeJob, runner: Runner, clock: FakeClock, refresher: SearchRefresher
+) -> None:
+    """A pass, then a run of a new job that failed: the copy does not know it yet."""
+    make_job("boom", name="failing")
+    clock.set(T0 + timedelta(minutes=5))
+    assert refresher.turn() is not None  # the first pass: nothing has run yet
+    runner.step(clock.now())
+    wait_for_runs_to_end(runner)
+    runner.step(clock.now())  # records the failure
+
+
+def test_a_pass_waits_while_the_worker_claims_and_is_made_once_it_stops(
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+    runner: Runner,
+    refresher: SearchRefresher,
+) -> None:
+    _ran_and_failed(make_job, runner, clock, refresher)
+    clock.advance(timedelta(seconds=refresher.every))  # a pass is due
+    assert refresher.turn(claiming=True) is None  # a burst goes on: the pass waits
+    assert names(manager, last_status="failed") == []
+    assert refresher.turn(claiming=False) is not None  # the burst is over
+    assert names(manager, last_status="failed") == ["failing"]
+
+
+def test_a_burst_puts_a_pass_off_for_ten_intervals_at_most(
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+    runner: Runner,
+    refresher: SearchRefresher,
+) -> None:
+    _ran_and_failed(make_job, runner, clock, refresher)
+    clock.advance(timedelta(seconds=refresher.every * BURST_DEFERRAL - 0.5))
+    assert refresher.turn(claiming=True) is None
+    clock.advance(timedelta(seconds=0.5))
+    assert refresher.turn(claiming=True) is not None
     assert names(manager, last_status="failed") == ["failing"]
 
 

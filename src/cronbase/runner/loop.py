@@ -41,7 +41,8 @@ class Worker:
     With a `pruner`, each turn also does its share of the run-history retention (see
     Pruner): after the due runs are claimed, and within the time left before the next is due.
     With a `refresher`, it keeps the jobs list's copy of last runs up to date (a pass every few
-    seconds, by one worker of the fleet at a time; see SearchRefresher).
+    seconds, by one worker of the fleet at a time, put off while it claims a burst; see
+    SearchRefresher).
     """
 
     def __init__(
@@ -106,7 +107,7 @@ class Worker:
             return self._failed("turn of the worker loop failed")
         self._failures = 0
         if self.refresher is not None:
-            self.refresher.turn()
+            self.refresher.turn(claiming=bool(taken))
         if taken and not self.runner.busy:
             return 0.0  # it took slots that did not run (missed, skipped): look again at once
         wait = self.max_sleep
