@@ -11,6 +11,7 @@ import pytest
 
 from cronbase.bootstrap import build
 from cronbase.config import Settings
+from cronbase.manager import SYSTEM, JobManager
 from cronbase.registry import JobContext, JobRegistry
 from cronbase.runner import Runner
 from cronbase.runner.tally import RunTally
@@ -118,3 +119,25 @@ def test_the_setting_switches_the_worker_to_the_summary(
     monkeypatch.setenv("CRONBASE_RUN_LOG", "every")
     with pytest.raises(ValueError, match="run_log"):
         Settings()
+
+
+def test_a_run_line_says_when_the_job_runs_next_or_that_it_does_not(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    make_job("fine", name="hourly", schedule="hourly")
+    asked = make_job("fine", name="asked", schedule="on_demand")
+    clock.set(datetime(2025, 1, 15, 11, 0, 30, tzinfo=UTC))
+    manager.run_now(asked.id, SYSTEM)
+
+    Runner(store, registry, clock).run_due()
+
+    lines = sorted(_lines(caplog))
+    assert lines[0].startswith("run succeeded: asked (fine) in ")
+    assert lines[0].endswith(", no next run")  # on demand: not "next run None"
+    assert lines[1].endswith(", next run 2025-01-15T12:00:00Z")

@@ -92,12 +92,14 @@ def _succeeded(outcome: Outcome, summary: RunSummary | None, tally: RunTally | N
     if tally is not None:
         return
     seconds = (outcome.finished_at - outcome.started_at).total_seconds()
+    # An on_demand or paused job has no next run: say so rather than "next run None".
+    upcoming = f"next run {isoformat(claim.next_run)}" if claim.next_run else "no next run"
     logger.info(
-        "run succeeded: %s (%s) in %.3fs, next run %s",
+        "run succeeded: %s (%s) in %.3fs, %s",
         job.name,
         job.function_name,
         seconds,
-        isoformat(claim.next_run),
+        upcoming,
         extra=_extra(outcome),
     )
 
