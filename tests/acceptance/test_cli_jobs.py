@@ -89,6 +89,7 @@ def test_run_a_job_here_then_read_its_history_and_next_runs(cli: Cli, store: Sql
     [run] = json.loads(_ok(cli("jobs", "history", job["id"], "--json")))["runs"]
     assert (run["status"], run["trigger"], run["attempt"]) == ("succeeded", "manual", 1)
     assert run["duration_ms"] >= 0
+    assert history[1].endswith(json.dumps(run["result"]))  # JSON, as the API gives it
     [stored] = store.list_jobs()
     assert stored.last_status == "succeeded"
     assert run["started_at"] == stored.to_dict()["last_run"]

@@ -4,6 +4,7 @@ runs or does not."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -121,8 +122,10 @@ def cmd_jobs_log(args: argparse.Namespace) -> None:
 
 
 def _outcome(run: Run) -> str:
-    """The run's error or result on one line, cut to a screen's width."""
-    text = run.error or (str(run.result) if run.result is not None else "")
+    """The run's error or result (as JSON, as the API gives it) on one line, cut to a screen's
+    width."""
+    result = json.dumps(run.result, ensure_ascii=False) if run.result is not None else ""
+    text = run.error or result
     line = " ".join(text.split())
     return line if len(line) <= 100 else line[:99] + "…"
 
