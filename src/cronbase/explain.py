@@ -148,6 +148,8 @@ class Explanation:
             "next_run": isoformat(job.next_run),
             "overdue_after_seconds": job.overdue_after_seconds,
             "overdue_since": isoformat(overdue_since(job)) if overdue else None,
+            "alerting_since": isoformat(job.alerting_since),
+            "muted_until": isoformat(job.muted_until),
             "workers": {
                 "alive": self.facts.workers_alive,
                 "threads": self.facts.fleet.threads,
@@ -308,7 +310,7 @@ def _summary(state: JobState, f: Facts, retry: datetime | None) -> str:
 
 
 def _details(facts: Facts) -> list[str]:
-    """The evidence in words: last run, missed and skipped slots, pending runs."""
+    """The evidence in words: last run, missed and skipped slots, pending runs, alerts."""
     job = facts.job
     lines = []
     if job.last_run is None:
@@ -330,4 +332,18 @@ def _details(facts: Facts) -> list[str]:
             f"A {pending.trigger} run (attempt {pending.attempt}) waits to start at "
             f"{_when(pending.run_after)}."
         )
+    return lines + _alerts(facts)
+
+
+def _alerts(facts: Facts) -> list[str]:
+    """What its alerts are doing: a job that fails in silence may be muted, or alerted on
+    already (an episode stays open until a run succeeds)."""
+    job, lines = facts.job, []
+    if job.alerting_since is not None:
+        lines.append(
+            f"Alerting since {_when(job.alerting_since)}: its next successful run ends that "
+            "(job.recovered)."
+        )
+    if job.muted_until is not None and job.muted_until > facts.now:
+        lines.append(f"Alerts about it are muted until {_when(job.muted_until)}.")
     return lines

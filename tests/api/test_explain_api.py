@@ -87,3 +87,13 @@ def test_another_tenants_job_or_no_job_is_404_and_a_bad_id_422(callers: Callers)
     bad = callers.admin_a.get("/api/cron/jobs/not-an-id/explain")
     assert bad.status_code == 422
     assert callers.user.get(f"/api/cron/jobs/{job_id}/explain").status_code == 403
+
+
+def test_a_muted_job_says_so_in_words_and_in_fields(callers: Callers) -> None:
+    job_id = _create(callers.admin_a)
+    until = "2030-01-01T00:00:00Z"
+    muted = callers.admin_a.put(f"/api/cron/jobs/{job_id}", json={"muted_until": until})
+    assert muted.status_code == 200, muted.text
+    found = callers.admin_a.get(f"/api/cron/jobs/{job_id}/explain").json()["data"]["explanation"]
+    assert (found["muted_until"], found["alerting_since"]) == (until, None)
+    assert f"Alerts about it are muted until {until}." in found["details"]

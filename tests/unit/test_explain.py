@@ -147,3 +147,24 @@ def test_the_evidence_in_words_and_fields() -> None:
 def test_a_job_never_run_says_so() -> None:
     found = explain(Facts(make_job(next_run=datetime(2030, 1, 1, tzinfo=UTC)), NOW), [])
     assert found.details[0] == "It has never run."
+
+
+def test_an_open_alert_episode_and_a_mute_are_said() -> None:
+    job = make_job(
+        last_run=NOW - timedelta(minutes=5),
+        last_status="failed",
+        alerting_since=NOW - timedelta(hours=2),
+        muted_until=NOW + timedelta(hours=8),
+    )
+    found = explain(Facts(job, NOW), [])
+    assert found.details[-2:] == [
+        "Alerting since 2025-01-15T08:35:00Z: its next successful run ends that (job.recovered).",
+        "Alerts about it are muted until 2025-01-15T18:35:00Z.",
+    ]
+    fields = found.to_dict()
+    assert (fields["alerting_since"], fields["muted_until"]) == (
+        "2025-01-15T08:35:00Z",
+        "2025-01-15T18:35:00Z",
+    )
+    past = explain(Facts(replace(job, muted_until=NOW, alerting_since=None), NOW), [])
+    assert not any("lert" in line for line in past.details)  # a mute that ended says nothing
