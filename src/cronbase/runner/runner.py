@@ -362,16 +362,17 @@ class Runner:
         return policy.leases_stale(renewed, lease, self.clock.monotonic())
 
     def _take(self) -> tuple[Execution, JobCall] | None:
-        """The next waiting claim, as an Execution starting now, and its call; None if there is
-        none, the runner is stopping, the leases are too old to trust, or it cannot run (the
-        loop records those). Called under the pool's lock, by the loop or a thread whose run
-        ended."""
+        """The next waiting claim as an Execution starting now, and its call; None if there is
+        none, the runner stops, leases are stale or it cannot run (the loop records those).
+        Called under the pool's lock, by the loop or by a thread whose run ended."""
         stale = self._stopping() or self._leases_stale()
         claim = self._queued.next_to_run() if self._queued and not stale else None
         if claim is None:
             return None
-        if len(self._queued) == self._low_mark:
-            self.threads.wake()  # time to claim more (policy.claims_wanted)
+        # Down to where the loop claims again (policy.claims_wanted): wake it. (That none is
+        # left, a thread that finds none says; the loop's own fill needs no wake-up.)
+        if self._low_mark and len(self._queued) == self._low_mark:
+            self.threads.wake()
         timeout = claim.job.timeout_seconds
         deadline = self.clock.monotonic() + timeout if timeout else None
         execution = Execution(claim, self.clock.now(), deadline, threading.Event())
