@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job_run
 from tests.acceptance.cli import cli_command, cli_env
-from tests.helpers import run_history
+from tests.helpers import run_history, wait_until
 
 FAST = {"CRONBASE_WORKER_MAX_SLEEP_SECONDS": "0.2", "CRONBASE_WORKER_LEASE_SECONDS": "2"}
 WAIT = 60.0  # seconds a worker process may take to get somewhere, on a shared CI machine
@@ -33,6 +33,18 @@ def start_workers(
         with (logs / f"worker-{len(list(logs.iterdir()))}.log").open("w") as log:
             workers.append(subprocess.Popen(cli_command("worker"), env=env, stderr=log, text=True))
     return workers
+
+
+def wait_started(logs: Path, count: int) -> None:
+    """Wait until `count` workers logging to `logs` say they started: a loaded machine takes
+    seconds to start one, and work made due before they are all up may be done by the first
+    (one killed while starting exits -15, not 0)."""
+    wait_until(
+        lambda: sum(" started" in path.read_text() for path in logs.iterdir()) >= count,
+        what=f"{count} workers to start",
+        timeout=WAIT,
+        state=lambda: [path.read_text()[-300:] for path in sorted(logs.iterdir())],
+    )
 
 
 def stop(workers: list[subprocess.Popen[str]], logs: Path) -> list[str]:

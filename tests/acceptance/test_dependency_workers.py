@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from cronbase.job_fields import Dependency
 from cronbase.store import SqlStore
 from cronbase.store.tables import cron_job, cron_job_run
-from tests.acceptance.processes import WAIT, count, start_workers, statuses, stop
+from tests.acceptance.processes import (
+    WAIT,
+    count,
+    start_workers,
+    statuses,
+    stop,
+    wait_started,
+)
 from tests.helpers import run_history, wait_until
 
 HOUR = timedelta(hours=1)
@@ -85,6 +92,7 @@ def test_four_workers_run_200_chains_of_three_as_exactly_600_runs(
     chains = add_chains(store, 200)
     workers = start_workers(postgres_url, 4, tmp_path / "logs", CRONBASE_WORKER_LEASE_SECONDS="30")
     try:
+        wait_started(tmp_path / "logs", 4)  # else the first up may do all 600 runs
         started = time.monotonic()
         make_due(store, [a for a, _, _ in chains])
         wait_until(
