@@ -239,6 +239,36 @@ def test_a_burst_puts_a_pass_off_for_ten_intervals_at_most(
     assert names(manager, last_status="failed") == ["failing"]
 
 
+def test_a_worker_whose_threads_are_all_taken_puts_its_pass_off(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    manager: JobManager,
+    gate: threading.Event,
+) -> None:
+    # A burst: its one thread runs a job and more wait; the loop's turns claim nothing new.
+    runner = Runner(store, registry, clock, concurrency=1, prefetch=2, jitter=lambda: 0.0)
+    refresher = SearchRefresher(store, clock, "w", every=2.0)
+    worker = Worker(runner, clock, refresher=refresher)
+    make_job("boom", name="failing")
+    clock.set(T0 + timedelta(minutes=5))
+    worker.tick()  # the first pass; it claims and runs "failing"
+    wait_for_runs_to_end(runner)
+    for n in range(3):
+        manager.run_now(make_job("wait", name=f"w{n}", schedule="on_demand").id, SYSTEM)
+    clock.advance(timedelta(seconds=2))
+    worker.tick()  # records the failure, claims the three: one runs, two wait
+    clock.advance(timedelta(seconds=2))
+    worker.tick()  # claims nothing, but its thread is taken: the pass waits
+    assert names(manager, last_status="failed") == []
+    gate.set()
+    wait_for_runs_to_end(runner)
+    clock.advance(timedelta(seconds=2))
+    worker.tick()
+    assert names(manager, last_status="failed") == ["failing"]
+
+
 def test_one_refresher_at_a_time(store: SqlStore, clock: FakeClock) -> None:
     refresher = SearchRefresher(store, clock, "worker-1", every=2.0)
     key, name = LOCK

@@ -107,7 +107,8 @@ class Worker:
             return self._failed("turn of the worker loop failed")
         self._failures = 0
         if self.refresher is not None:
-            self.refresher.turn(claiming=bool(taken))
+            # A burst: this turn claimed, or every thread is taken (claims may wait for one).
+            self.refresher.turn(claiming=bool(taken) or self.runner.threads.free == 0)
         if taken and not self.runner.busy:
             return 0.0  # it took slots that did not run (missed, skipped): look again at once
         wait = self.max_sleep
