@@ -72,6 +72,23 @@ def test_name_and_function_are_searchable_at_once_after_a_create_or_an_edit(
     assert names(manager, function_name="note") == ["Other"]
 
 
+def test_a_search_of_one_or_two_letters_finds_every_name_holding_them(
+    manager: JobManager, make_job: MakeJob
+) -> None:
+    # Too short for trigrams: on PostgreSQL the names' one- and two-letter pieces narrow it.
+    for name in ("Sync deals", "x", "ZZ top", "a-Zz", "Übersicht", "100%_done"):
+        make_job("note", name=name)
+    assert sorted(names(manager, q="zz")) == ["ZZ top", "a-Zz"]
+    assert names(manager, q="X") == ["x"]
+    assert sorted(names(manager, q="s")) == ["Sync deals", "Übersicht"]
+    assert names(manager, q="c ") == ["Sync deals"]  # a space is a letter like another
+    assert names(manager, q="cd") == []
+    assert names(manager, q="nc") == ["Sync deals"]
+    assert names(manager, q="%_") == ["100%_done"]
+    assert names(manager, q="Üb") == ["Übersicht"]  # not ASCII: read without the pieces
+    assert names(manager, q="qq") == []
+
+
 def test_a_job_inserted_by_plain_sql_is_searchable_at_once(
     store: SqlStore, manager: JobManager
 ) -> None:

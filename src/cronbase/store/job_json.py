@@ -54,7 +54,7 @@ def read_page(conn: sa.Connection, query: JobQuery) -> Sequence[JsonJob]:
         for f in query.sort.fields
         if f.attribute is None  # else listing adds it (the sort by last run)
     ]
-    page = listing(sa.select(_AS_JSON, _ID_TEXT, *keys), query)
+    page = listing(sa.select(_AS_JSON, _ID_TEXT, *keys), query, conn.dialect.name)
     return keyset.read_page(  # type: ignore[return-value]
         conn,
         page.select.join_from(cron_job, _FIELDS, sa.true()),
@@ -132,7 +132,7 @@ class _SqliteJob(NamedTuple):
 
 def _sqlite_page(conn: sa.Connection, query: JobQuery) -> list[JsonJob]:
     """The same jobs, their JSON written by pydantic's serializer as the response model's."""
-    page = listing(sa.select(*_COLUMNS), query)
+    page = listing(sa.select(*_COLUMNS), query, conn.dialect.name)
     rows = keyset.read_page(
         conn,
         page.select,

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from cronbase.audit import AuditEntry
 from cronbase.errors import QuotaExceeded
@@ -169,7 +170,7 @@ def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
 
 def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     """A page of jobs (what it reads: `listing`)."""
-    page = listing(sa.select(cron_job), query)
+    page = listing(sa.select(cron_job), query, conn.dialect.name)
     rows = keyset.read_page(
         conn,
         page.select,
@@ -186,6 +187,12 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     return jobs
 
 
+def is_short(q: str) -> bool:
+    """A name search too short for trigrams (one or two letters), that the name pieces' index
+    answers: ASCII only, whose lower case has as many letters in any locale."""
+    return len(q) <= 2 and q.isascii()
+
+
 @dataclass(frozen=True)
 class Listing:
     """What a page of jobs reads: `select` narrowed to the jobs the query lists, in the order
@@ -198,7 +205,7 @@ class Listing:
     by_last_run: bool
 
 
-def listing(select: sa.Select[Any], query: JobQuery) -> Listing:
+def listing(select: sa.Select[Any], query: JobQuery, dialect: str) -> Listing:
     """`select` (of cron_job's columns, or expressions of them: store/job_json.py) for a
     page of the jobs `query` lists. The name search and the function filter read the list's
     copy of them (cron_job_search), the last-status filter and the sort by last run its copy
@@ -238,6 +245,10 @@ def listing(select: sa.Select[Any], query: JobQuery) -> Listing:
         # ILIKE on PostgreSQL (the trigram index's operator), lower() LIKE lower() on SQLite;
         # % and _ in q match themselves.
         select = select.where(copy.c.name.icontains(query.q, autoescape=True))
+        if dialect == "postgresql" and is_short(query.q):
+            # What trigrams cannot narrow: the name's pieces' index (migration 0025).
+            pieces = sa.func.cronbase_name_pieces(copy.c.name, type_=postgresql.ARRAY(sa.Text()))
+            select = select.where(pieces.contains(postgresql.array([sa.func.lower(query.q)])))
     if query.function_name is not None:
         select = select.where(copy.c.function_name == query.function_name)
     if query.last_status is not None:

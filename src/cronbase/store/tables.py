@@ -142,8 +142,11 @@ cron_job_search = sa.Table(
     sa.Index("ix_cron_job_search_order", "created_at", "job_id"),
     sa.Index("ix_cron_job_search_tenant_order", "tenant_id", "created_at", "job_id"),
 )
-# The optional trigram index of the name search (PostgreSQL, pg_trgm).
+# The optional trigram index of the name search (PostgreSQL, pg_trgm), and the index of each
+# name's one- and two-letter pieces for a search too short for trigrams (PostgreSQL; migration
+# 0025): indexes on expressions of PostgreSQL's own, not in this metadata.
 SEARCH_TRIGRAM_INDEX = "ix_cron_job_search_name_trgm"
+SEARCH_PIECES_INDEX = "ix_cron_job_search_name_pieces"
 cron_job_last_run = sa.Table(
     "cron_job_last_run",
     metadata,
