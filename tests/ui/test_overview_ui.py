@@ -65,6 +65,16 @@ def test_the_jobs_page_shows_last_runs_and_failures_and_filters_them(
             what="the worker to record the failed and the succeeded run",
             state=last_statuses,
         )
+
+        def listed_failed() -> list[str]:
+            params = {"last_status": "failed"}
+            return [
+                j["name"] for j in api.get("/api/cron/jobs", params=params).json()["data"]["jobs"]
+            ]
+
+        # The filter by last status reads the list's copy, which the workers refresh every few
+        # seconds (README, "Searching many jobs"): wait for it as for the runs.
+        wait_until(lambda: listed_failed() == ["Sync billing"], what="the list's copy refreshed")
     seen = ui.browse()
     page = seen.page
     seen.sign_in(url, ui.tokens.superadmin)

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from cronbase.bootstrap import database_location
 from cronbase.cli.common import settings
 from cronbase.cli.parser import build_parser
 from cronbase.errors import CronbaseError, InvalidFields
-from cronbase.store.engine import database_location
 
 
 def main(argv: Sequence[str] | None = None) -> int:
