@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from cronbase.job_fields import JOB_FIELDS
 from cronbase.listing import JobQuery
 from cronbase.store import graph, keyset
-from cronbase.store.jobs import listing
+from cronbase.store.jobs import listing, read_listed
 from cronbase.store.tables import cron_job, cron_job_dependency
 from cronbase.store.types import UTCDateTime
 
@@ -132,17 +132,7 @@ class _SqliteJob(NamedTuple):
 
 def _sqlite_page(conn: sa.Connection, query: JobQuery) -> list[JsonJob]:
     """The same jobs, their JSON written by pydantic's serializer as the response model's."""
-    page = listing(sa.select(*_COLUMNS), query, conn.dialect.name)
-    rows = keyset.read_page(
-        conn,
-        page.select,
-        page.table,
-        query.sort,
-        query.after,
-        query.limit,
-        query.offset,
-        page.ids,
-    )
+    _, rows = read_listed(conn, sa.select(*_COLUMNS), query)
     edges = graph.upstreams_of(conn, [row.id for row in rows])
     jobs = []
     for row in rows:

@@ -3,7 +3,7 @@ given, inside the caller's transaction (see SqlStore)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,7 +170,18 @@ def get_job(conn: sa.Connection, job_id: UUID) -> Job | None:
 
 def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
     """A page of jobs (what it reads: `listing`)."""
-    page = listing(sa.select(cron_job), query, conn.dialect.name)
+    page, rows = read_listed(conn, sa.select(cron_job), query)
+    jobs = graph.with_upstreams(conn, [job_from_row(row) for row in rows])
+    if page.by_last_run:  # the value each was ordered by, for the page's cursor
+        return [listed_job(j, row.listed_last_run) for j, row in zip(jobs, rows, strict=True)]
+    return jobs
+
+
+def read_listed(
+    conn: sa.Connection, select: sa.Select[Any], query: JobQuery
+) -> tuple[Listing, Sequence[Any]]:
+    """The rows of `select` on the page `query` lists (`listing`, read by its keyset)."""
+    page = listing(select, query, conn.dialect.name)
     rows = keyset.read_page(
         conn,
         page.select,
@@ -181,10 +192,7 @@ def list_jobs(conn: sa.Connection, query: JobQuery) -> list[Job]:
         query.offset,
         page.ids,
     )
-    jobs = graph.with_upstreams(conn, [job_from_row(row) for row in rows])
-    if page.by_last_run:  # the value each was ordered by, for the page's cursor
-        return [listed_job(j, row.listed_last_run) for j, row in zip(jobs, rows, strict=True)]
-    return jobs
+    return page, rows
 
 
 def is_short(q: str) -> bool:
