@@ -31,7 +31,9 @@ def normalize_database_url(url: str) -> str:
 class Settings(BaseSettings):
     """Every setting, with its CRONBASE_ environment variable and default."""
 
-    model_config = SettingsConfigDict(env_prefix="CRONBASE_", extra="ignore")
+    # An empty variable (`CRONBASE_X=` in a compose file or an env file) means "not set": the
+    # default, as an unset one, rather than a parse error for a number.
+    model_config = SettingsConfigDict(env_prefix="CRONBASE_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,

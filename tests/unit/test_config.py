@@ -23,3 +23,13 @@ def test_the_jwt_lifetime_cap_defaults_to_a_day_and_must_be_positive() -> None:
     assert Settings().jwt_max_ttl_seconds == 86400
     with pytest.raises(pydantic.ValidationError, match="jwt_max_ttl_seconds"):
         Settings(jwt_max_ttl_seconds=0)
+
+
+def test_an_empty_environment_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRONBASE_OVERDUE_CHECK_SECONDS", "")
+    monkeypatch.setenv("CRONBASE_WORKER_CONCURRENCY", "")
+    monkeypatch.setenv("CRONBASE_WORKER_MAX_SLEEP_SECONDS", "2.5")
+    settings = Settings()
+    assert settings.overdue_check_seconds == Settings.model_fields["overdue_check_seconds"].default
+    assert settings.worker_concurrency == 4
+    assert settings.worker_max_sleep_seconds == 2.5  # a set one is still read
