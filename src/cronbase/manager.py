@@ -322,9 +322,19 @@ class JobManager(GraphOperations, RunOperations, AuditOperations, TokenOperation
 
     def create_tenant(self, name: str) -> UUID:
         """The new tenant's id; InvalidFields for a name that reads as nothing or as another
-        (blank, control characters, bidirectional ones), held to what a job's name is."""
+        (blank, control characters, bidirectional ones), held to what a job's name is, or that
+        another tenant has (in any case)."""
         errors: list[tuple[str, str]] = []
         name = check_name(name, errors)
+        # Tenants are told apart by name (the Web UI's tenant column and filter, `tenant
+        # list`): a second "Acme" would be a tenant nobody could pick out.
+        taken = [
+            tid for tid, other in self.store.list_tenants() if other.casefold() == name.casefold()
+        ]
+        if not errors and taken:
+            errors.append(
+                ("name", f"a tenant named {name!r} exists (id {taken[0]}): pick another name")
+            )
         if errors:
             raise InvalidFields(errors)
         return self.store.insert_tenant(name)

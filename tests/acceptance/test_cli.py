@@ -275,6 +275,12 @@ def test_a_tenant_name_that_reads_as_nothing_is_refused(cli: Cli) -> None:
     assert cli("tenant", "list").stdout == ""  # nothing was created
     assert cli("tenant", "add", " Acme ").returncode == 0
     assert cli("tenant", "list").stdout.split()[1:] == ["Acme"]
+    # A second "Acme" (in any case) could not be told apart in the tenant list and filter.
+    again = cli("tenant", "add", "ACME")
+    assert again.returncode == 2, again.stdout
+    assert "a tenant named 'ACME' exists" in again.stderr
+    assert "pick another name" in again.stderr
+    assert cli("tenant", "list").stdout.split()[1:] == ["Acme"]
 
 
 def test_tokens_for_tenant_admins_are_created_checked_and_revoked(cli: Cli) -> None:
