@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex
 
@@ -20,7 +22,13 @@ from cronbase.errors import SchemaOutOfDate
 from cronbase.listing import RunQuery
 from cronbase.store import SqlStore, create_engine
 from cronbase.store.claim_queries import select_claimable
-from cronbase.store.migrate import check_schema, current_revision, head_revision, upgrade
+from cronbase.store.migrate import (
+    MIGRATIONS,
+    check_schema,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from cronbase.store.rows import due
 from cronbase.store.tables import (
     SEARCH_PIECES_INDEX,
@@ -75,6 +83,33 @@ def test_cron_job_pages_keep_room_for_the_updates_of_each_run(postgres_url: str)
 def test_migrate_is_safe_to_run_twice(store: SqlStore) -> None:
     assert upgrade(store.engine) == (head_revision(), head_revision())
     check_schema(store.engine)
+
+
+def test_the_schema_check_reads_the_revisions_as_alembic_does(store: SqlStore) -> None:
+    # check_schema reads the head from the files' names and the database's revision with one
+    # SELECT, without loading alembic: both must say what alembic says, or a database a
+    # revision behind would pass the check.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    assert head_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+    with store.engine.connect() as conn:
+        assert (
+            current_revision(store.engine)
+            == MigrationContext.configure(conn).get_current_revision()
+        )
+    behind = f"{int(head_revision()) - 1:04d}"
+    set_revision = "UPDATE alembic_version SET version_num = :revision"
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(set_revision), {"revision": behind})
+    try:
+        with pytest.raises(SchemaOutOfDate, match=f"has schema revision {behind} but this"):
+            check_schema(store.engine)
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text(set_revision), {"revision": head_revision()})
 
 
 def test_an_empty_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
