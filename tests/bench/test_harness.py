@@ -87,6 +87,18 @@ def test_a_burst_counts_cpu_from_the_due_instant_in_workers_and_their_backends(
 
 @pytest.mark.postgres
 @pytest.mark.usefixtures("postgres_admin_url")
+def test_growth_reports_each_sizes_cpu_per_run_and_a_workers_peak_memory(tmp_path: Path) -> None:
+    rows = scenarios.scenario_growth([20], 1, tmp_path)
+    assert [row[2] for row in rows] == [
+        "wall time (s) / per 1,000 jobs (s)",
+        "worker / PostgreSQL CPU per run, burst window (ms)",
+        "peak RSS of a worker, highest of the repeats (MiB)",
+    ]
+    assert 10 < rows[2][3] < 1024  # MiB: the VmHWM of a worker process
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("postgres_admin_url")
 def test_the_cpu_window_counts_the_clients_backends_and_not_the_harness() -> None:
     import psycopg
 
