@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from cronbase.api.deps import ServicesDep
 from cronbase.api.docs import install_docs
 from cronbase.api.errors import BodySizeLimit, error_response, install_error_handlers
+from cronbase.api.fast_list import FastJobList
 from cronbase.api.metrics import metrics_registry
 from cronbase.api.metrics import router as metrics_router
 from cronbase.api.redirects import RelativeRedirects
@@ -91,6 +92,7 @@ def create_app(
     app.state.revocations = revocations
     app.state.metrics_registry = metrics_registry(services)
     install_error_handlers(app)
+    app.add_middleware(FastJobList, services=services)  # innermost: the limits stay around it
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RelativeRedirects)
     limiter = FailedAuthLimiter(

@@ -108,7 +108,7 @@ async def authenticate(request: Request) -> Principal:
 _QUERY_NAMES = "cronbase_query_names"  # kept on the route: worked out once per route
 
 
-def _query_names(route: APIRoute) -> frozenset[str]:
+def query_names(route: APIRoute) -> frozenset[str]:
     """Every query parameter the route documents, its dependencies' included."""
     names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
     if names is None:
@@ -131,7 +131,7 @@ async def _no_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _query_names(route)
+    known = query_names(route)
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from fastapi.routing import APIRoute
 
 from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
 from cronbase.api.errors import NO_NUL
@@ -114,7 +115,20 @@ def list_jobs(
         limit=limit,
         offset=offset,
     )
+    return answer_list(page, limit, offset)
+
+
+def answer_list(page: Page, limit: int, offset: int | None) -> Response:
+    """The list's answer: its page of jobs, each as JSON (store/job_json.py)."""
     return answer_jobs([job.json for job in page.items], _page(limit, offset, page))
+
+
+def list_route() -> APIRoute:
+    """The route of the list (for api/fast_list.py, which answers most of its requests)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.endpoint is list_jobs:
+            return route
+    raise LookupError("no list route")
 
 
 # A job's routes answer with the envelope serialized once (api/responses.py).
