@@ -12,6 +12,7 @@ nulls for every page (bench/lists.py measured each).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,16 +34,49 @@ def read_page(
     """The rows of `query` (on `table`) on the page of `limit` after the key `after`, or
     `offset` rows from the start, in the order `sort` (`ids`: the table's id column, if it is
     not `id`)."""
+    parts = [Range(part) for part in ranges(query, table, sort, after, ids)]
+    return read_ranges(conn, parts, limit, offset)
+
+
+_LIMIT = sa.bindparam("page_limit", type_=sa.Integer())
+_OFFSET = sa.bindparam("page_offset", type_=sa.Integer())
+
+
+class Range:
+    """One of a page's ranges (`ranges`), its limit and offset given at execution: the same
+    statement serves any page, so one kept between requests is found in SQLAlchemy's cache
+    without its cache key being worked out anew (store/job_json.py keeps them)."""
+
+    def __init__(self, part: sa.Select[Any]) -> None:
+        self.part = part
+        self.rows = part.limit(_LIMIT).offset(_OFFSET)
+
+    def count(self) -> sa.Select[Any]:
+        """How many rows the range holds."""
+        return sa.select(sa.func.count()).select_from(self.part.order_by(None).subquery())
+
+
+def read_ranges(
+    conn: sa.Connection,
+    parts: Sequence[Range],
+    limit: int,
+    offset: int = 0,
+    params: Mapping[str, Any] | None = None,
+) -> list[sa.Row[Any]]:
+    """The rows of the page of `limit` read from `parts` in turn, from `offset` rows after
+    their start; `params`: the values of their bind parameters."""
+    params = params or {}
     rows: list[sa.Row[Any]] = []
     skip = offset
-    for part in ranges(query, table, sort, after, ids):
-        found = conn.execute(part.limit(limit - len(rows)).offset(skip)).all()
+    for part in parts:
+        found = conn.execute(
+            part.rows, {**params, "page_limit": limit - len(rows), "page_offset": skip}
+        ).all()
         rows += found
         if len(rows) >= limit:
             break
         if skip and not found:  # the offset goes on into the next range, less this one
-            counted = sa.select(sa.func.count()).select_from(part.order_by(None).subquery())
-            skip = max(skip - conn.execute(counted).scalar_one(), 0)
+            skip = max(skip - conn.execute(part.count(), params).scalar_one(), 0)
         else:
             skip = 0  # this range held the offset and ended within the page
     return rows
