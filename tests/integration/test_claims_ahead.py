@@ -183,3 +183,38 @@ def test_a_run_claimed_by_a_worker_that_claims_ahead_ends_as_its_jobs_last_statu
     stored = store.get_job(job.id)
     assert stored is not None
     assert (stored.last_status, stored.last_run) == ("succeeded", clock.now())
+
+
+@pytest.mark.parametrize("pause", [False, True], ids=["unchanged", "paused"])
+def test_a_worker_starts_its_runs_claimed_ahead_from_a_thread_of_their_own(
+    store: SqlStore,
+    runner: Runner,
+    clock: FakeClock,
+    manager: JobManager,
+    claimed_ahead: Job,
+    calls: list[JobContext],
+    pause: bool,
+) -> None:
+    """A worker's runs held ahead start at their instants from a thread of their own (not at
+    the control loop's turns, which a claim or a batch of results may hold up then), after the
+    same read of their jobs: a pause committed before the instant still wins."""
+    runner.start_on_time()
+    try:
+        runner.wait(0.05)
+        assert calls == []  # held: its instant has not come
+        if pause:
+            clock.set(CHANGED)
+            manager.update_job(claimed_ahead.id, PAUSE, SYSTEM)
+        clock.set(SLOT)
+        wait_for_runs_to_end(runner)  # the loop's turns leave the held run to the thread
+    finally:
+        runner.stop.set()
+        runner.join_on_time()
+
+    if pause:
+        assert calls == []
+        assert run_history(store) == []
+    else:
+        assert [ctx.scheduled_for for ctx in calls] == [SLOT]
+        [run] = run_history(store)
+        assert (run.status, run.started_at) == ("succeeded", SLOT)

@@ -99,6 +99,16 @@ def test_a_claim_ahead_is_made_again_once_half_its_window_is_used() -> None:
     assert not policy.claimed_far_enough(now + timedelta(seconds=ahead * 0.4), now, ahead)
 
 
+def test_a_worker_whose_held_claims_start_on_their_own_wakes_to_claim_again() -> None:
+    """When the next claim ahead is due (the last one covers only half its window), unless that
+    time is past (it claimed nothing then: the loop wakes at the next held instant instead)."""
+    now = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)
+    until = now + timedelta(seconds=0.04)
+    assert policy.claim_again_at(until, 0.05, now) == now + timedelta(seconds=0.015)
+    assert policy.claim_again_at(until, 0.05, until) is None
+    assert policy.claim_again_at(None, 0.05, now) is None
+
+
 def test_max_wait_wakes_for_a_claim_held_ahead() -> None:
     wait = policy.max_wait(
         10.0,

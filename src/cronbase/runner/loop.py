@@ -177,6 +177,8 @@ class Worker:
             self.deliveries.start()
         if self.listener is not None:
             self.listener.start()
+        # Runs claimed ahead start at their instants, whatever the loop is doing then.
+        self.runner.start_on_time()
         while not self.stop.is_set():
             if self.listener is not None:
                 self.listener.wake.clear()  # a notification from now on ends the next sleep
@@ -188,6 +190,7 @@ class Worker:
                 self._sleep(wait)
         if self.listener is not None:
             self.listener.close()
+        self.runner.join_on_time()
         self._drain()
         self.runner.log_tally()
         if self.deliveries is not None:

@@ -7,7 +7,7 @@ Times are seconds on the clock's monotonic scale.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # Claim ahead as much work as the worker gets through in this long.
 CLAIM_AHEAD_SECONDS = 0.1
@@ -52,6 +52,15 @@ def claimed_far_enough(claimed_until: datetime | None, now: datetime, ahead: flo
     time rather than one transaction per run. (Work added since then is claimed within half a
     window, CLAIM_EARLY_SECONDS / 2.)"""
     return claimed_until is not None and (claimed_until - now).total_seconds() > ahead / 2
+
+
+def claim_again_at(claimed_until: datetime | None, ahead: float, now: datetime) -> datetime | None:
+    """When the last claim ahead, up to `claimed_until`, no longer covers half the window
+    (claimed_far_enough): the turn to claim the next runs ahead, if that is still to come."""
+    if claimed_until is None:
+        return None
+    again = claimed_until - timedelta(seconds=ahead / 2)
+    return again if again > now else None
 
 
 def flush_due(ended: int, idle: bool, first_ended: float, now: float) -> bool:

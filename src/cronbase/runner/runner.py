@@ -98,9 +98,9 @@ class Runner:
         self._queued = WaitingClaims(self.threads.lock)  # claimed, waiting for a free thread
         self._low_mark = 0  # the threads wake the loop when as few claims are left waiting
         self._stopping: Stopping = self.stop.is_set  # run_due's own condition while it runs
-        self._held = HeldClaims()  # claimed ahead, waiting for their due instant (ahead.py)
+        self._held = HeldClaims(ClaimsAhead(store.engine), self.worker_id, clock)  # ahead.py
         self._claimed_until: datetime | None = None  # the horizon of the last claim ahead
-        self._ahead = ClaimsAhead(store.engine)
+        self._window = 0.0  # seconds: how far ahead the last turn claimed
         self._ended: list[Outcome] = []  # ended, not yet recorded
 
     @property
@@ -202,10 +202,7 @@ class Runner:
         """Give the claims that have not started back to the queue, for any worker to take;
         withdraw those held ahead of their instant (their jobs are due at it again)."""
         self._more_due = False
-        held = self._held.claims()
-        if held:
-            self._ahead.withdraw(held, self.worker_id, self.clock.now())
-            self._held.drop(held)
+        self._held.withdraw_all()
         if queued := self._queued.take_all():
             try:
                 run_ids = [claim.run_id for claim in queued]
@@ -213,6 +210,14 @@ class Runner:
             except BaseException:
                 self._queued.put_back(queued)  # to be given back at the next try
                 raise
+
+    def start_on_time(self) -> None:
+        """Start the claims held ahead from a thread of their own, at their instants, until
+        `stop` is set (a worker's; see ahead.py); `join_on_time` waits for that thread."""
+        self._held.start_on_time(self.stop, self._start_held_on_time)
+
+    def join_on_time(self) -> None:
+        self._held.join()
 
     def log_tally(self) -> None:
         """Write the summary of the runs counted since the last one (with a tally), now."""
@@ -234,6 +239,7 @@ class Runner:
         if self._held and policy.claimed_far_enough(self._claimed_until, now, ahead):
             return 0
         shares = self._shares()
+        self._window = ahead
         horizon = now + timedelta(seconds=ahead)
         claims, taken = self.store.claim_due(
             horizon, self.worker_id, batch_planner(), wanted, self.lease, shares, started=now
@@ -279,25 +285,19 @@ class Runner:
             self.flush(summary)
 
     def _start_held(self, stopping: Stopping) -> None:
-        """Queue the held claims whose instant has come, after one look at their jobs; withdraw
-        those whose job was paused, edited or deleted meanwhile."""
-        due = self._held.due_by(self.clock.now()) if self._held and not stopping() else []
-        if not due:
-            return
-        changed = self._ahead.changed(due)
-        if changed:
-            self._ahead.withdraw(changed, self.worker_id, self.clock.now())
-            logger.info(
-                "%d run(s) claimed ahead not started: their job changed before they were due",
-                len(changed),
-            )
-        self._held.drop(due)
-        withdrawn = {claim.run_id for claim in changed}
-        self._queued.add(claim for claim in due if claim.run_id not in withdrawn)
+        """Queue the held claims whose instant has come (unless their own thread does)."""
+        if self._held and not self._held.on_time:
+            self._held.start_due(stopping, self._queued.add)
+
+    def _start_held_on_time(self) -> None:
+        if self._held.start_due(self.stop.is_set, self._queued.add):
+            self.threads.fill()
 
     def _max_wait(self, stopping: Stopping) -> float:
-        free = self.threads.free
+        free, now = self.threads.free, self.clock.now()
         next_held = self._held.next_due()
+        if next_held and self._held.on_time:  # they start on their own: wake to claim more
+            next_held = policy.claim_again_at(self._claimed_until, self._window, now) or next_held
         return policy.max_wait(
             self.clock.monotonic(),
             more_to_start=bool(free and (self._queued or self._more_due) and not stopping()),
@@ -307,7 +307,7 @@ class Runner:
             first_ended=self._first_ended if self._ended else None,
             next_held=None
             if next_held is None
-            else self.clock.monotonic() + (next_held - self.clock.now()).total_seconds(),
+            else self.clock.monotonic() + (next_held - now).total_seconds(),
         )
 
     def _renew_leases(self) -> None:
