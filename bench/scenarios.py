@@ -389,7 +389,6 @@ def scenario_api(
     with scratch_postgres("api") as url:
         engine = engine_for(url)
         insert_noop_jobs(engine, n, now() + timedelta(days=1))
-        engine.dispose()
         env = cronbase_env(url)
         token = superadmin_token(env)
         for processes in (1, 4):
@@ -397,10 +396,16 @@ def scenario_api(
             try:
                 for method in ("GET", "POST"):
                     _measure(base, token, method, 1.0, 8, log_dir)  # warm up
-                    results = [
-                        _measure(base, token, method, seconds, concurrency, log_dir)
-                        for _ in range(repeats)
-                    ]
+                    results, cpu = [], []
+                    for _ in range(repeats):
+                        # The server's CPU and its PostgreSQL backends' over the requests (one
+                        # process: with four, the children are not the pid started).
+                        window = CpuWindow(engine, [server.pid])
+                        window.start()
+                        results.append(_measure(base, token, method, seconds, concurrency, log_dir))
+                        spent = window.stop()
+                        done = results[-1][0] * max(seconds, 1)
+                        cpu.append((spent[0] / done * 1000, spent[1] / done * 1000))
                     if any(errs for *_, errs in results):
                         raise RuntimeError(f"{method}: non-2xx answers: {server.log()[-2000:]}")
                     what = (
@@ -424,8 +429,15 @@ def scenario_api(
                             ),
                         ),
                     ]
+                    if processes == 1:
+                        server_ms, postgres_ms = (median([c[i] for c in cpu]) for i in (0, 1))
+                        metric = "CPU per request, server / PostgreSQL (ms)"
+                        rows.append(
+                            ("5 API", setting, metric, f"{server_ms:.2f} / {postgres_ms:.2f}")
+                        )
             finally:
                 server.stop()
+        engine.dispose()
     return rows
 
 
