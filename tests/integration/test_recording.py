@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -129,6 +130,26 @@ def test_the_latest_runs_of_many_jobs_are_read_in_one_query(
     assert set(latest) == {job.id for job in [*jobs, theirs]}
     assert all(run.scheduled_for == newest for run in latest.values())
     assert set(store.latest_runs(ids, tenant_id=tenant)) == {theirs.id}
+
+
+def test_claimed_runs_get_ids_in_claim_order_on_postgresql(
+    store: SqlStore, make_job: MakeJob, clock: FakeClock
+) -> None:
+    # store/ids.py: the runs' index entries go to the right edge of pk_cron_job_run.
+    make_job("quick", name="first")
+    make_job("quick", name="second")
+    clock.advance(timedelta(minutes=5))
+    [first], _ = store.claim_due(clock.now(), "w", _run_due_slot, 1, timedelta(seconds=60))
+    time.sleep(0.002)
+    [second], _ = store.claim_due(clock.now(), "w", _run_due_slot, 1, timedelta(seconds=60))
+    assert first.run_id != second.run_id
+    assert {run.id for run in run_history(store)} == {first.run_id, second.run_id}
+    if store.dialect == "postgresql":
+        assert (first.run_id.version, second.run_id.version) == (7, 7)
+        assert first.run_id < second.run_id
+        with store.engine.connect() as conn:
+            ordered = conn.execute(sa.text("SELECT id FROM cron_job_run ORDER BY id")).scalars()
+            assert list(ordered) == [first.run_id, second.run_id]
 
 
 def _run_due_slot(job: Job, _now: Any) -> SlotPlan:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -34,6 +34,7 @@ from cronbase.notify.events import missed_event
 from cronbase.overlap import SKIPPED_FOR_OVERLAP, split_by_overlap
 from cronbase.store import claim_queries, last_outcome, pg_batches
 from cronbase.store.alerts import open_episodes
+from cronbase.store.ids import time_ordered_uuid
 from cronbase.store.leases import hold_runs
 from cronbase.store.notifications import add_events
 from cronbase.store.rows import (
@@ -215,7 +216,10 @@ def _insert_runs(
     if not jobs:
         return {}
     if dialect == "postgresql":
-        runs = [(uuid4(), job.id, job.tenant_id, plans[job.id].run_slot) for job in jobs]
+        # Ids in time order: see store/ids.py.
+        runs = [
+            (time_ordered_uuid(), job.id, job.tenant_id, plans[job.id].run_slot) for job in jobs
+        ]
         return pg_batches.insert_running(conn, runs, now, worker_id, lease_until)  # type: ignore[arg-type]
     rows = [
         run_row(
