@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,6 +23,17 @@ from cronbase.auth import (
     principal_from_jwt,
 )
 from cronbase.bootstrap import Services
+
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`function(*args, **kwargs)` in a thread of the event loop's default executor (a few
+    threads: min(32, CPUs + 4)), for a handler's blocking call. FastAPI runs a plain `def`
+    handler in anyio's pool instead, a thread per request in flight (up to 40) all contending
+    for the GIL, whose hand-off also costs more CPU (bench/README.md, "The jobs list request")."""
+    call = functools.partial(function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in a

@@ -23,8 +23,6 @@ the redirects' rewriting stay around it.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +31,7 @@ from uuid import UUID
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cronbase.api.deps import query_names
+from cronbase.api.deps import in_thread, query_names
 from cronbase.api.routes import jobs as job_routes
 from cronbase.auth import TOKEN_PREFIX, Role
 from cronbase.bootstrap import Services
@@ -137,11 +135,8 @@ class FastJobList:
             return None
         limit, offset = arguments.get("limit", 100), arguments.get("offset")
         arguments.update(limit=limit, offset=offset)
-        read = functools.partial(manager.list_jobs_json, caller, **arguments)
         try:
-            # In the loop's own executor: its threads wait on a SimpleQueue, which costs less
-            # CPU per hand-off than anyio's (bench/README.md, "The jobs list request").
-            page = await asyncio.get_running_loop().run_in_executor(None, read)
+            page = await in_thread(manager.list_jobs_json, caller, **arguments)
         except Exception:  # noqa: BLE001 - the route does it again, and answers its error
             return None
         return job_routes.answer_list(page, limit, offset)

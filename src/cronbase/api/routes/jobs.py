@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.routing import APIRoute
 
-from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep
+from cronbase.api.deps import AdminDep, KnownQueryOnly, ServicesDep, in_thread
 from cronbase.api.errors import NO_NUL
 from cronbase.api.responses import answer, answer_jobs
 from cronbase.api.schemas import (
@@ -133,8 +133,8 @@ def list_route() -> APIRoute:
 
 # A job's routes answer with the envelope serialized once (api/responses.py).
 @router.post("", status_code=201, summary="Create a job", response_model=Envelope[JobData])
-def create_job(body: JobCreate, services: ServicesDep, caller: AdminDep) -> Response:
-    job = services.manager.create_job(JobSpec(**body.model_dump()), caller)
+async def create_job(body: JobCreate, services: ServicesDep, caller: AdminDep) -> Response:
+    job = await in_thread(services.manager.create_job, JobSpec(**body.model_dump()), caller)
     return answer(JobData(job=_job(job)), status_code=201)
 
 
