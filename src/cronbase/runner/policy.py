@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 CLAIM_AHEAD_SECONDS = 0.1
 # A worker claims runs due within this long, and holds them until due (see ahead.py), so that
 # the claim's transaction is over by the due instant.
-CLAIM_EARLY_SECONDS = 0.05
+CLAIM_EARLY_SECONDS = 0.2
 MAX_PREFETCH = 500
 # Record ended runs in one transaction per this long, or per this many.
 RECORD_DELAY_SECONDS = 0.05
