@@ -3,8 +3,10 @@ before; a pause, edit or delete committed before the instant still wins."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -218,3 +220,49 @@ def test_a_worker_starts_its_runs_claimed_ahead_from_a_thread_of_their_own(
         assert [ctx.scheduled_for for ctx in calls] == [SLOT]
         [run] = run_history(store)
         assert (run.status, run.started_at) == ("succeeded", SLOT)
+
+
+def test_a_lease_renewal_covers_a_run_its_thread_starts_while_the_loop_gathers_them(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The control loop renews the leases of the runs held ahead, waiting and running. One the
+    on-time thread moves from held to waiting while the loop gathers them must be among them:
+    else its lease, as old as its claim (one held through a database outage: older than the
+    others), is not renewed, the loop then takes its leases for fresh and runs it, and another
+    worker may record it abandoned and run it again."""
+    release = threading.Event()
+    registry.job("hold")(lambda _ctx: {"released": release.wait(30)})
+    runner = Runner(store, registry, clock, worker_id="test-worker", lease=timedelta(seconds=3))
+    make_job("hold", schedule="every_5_minutes")
+    clock.set(CLAIMED)
+    assert runner.step(clock.now(), ahead=AHEAD) == 1
+    [run] = run_history(store)
+    held, start_held = runner._held, runner._start_held_on_time
+    claims = held.claims
+
+    def thread_takes_its_turn_first() -> list[Any]:  # it held the lock as the loop came to it
+        monkeypatch.setattr(held, "claims", claims)
+        start_held()
+        return claims()
+
+    renewed: list[Any] = []
+    extend = store.extend_leases
+    monkeypatch.setattr(
+        store, "extend_leases", lambda ids, *rest: (renewed.extend(ids), extend(ids, *rest))
+    )
+    monkeypatch.setattr(runner, "_start_held_on_time", lambda: None)  # the test moves it
+    runner.start_on_time()
+    try:
+        monkeypatch.setattr(held, "claims", thread_takes_its_turn_first)
+        clock.set(SLOT + timedelta(seconds=1.5))  # a renewal is due (a third of the lease)
+        runner.step(clock.now(), ahead=AHEAD)
+        assert run.id in renewed
+    finally:
+        release.set()
+        wait_for_runs_to_end(runner)
+        runner.stop.set()
+        runner.join_on_time()

@@ -314,10 +314,12 @@ class Runner:
         now = self.clock.monotonic()
         if not policy.renewal_due(self._leases_renewed, self.lease.total_seconds(), now):
             return
+        # The held first: one the on-time thread moves to the queue meanwhile is then in both,
+        # rather than in neither (its lease, as old as its claim, left to lapse).
+        run_ids = [claim.run_id for claim in self._held.claims()]
         with self.threads.lock:  # a claim moves from queued to running under it
-            run_ids = [execution.claim.run_id for execution in self.threads.running()]
+            run_ids += [execution.claim.run_id for execution in self.threads.running()]
             run_ids += self._queued.run_ids()
-        run_ids += [claim.run_id for claim in self._held.claims()]
         self.store.extend_leases(run_ids, self.worker_id, self.clock.now() + self.lease)
         self._leases_renewed = now
 
