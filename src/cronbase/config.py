@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cronbase import retention
@@ -31,9 +31,18 @@ def normalize_database_url(url: str) -> str:
 class Settings(BaseSettings):
     """Every setting, with its CRONBASE_ environment variable and default."""
 
+    model_config = SettingsConfigDict(env_prefix="CRONBASE_", extra="ignore")
+
     # An empty variable (`CRONBASE_X=` in a compose file or an env file) means "not set": the
-    # default, as an unset one, rather than a parse error for a number.
-    model_config = SettingsConfigDict(env_prefix="CRONBASE_", extra="ignore", env_ignore_empty=True)
+    # default, as an unset one, rather than a parse error for a number. Not the database's:
+    # an empty CRONBASE_DATABASE_URL (`${DATABASE_URL}` unset) is refused, not a SQLite file
+    # made in the working directory.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object, info: ValidationInfo) -> object:
+        if value != "" or info.field_name in (None, "database_url"):
+            return value
+        return cls.model_fields[info.field_name].get_default(call_default_factory=True)
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,

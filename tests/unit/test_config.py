@@ -33,3 +33,14 @@ def test_an_empty_environment_variable_means_the_default(monkeypatch: pytest.Mon
     assert settings.overdue_check_seconds == Settings.model_fields["overdue_check_seconds"].default
     assert settings.worker_concurrency == 4
     assert settings.worker_max_sleep_seconds == 2.5  # a set one is still read
+
+
+def test_an_empty_database_url_is_refused_not_a_sqlite_file_made_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`CRONBASE_DATABASE_URL=${DATABASE_URL}` with DATABASE_URL unset: the command stops,
+    naming the variable, rather than each process using a SQLite file of its own in its
+    working directory (which `cronbase migrate` would then create, and serve run against)."""
+    monkeypatch.setenv("CRONBASE_DATABASE_URL", "")
+    with pytest.raises(pydantic.ValidationError, match="CRONBASE_DATABASE_URL must start with"):
+        Settings()
