@@ -266,3 +266,48 @@ def test_a_lease_renewal_covers_a_run_its_thread_starts_while_the_loop_gathers_t
         wait_for_runs_to_end(runner)
         runner.stop.set()
         runner.join_on_time()
+
+
+def test_a_run_held_past_its_instant_is_left_to_the_thread_not_spun_on_by_the_loop(
+    store: SqlStore,
+    registry: JobRegistry,
+    clock: FakeClock,
+    make_job: MakeJob,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run held past its instant is the on-time thread's to start (it may be waiting to read
+    its job again after a failed read: the database was away): the control loop, which cannot
+    claim more meanwhile, does not wake for it at once, turn after turn, a core's worth of CPU
+    until the thread's next try."""
+    runner = Runner(store, registry, clock, worker_id="test-worker", concurrency=1, prefetch=1)
+    make_job("record", schedule="every_5_minutes")
+    clock.set(CLAIMED)
+    assert runner.step(clock.now(), ahead=AHEAD) == 1
+    monkeypatch.setattr(runner, "_start_held_on_time", lambda: None)  # its read failed
+    runner.start_on_time()
+    try:
+        clock.set(SLOT + timedelta(seconds=0.5))
+        assert runner.step(clock.now(), ahead=AHEAD) == 0  # its one thread has a claim waiting
+        assert runner.busy
+        assert runner.max_wait() > 0
+    finally:
+        runner.stop.set()
+        runner.join_on_time()
+        runner.release_queued()
+
+
+def test_a_burst_claimed_ahead_leaves_the_loop_waiting_for_its_instant(
+    store: SqlStore, registry: JobRegistry, clock: FakeClock, make_job: MakeJob
+) -> None:
+    """More runs fall due at the instant than a turn claims: the claims held ahead fill what
+    the runner wants, so the next turn claims nothing before they start, and the control loop
+    waits for the instant rather than turning at once, again and again until then (a core's
+    worth of CPU that the threads starting the runs then compete with)."""
+    runner = Runner(store, registry, clock, worker_id="test-worker", concurrency=1, prefetch=1)
+    for n in range(3):
+        make_job("record", name=f"burst {n}", schedule="every_5_minutes")
+    clock.set(CLAIMED)
+    assert runner.step(clock.now(), ahead=AHEAD) == 2  # one more is due: claimed later
+    assert runner.step(clock.now(), ahead=AHEAD) == 0
+    assert runner.max_wait() == pytest.approx((SLOT - CLAIMED).total_seconds())
+    _at_the_slot(runner, clock)

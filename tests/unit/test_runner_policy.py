@@ -120,3 +120,17 @@ def test_max_wait_wakes_for_a_claim_held_ahead() -> None:
         next_held=10.012,
     )
     assert wait == pytest.approx(0.012)
+
+
+def test_the_loop_wakes_for_held_claims_at_their_instant_or_to_claim_more_never_for_a_due_one() -> (
+    None
+):
+    now = datetime(2025, 1, 15, 10, 35, tzinfo=UTC)
+    soon, past = now + timedelta(seconds=0.1), now - timedelta(seconds=0.1)
+    claimed_until = now + timedelta(seconds=0.15)  # claim again 0.05 s from now (window 0.2)
+    assert policy.held_wake(soon, False, claimed_until, 0.2, now) == pytest.approx(0.1)
+    assert policy.held_wake(past, False, None, 0.2, now) == pytest.approx(-0.1)  # start it now
+    assert policy.held_wake(soon, True, claimed_until, 0.2, now) == pytest.approx(0.05)
+    assert policy.held_wake(soon, True, None, 0.2, now) == pytest.approx(0.1)
+    assert policy.held_wake(past, True, None, 0.2, now) is None  # the thread's
+    assert policy.held_wake(None, True, claimed_until, 0.2, now) is None

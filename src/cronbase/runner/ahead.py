@@ -82,6 +82,10 @@ class HeldClaims:
             return self._heap[0][0] if self._heap else None
 
     def claims(self) -> list[Claim]:
+        """The claims held now. A lease renewal reads them before the queued and running ones:
+        a claim moved from here to the queue meanwhile is then in both, rather than in neither
+        (its lease, as old as its claim, left as it was while the runner took its leases for
+        fresh)."""
         with self._changed:
             return [claim for _, _, claim in self._heap]
 

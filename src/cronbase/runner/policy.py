@@ -63,6 +63,23 @@ def claim_again_at(claimed_until: datetime | None, ahead: float, now: datetime) 
     return again if again > now else None
 
 
+def held_wake(
+    next_held: datetime | None,
+    on_time: bool,
+    claimed_until: datetime | None,
+    ahead: float,
+    now: datetime,
+) -> float | None:
+    """Seconds from `now` until the control loop wakes for the claims held ahead, the soonest
+    due at `next_held`: at its instant; or, when a thread of their own starts them (`on_time`),
+    to claim more (claim_again_at), and never for one already due: that one is the thread's,
+    which may be waiting to retry a failed read, and waking for it would spin the loop."""
+    if next_held is not None and on_time:
+        again = claim_again_at(claimed_until, ahead, now)
+        next_held = again or (next_held if next_held > now else None)
+    return None if next_held is None else (next_held - now).total_seconds()
+
+
 def flush_due(ended: int, idle: bool, first_ended: float, now: float) -> bool:
     """Whether to record the `ended` runs waiting now: once RECORD_DELAY_SECONDS passed since
     the first of them ended, once they make a full batch, or at once when nothing else runs

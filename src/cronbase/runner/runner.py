@@ -294,29 +294,27 @@ class Runner:
             self.threads.fill()
 
     def _max_wait(self, stopping: Stopping) -> float:
-        free, now = self.threads.free, self.clock.now()
-        next_held = self._held.next_due()
-        if next_held and self._held.on_time:  # they start on their own: wake to claim more
-            next_held = policy.claim_again_at(self._claimed_until, self._window, now) or next_held
+        free, now, monotonic = self.threads.free, self.clock.now(), self.clock.monotonic()
+        held = policy.held_wake(
+            self._held.next_due(), self._held.on_time, self._claimed_until, self._window, now
+        )
+        waiting = len(self._queued) + len(self._held)  # more due: to start if the turn claims it
+        claims_more = self._more_due and policy.claims_wanted(waiting, free, self.prefetch) > 0
         return policy.max_wait(
-            self.clock.monotonic(),
-            more_to_start=bool(free and (self._queued or self._more_due) and not stopping()),
+            monotonic,
+            more_to_start=bool(free and (self._queued or claims_more) and not stopping()),
             renewed=self._leases_renewed,
             lease_seconds=self.lease.total_seconds(),
             next_deadline=self.threads.next_deadline(),
             first_ended=self._first_ended if self._ended else None,
-            next_held=None
-            if next_held is None
-            else self.clock.monotonic() + (next_held - now).total_seconds(),
+            next_held=None if held is None else monotonic + held,
         )
 
     def _renew_leases(self) -> None:
         now = self.clock.monotonic()
         if not policy.renewal_due(self._leases_renewed, self.lease.total_seconds(), now):
             return
-        # The held first: one the on-time thread moves to the queue meanwhile is then in both,
-        # rather than in neither (its lease, as old as its claim, left to lapse).
-        run_ids = [claim.run_id for claim in self._held.claims()]
+        run_ids = [claim.run_id for claim in self._held.claims()]  # first: see HeldClaims.claims
         with self.threads.lock:  # a claim moves from queued to running under it
             run_ids += [execution.claim.run_id for execution in self.threads.running()]
             run_ids += self._queued.run_ids()
