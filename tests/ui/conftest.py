@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from cronbase.api import create_app
 from cronbase.auth import Role, hash_token, new_token
@@ -31,6 +31,11 @@ from tests.api.conftest import JWT_SECRET, SECRET_KEY, LiveServer, api_registry,
 from tests.helpers import MakeJob
 
 CHROMIUM = "/usr/bin/chromium"
+# A page's assertions wait as long as its actions (page.set_default_timeout below), not
+# Playwright's 5 s: ReDoc still showed "Loading ..." after 5 s on a loaded CI machine, where it
+# renders the whole API reference in the browser. A deadline, not a timing: they return as
+# soon as the page shows what they wait for.
+expect.set_options(timeout=15_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
